@@ -1,0 +1,186 @@
+//! Who may do what to a pipe. Every door asks here; no rule is written anywhere else.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::{Query, SelectStatement},
+};
+use serde::{Deserialize, Serialize};
+
+use super::accounts::Caller;
+use super::entities::{grants, group_members, pipes, shares};
+use super::error::{Error, Result};
+
+/// The level of a grant, from weakest to strongest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessLevel {
+    Read,
+    ReadWrite,
+    /// May share the pipe and manage its grants, like its owner.
+    Admin,
+}
+
+impl AccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::Read => "read",
+            AccessLevel::ReadWrite => "read_write",
+            AccessLevel::Admin => "admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self> {
+        match value {
+            "read" => Ok(AccessLevel::Read),
+            "read_write" => Ok(AccessLevel::ReadWrite),
+            "admin" => Ok(AccessLevel::Admin),
+            other => Err(Error::bad(format!("Unknown access level '{other}'; use read, read_write or admin"))),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareStatus {
+    Active,
+    PendingApproval,
+    Rejected,
+}
+
+impl ShareStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareStatus::Active => "active",
+            ShareStatus::PendingApproval => "pending_approval",
+            ShareStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn of(share: &shares::Model) -> Option<Self> {
+        [ShareStatus::Active, ShareStatus::PendingApproval, ShareStatus::Rejected]
+            .into_iter()
+            .find(|s| s.as_str() == share.status)
+    }
+
+    /// Shares in these states count against the owner's `max_pipes_per_user`.
+    pub const COUNTED: [&'static str; 2] = ["active", "pending_approval"];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    User,
+    Group,
+}
+
+impl SubjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::User => "user",
+            SubjectKind::Group => "group",
+        }
+    }
+}
+
+/// The ids of the groups the user belongs to, as a subquery.
+fn groups_of(user_id: i32) -> SelectStatement {
+    Query::select()
+        .column(group_members::Column::GroupId)
+        .from(group_members::Entity)
+        .and_where(group_members::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
+/// Grants that reach the user: made to them, or to a group they are in.
+pub fn reaches(user_id: i32) -> Condition {
+    Condition::any()
+        .add(grants::Column::SubjectKind.eq(SubjectKind::User.as_str()).and(grants::Column::SubjectId.eq(user_id)))
+        .add(grants::Column::SubjectKind.eq(SubjectKind::Group.as_str()).and(grants::Column::SubjectId.in_subquery(groups_of(user_id))))
+}
+
+/// Grants not yet expired at `now`.
+pub fn unexpired(now: DateTime<Utc>) -> Condition {
+    Condition::any().add(grants::Column::ExpiresAt.is_null()).add(grants::Column::ExpiresAt.gt(now))
+}
+
+/// The pipes the caller may share: owned, or held with an unexpired `admin` grant.
+/// Instance admins may share every pipe.
+pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
+    if caller.is_admin {
+        return Condition::all();
+    }
+    let admin_grants = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::PipeId)
+        .filter(reaches(caller.user_id))
+        .filter(unexpired(now))
+        .filter(grants::Column::AccessLevel.eq(AccessLevel::Admin.as_str()))
+        .into_query();
+    Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
+}
+
+/// What the caller may do with one pipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipeAccess {
+    /// Share, unshare and grant: the owner, an instance admin or an `admin` grantee.
+    pub manage: bool,
+    /// See and download it: managers always; others with an active public share, or with
+    /// an active private share and an unexpired grant.
+    pub download: bool,
+}
+
+pub async fn access(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Model, share: Option<&shares::Model>) -> Result<PipeAccess> {
+    if caller.is_admin || pipe.owner_id == caller.user_id {
+        return Ok(PipeAccess { manage: true, download: true });
+    }
+    let held: Vec<String> = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::AccessLevel)
+        .filter(grants::Column::PipeId.eq(pipe.id))
+        .filter(reaches(caller.user_id))
+        .filter(unexpired(Utc::now()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let manage = held.iter().any(|level| level == AccessLevel::Admin.as_str());
+    let active = share.is_some_and(|s| ShareStatus::of(s) == Some(ShareStatus::Active));
+    let public = share.is_some_and(|s| s.is_public);
+    Ok(PipeAccess { manage, download: manage || (active && (public || !held.is_empty())) })
+}
+
+/// A pipe with its share, if it has one.
+pub async fn find_pipe(db: &impl ConnectionTrait, name: &str) -> Result<Option<(pipes::Model, Option<shares::Model>)>> {
+    Ok(pipes::Entity::find().filter(pipes::Column::Name.eq(name)).find_also_related(shares::Entity).one(db).await?)
+}
+
+/// The pipe, if the caller may manage its sharing. A caller who may see it gets the seed's
+/// 403; one who may not gets the same 404 as for a pipe that does not exist.
+pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &str) -> Result<(pipes::Model, Option<shares::Model>)> {
+    let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
+    let access = access(db, caller, &pipe, share.as_ref()).await?;
+    if access.manage {
+        Ok((pipe, share))
+    } else if access.download {
+        Err(Error::no_sharing_permission(name))
+    } else {
+        Err(Error::pipe_not_found(name))
+    }
+}
+
+/// The pipe, if the caller may see and download it; otherwise the not-found answer.
+pub async fn pipe_to_download(db: &impl ConnectionTrait, caller: &Caller, name: &str) -> Result<(pipes::Model, Option<shares::Model>)> {
+    let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
+    if access(db, caller, &pipe, share.as_ref()).await?.download { Ok((pipe, share)) } else { Err(Error::pipe_not_found(name)) }
+}
+
+/// A pipe an anonymous visitor may see: one with an active public share.
+pub async fn public_pipe(db: &impl ConnectionTrait, name: &str) -> Result<pipes::Model> {
+    match find_pipe(db, name).await? {
+        Some((pipe, Some(share))) if share.is_public && ShareStatus::of(&share) == Some(ShareStatus::Active) => Ok(pipe),
+        _ => Err(Error::pipe_not_found(name)),
+    }
+}
+
+pub fn require_admin(caller: &Caller, what: &str) -> Result<()> {
+    if caller.is_admin { Ok(()) } else { Err(Error::Forbidden(format!("Permission denied: only instance admins may {what}"))) }
+}

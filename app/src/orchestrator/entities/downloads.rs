@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "downloads")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub pipe_id: i32,
+    pub user_id: Option<i32>,
+    pub version: String,
+    pub downloaded_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::pipes::Entity", from = "Column::PipeId", to = "super::pipes::Column::Id")]
+    Pipe,
+}
+
+impl Related<super::pipes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Pipe.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,35 @@
+use sea_orm::entity::prelude::*;
+
+/// Access to one pipe for one user or one group, possibly until an expiry time.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "grants")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub pipe_id: i32,
+    /// `user` or `group`.
+    pub subject_kind: String,
+    pub subject_id: i32,
+    /// `read`, `read_write` or `admin`.
+    pub access_level: String,
+    pub expires_at: Option<DateTimeUtc>,
+    /// Any other permission keys the caller sent, as a JSON object.
+    pub extra: String,
+    pub permission_id: String,
+    pub granted_by: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::pipes::Entity", from = "Column::PipeId", to = "super::pipes::Column::Id")]
+    Pipe,
+}
+
+impl Related<super::pipes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Pipe.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

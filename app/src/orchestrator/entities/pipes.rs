@@ -1,0 +1,37 @@
+use sea_orm::entity::prelude::*;
+
+/// A pipe: one name, owned by one user, with the summary fields of its latest version.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "pipes")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub name: String,
+    pub owner_id: i32,
+    pub latest_version: String,
+    /// Lower-cased at scan time so filters compare with an index.
+    pub category: Option<String>,
+    pub author: Option<String>,
+    /// Lower-cased at scan time.
+    pub status: Option<String>,
+    pub description: Option<String>,
+    /// JSON array of strings.
+    pub tags: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_one = "super::shares::Entity")]
+    Share,
+}
+
+impl Related<super::shares::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Share.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,71 @@
+use std::fmt;
+
+/// Every way an action can fail. Each door (JSON API, UI, CLI) maps the kind to its own
+/// form: an HTTP status, a message on the page, an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input is malformed or out of range (HTTP 400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The caller is not known (HTTP 401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller may see the thing but not do this to it (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing, or the caller may not see it (HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The action clashes with stored state: duplicates, quota, wrong state (HTTP 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something broke on our side. The text is for the log, never for the caller.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::Internal(format!("database: {err}"))
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(err: sea_orm::TransactionError<Error>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+impl Error {
+    pub fn bad(msg: impl fmt::Display) -> Self {
+        Error::BadRequest(msg.to_string())
+    }
+
+    /// The seed's text for a missing or empty `pipe_name`.
+    pub fn pipe_name_required() -> Self {
+        Error::BadRequest("Pipe name is required for sharing operation".into())
+    }
+
+    /// The seed's text for a caller who may see a pipe but not share it.
+    pub fn no_sharing_permission(pipe: &str) -> Self {
+        Error::Forbidden(format!("Permission denied: User lacks sharing permissions for pipe '{pipe}'"))
+    }
+
+    /// The one answer for a pipe that does not exist or that the caller may not see.
+    pub fn pipe_not_found(pipe: &str) -> Self {
+        Error::NotFound(format!("Pipe '{pipe}' not found"))
+    }
+
+    /// The text shown to the caller: internal details stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Internal(_) => "Internal error; the server log has the details".into(),
+            other => other.to_string(),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading the caller's JSON: every field is checked for its type, and a wrong one is a 400
+//! that names the field.
+use serde_json::{Map, Value};
+
+use super::error::{Error, Result};
+
+/// A JSON object from the caller, with the path used in error messages (`context`,
+/// `context.sharing_options`, ...).
+pub struct Fields<'a> {
+    path: String,
+    map: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> Fields<'a> {
+    /// `value` must be an object or absent (`null` counts as absent).
+    pub fn new(path: &str, value: Option<&'a Value>) -> Result<Self> {
+        match value {
+            None | Some(Value::Null) => Ok(Fields { path: path.into(), map: None }),
+            Some(Value::Object(map)) => Ok(Fields { path: path.into(), map: Some(map) }),
+            Some(_) => Err(Error::bad(format!("{path} must be a JSON object"))),
+        }
+    }
+
+    fn name(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.and_then(|m| m.get(key)).filter(|v| !v.is_null())
+    }
+
+    pub fn object(&self, key: &str) -> Result<Fields<'a>> {
+        Fields::new(&self.name(key), self.get(key))
+    }
+
+    pub fn map(&self) -> Option<&'a Map<String, Value>> {
+        self.map
+    }
+
+    pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(Error::bad(format!("{} must be a string", self.name(key)))),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> Result<Option<bool>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Error::bad(format!("{} must be true or false", self.name(key)))),
+        }
+    }
+
+    /// A non-negative integer.
+    pub fn count(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| Error::bad(format!("{} must be a non-negative integer", self.name(key)))),
+        }
+    }
+
+    pub fn strings(&self, key: &str) -> Result<Vec<String>> {
+        let bad = || Error::bad(format!("{} must be a list of names", self.name(key)));
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(bad))
+                .collect(),
+            Some(_) => Err(bad()),
+        }
+    }
+
+    /// The keys not in `known`, kept as metadata.
+    pub fn rest(&self, known: &[&str]) -> Map<String, Value> {
+        self.map
+            .map(|m| m.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// `pipe_name`, required by every action on one pipe.
+    pub fn pipe_name(&self) -> Result<&'a str> {
+        match self.get("pipe_name") {
+            None => Err(Error::pipe_name_required()),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
+            Some(Value::String(_)) => Err(Error::pipe_name_required()),
+            Some(_) => Err(Error::bad("context.pipe_name must be a string")),
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! `manage_permissions`: grants per user and per group, with an optional expiry.
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rand::Rng;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait, sea_query::OnConflict,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::access::{AccessLevel, SubjectKind, pipe_to_manage};
+use super::accounts::{Caller, require_group, require_user};
+use super::catalog::usernames;
+use super::entities::{grants, user_groups};
+use super::error::{Error, Result};
+use super::input::Fields;
+
+/// When a grant ends: as the caller wrote it, and as a UTC instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expiration {
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Expiration {
+    /// `YYYY-MM-DD` (the end of that day, UTC) or an RFC 3339 time.
+    pub fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let at = if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            day.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")).and_utc()
+        } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+            time.with_timezone(&Utc)
+        } else {
+            return Err(Error::bad(format!(
+                "permissions.expiration '{text}' is not a date (YYYY-MM-DD) or an RFC 3339 time"
+            )));
+        };
+        Ok(Expiration { text: text.to_string(), at })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PermissionChange {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub access_level: AccessLevel,
+    pub expiration: Option<Expiration>,
+    /// Remove the named grants instead of setting them.
+    pub revoke: bool,
+    /// Any other keys the caller sent, kept with the grant.
+    pub extra: Map<String, Value>,
+}
+
+impl PermissionChange {
+    pub fn from_context(context: &Fields) -> Result<Self> {
+        if context.get("permissions").is_none() {
+            return Err(Error::bad("context.permissions is required"));
+        }
+        let permissions = context.object("permissions")?;
+        let change = PermissionChange {
+            users: permissions.strings("users")?,
+            groups: permissions.strings("groups")?,
+            access_level: AccessLevel::parse(permissions.str("access_level")?.unwrap_or("read"))?,
+            expiration: permissions.str("expiration")?.map(Expiration::parse).transpose()?,
+            revoke: permissions.bool("revoke")?.unwrap_or(false),
+            extra: permissions.rest(&["users", "groups", "access_level", "expiration", "revoke"]),
+        };
+        if change.users.is_empty() && change.groups.is_empty() {
+            return Err(Error::bad("permissions must name at least one user or group"));
+        }
+        Ok(change)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppliedPermissions {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub access_level: String,
+    pub expiration: Option<String>,
+    pub revoked: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One grant on a pipe as shown to its managers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantView {
+    /// `user` or `group`.
+    pub subject_type: String,
+    pub name: String,
+    pub access_level: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub expired: bool,
+    pub permission_id: String,
+    pub granted_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PermissionsResult {
+    pub pipe_name: String,
+    pub permissions_updated: bool,
+    pub active_permissions: AppliedPermissions,
+    pub permission_id: String,
+    /// Every grant on the pipe now, expired ones marked.
+    pub grants: Vec<GrantView>,
+}
+
+pub async fn manage_permissions(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, change: PermissionChange) -> Result<PermissionsResult> {
+    let (pipe, _) = pipe_to_manage(db, caller, pipe_name).await?;
+    let mut subjects = Vec::new();
+    for name in &change.users {
+        subjects.push((SubjectKind::User, require_user(db, name).await?.id));
+    }
+    for name in &change.groups {
+        subjects.push((SubjectKind::Group, require_group(db, name).await?.id));
+    }
+    let suffix: u32 = rand::thread_rng().r#gen();
+    let permission_id = format!("perm_{}_{}_{suffix:08x}", pipe.name, Utc::now().format("%Y%m%d"));
+    let extra = serde_json::to_string(&change.extra).map_err(|e| Error::Internal(e.to_string()))?;
+    let now = Utc::now();
+
+    let txn = db.begin().await?;
+    for (kind, subject_id) in subjects {
+        if change.revoke {
+            grants::Entity::delete_many()
+                .filter(grants::Column::PipeId.eq(pipe.id))
+                .filter(grants::Column::SubjectKind.eq(kind.as_str()))
+                .filter(grants::Column::SubjectId.eq(subject_id))
+                .exec(&txn)
+                .await?;
+            continue;
+        }
+        let grant = grants::ActiveModel {
+            pipe_id: Set(pipe.id),
+            subject_kind: Set(kind.as_str().into()),
+            subject_id: Set(subject_id),
+            access_level: Set(change.access_level.as_str().into()),
+            expires_at: Set(change.expiration.as_ref().map(|e| e.at)),
+            extra: Set(extra.clone()),
+            permission_id: Set(permission_id.clone()),
+            granted_by: Set(caller.user_id),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        grants::Entity::insert(grant)
+            .on_conflict(
+                OnConflict::columns([grants::Column::PipeId, grants::Column::SubjectKind, grants::Column::SubjectId])
+                    .update_columns([
+                        grants::Column::AccessLevel,
+                        grants::Column::ExpiresAt,
+                        grants::Column::Extra,
+                        grants::Column::PermissionId,
+                        grants::Column::GrantedBy,
+                        grants::Column::CreatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+
+    Ok(PermissionsResult {
+        pipe_name: pipe.name.clone(),
+        permissions_updated: true,
+        active_permissions: AppliedPermissions {
+            users: change.users,
+            groups: change.groups,
+            access_level: change.access_level.as_str().into(),
+            expiration: change.expiration.map(|e| e.text),
+            revoked: change.revoke,
+            extra: change.extra,
+        },
+        permission_id,
+        grants: grants_on(db, pipe.id).await?,
+    })
+}
+
+/// Every grant on a pipe, with the names of its users and groups.
+pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<GrantView>> {
+    let rows = grants::Entity::find()
+        .filter(grants::Column::PipeId.eq(pipe_id))
+        .order_by_asc(grants::Column::SubjectKind)
+        .order_by_asc(grants::Column::Id)
+        .all(db)
+        .await?;
+    let user_names = usernames(db, rows.iter().filter(|g| g.subject_kind == SubjectKind::User.as_str()).map(|g| g.subject_id)).await?;
+    let group_ids: Vec<i32> = rows.iter().filter(|g| g.subject_kind == SubjectKind::Group.as_str()).map(|g| g.subject_id).collect();
+    let group_names: HashMap<i32, String> = if group_ids.is_empty() {
+        HashMap::new()
+    } else {
+        user_groups::Entity::find()
+            .filter(user_groups::Column::Id.is_in(group_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g.name))
+            .collect()
+    };
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|grant| {
+            let names = if grant.subject_kind == SubjectKind::User.as_str() { &user_names } else { &group_names };
+            GrantView {
+                name: names.get(&grant.subject_id).cloned().unwrap_or_default(),
+                subject_type: grant.subject_kind,
+                access_level: grant.access_level,
+                expired: grant.expires_at.is_some_and(|at| at <= now),
+                expires_at: grant.expires_at,
+                permission_id: grant.permission_id,
+                granted_at: grant.created_at,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_means_the_end_of_that_day_utc() {
+        let e = Expiration::parse("2024-12-31").unwrap();
+        assert_eq!(e.at.to_rfc3339(), "2024-12-31T23:59:59+00:00");
+        let e = Expiration::parse("2030-01-02T03:04:05+02:00").unwrap();
+        assert_eq!(e.at.to_rfc3339(), "2030-01-02T01:04:05+00:00");
+        assert!(Expiration::parse("next tuesday").is_err());
+        assert!(Expiration::parse("2024-13-01").is_err());
+    }
+}

@@ -1,0 +1,385 @@
+//! Loading PlugPipe manifests from a folder tree into the catalogue.
+//!
+//! Each `<name>/<version>/` folder holding `plug.yaml`, `plugin.yaml`, `glue.yaml` or
+//! `pipe.yaml` is one pipe version. The tree is walked once and written in batches, so a
+//! tree of any size needs memory for one batch only.
+use std::{
+    fs,
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::catalog::compare_versions;
+use super::entities::{pipe_versions, pipes};
+use super::error::{Error, Result};
+
+/// Manifest file names, strongest first: where files of one folder disagree, the earlier wins.
+pub const MANIFEST_FILES: [&str; 4] = ["plug.yaml", "plugin.yaml", "glue.yaml", "pipe.yaml"];
+/// A manifest larger than this is refused unread.
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// Folders of these names group pipes by kind, not by category.
+const KIND_FOLDERS: [&str; 3] = ["plugs", "pipes", "glues"];
+const BATCH: usize = 500;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ScanSummary {
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Versions of pipes owned by someone else, left as they are.
+    pub skipped: u64,
+    /// Manifests that could not be read or parsed.
+    pub invalid: u64,
+    pub problems: Vec<ScanProblem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScanProblem {
+    pub path: String,
+    pub reason: String,
+}
+
+impl ScanSummary {
+    pub fn folders_seen(&self) -> u64 {
+        self.added + self.updated + self.unchanged + self.skipped
+    }
+
+    fn problem(&mut self, path: &Path, reason: impl Into<String>) {
+        self.problems.push(ScanProblem { path: path.display().to_string(), reason: reason.into() });
+    }
+}
+
+/// One pipe version as read from its folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScannedVersion {
+    pub name: String,
+    pub version: String,
+    pub category: Option<String>,
+    pub author: Option<String>,
+    pub status: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    /// The strongest manifest of the folder.
+    pub spec: Value,
+    /// Every readable manifest of the folder, by file name.
+    pub manifests: Map<String, Value>,
+    pub content_hash: String,
+    pub source_path: PathBuf,
+}
+
+fn read_manifest(path: &Path) -> std::result::Result<(Vec<u8>, Value), String> {
+    let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_MANIFEST_BYTES {
+        return Err(format!("larger than {MAX_MANIFEST_BYTES} bytes"));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    // serde_norway refuses documents whose aliases expand past its repetition limit.
+    let value: Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    if !value.is_object() {
+        return Err("not a YAML mapping".into());
+    }
+    Ok((bytes, value))
+}
+
+/// A field from the top level, or from `metadata` as in the PipeSpec form.
+fn field<'a>(manifest: &'a Value, key: &str) -> Option<&'a Value> {
+    let present = |v: &&Value| !v.is_null();
+    manifest.get(key).filter(present).or_else(|| manifest.get("metadata").and_then(|m| m.get(key)).filter(present))
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn folder_name(path: Option<&Path>) -> Option<String> {
+    path.and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned())
+}
+
+/// Reads one folder's manifests. `None` when it holds none; broken files are added to
+/// `summary` as invalid and the rest of the folder still counts.
+pub fn read_version_folder(dir: &Path, summary: &mut ScanSummary) -> Option<ScannedVersion> {
+    let mut found: Vec<(&str, Value)> = Vec::new();
+    let mut hasher = Sha256::new();
+    for file in MANIFEST_FILES {
+        let path = dir.join(file);
+        match fs::symlink_metadata(&path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            _ => {}
+        }
+        match read_manifest(&path) {
+            Ok((bytes, value)) => {
+                hasher.update(file.as_bytes());
+                hasher.update((bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+                found.push((file, value));
+            }
+            Err(reason) => {
+                summary.invalid += 1;
+                summary.problem(&path, reason);
+            }
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    let first_text = |key: &str| found.iter().find_map(|(_, m)| field(m, key).and_then(scalar_text));
+    let name_dir = dir.parent();
+    let category_dir = name_dir.and_then(Path::parent);
+    let folder_category = folder_name(category_dir).filter(|c| !KIND_FOLDERS.contains(&c.as_str()));
+    let name = first_text("name").or_else(|| folder_name(name_dir))?;
+    let version = first_text("version").or_else(|| folder_name(Some(dir)))?;
+    let tags = found
+        .iter()
+        .find_map(|(_, m)| field(m, "tags").and_then(Value::as_array))
+        .map(|items| items.iter().filter_map(scalar_text).collect())
+        .unwrap_or_default();
+    Some(ScannedVersion {
+        category: first_text("category").or(folder_category).map(|c| c.to_lowercase()),
+        author: first_text("author").or_else(|| first_text("owner")),
+        status: first_text("status").map(|s| s.to_lowercase()),
+        description: first_text("description").or_else(|| first_text("doc")),
+        tags,
+        spec: found[0].1.clone(),
+        manifests: found.iter().map(|(file, m)| (file.to_string(), m.clone())).collect(),
+        content_hash: hex::encode(hasher.finalize()),
+        source_path: dir.to_path_buf(),
+        name,
+        version,
+    })
+}
+
+enum Outcome {
+    Added,
+    Updated,
+    Unchanged,
+    Skipped,
+}
+
+fn json_text(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Copies a version's summary fields onto its pipe row.
+fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) -> Result<()> {
+    pipe.latest_version = Set(scanned.version.clone());
+    pipe.category = Set(scanned.category.clone());
+    pipe.author = Set(scanned.author.clone());
+    pipe.status = Set(scanned.status.clone());
+    pipe.description = Set(scanned.description.clone());
+    pipe.tags = Set(json_text(&scanned.tags)?);
+    pipe.updated_at = Set(Utc::now());
+    Ok(())
+}
+
+async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersion) -> Result<Outcome> {
+    let now = Utc::now();
+    let existing = pipes::Entity::find().filter(pipes::Column::Name.eq(&scanned.name)).one(txn).await?;
+    let pipe = match existing {
+        Some(pipe) if pipe.owner_id != owner_id => return Ok(Outcome::Skipped),
+        Some(pipe) => pipe,
+        None => {
+            let mut pipe = pipes::ActiveModel { name: Set(scanned.name.clone()), owner_id: Set(owner_id), created_at: Set(now), ..Default::default() };
+            set_summary(&mut pipe, scanned)?;
+            pipe.insert(txn).await?
+        }
+    };
+    let version = pipe_versions::Entity::find()
+        .filter(pipe_versions::Column::PipeId.eq(pipe.id))
+        .filter(pipe_versions::Column::Version.eq(&scanned.version))
+        .one(txn)
+        .await?;
+    let outcome = match version {
+        Some(row) if row.content_hash == scanned.content_hash => return Ok(Outcome::Unchanged),
+        Some(row) => {
+            let mut row = row.into_active_model();
+            row.spec = Set(json_text(&scanned.spec)?);
+            row.manifests = Set(json_text(&scanned.manifests)?);
+            row.content_hash = Set(scanned.content_hash.clone());
+            row.source_path = Set(scanned.source_path.display().to_string());
+            row.updated_at = Set(now);
+            row.update(txn).await?;
+            Outcome::Updated
+        }
+        None => {
+            pipe_versions::ActiveModel {
+                pipe_id: Set(pipe.id),
+                version: Set(scanned.version.clone()),
+                spec: Set(json_text(&scanned.spec)?),
+                manifests: Set(json_text(&scanned.manifests)?),
+                content_hash: Set(scanned.content_hash.clone()),
+                source_path: Set(scanned.source_path.display().to_string()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            Outcome::Added
+        }
+    };
+    if compare_versions(&scanned.version, &pipe.latest_version).is_ge() {
+        let mut row = pipe.into_active_model();
+        set_summary(&mut row, scanned)?;
+        row.update(txn).await?;
+    }
+    Ok(outcome)
+}
+
+async fn store_batch(db: &DatabaseConnection, owner_id: i32, batch: &mut Vec<ScannedVersion>, summary: &mut ScanSummary) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    for scanned in batch.drain(..) {
+        match store(&txn, owner_id, &scanned).await? {
+            Outcome::Added => summary.added += 1,
+            Outcome::Updated => summary.updated += 1,
+            Outcome::Unchanged => summary.unchanged += 1,
+            Outcome::Skipped => {
+                summary.skipped += 1;
+                summary.problem(&scanned.source_path, format!("pipe '{}' belongs to another user", scanned.name));
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Scans `root` for the user `owner_id`. `progress` is called after each folder with
+/// manifests.
+pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut progress: impl FnMut(&ScanSummary)) -> Result<ScanSummary> {
+    if !root.is_dir() {
+        return Err(Error::bad(format!("{} is not a folder", root.display())));
+    }
+    let mut summary = ScanSummary::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut pending = 0u64;
+    for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                summary.invalid += 1;
+                summary.problem(&path, format!("cannot read: {err}"));
+                continue;
+            }
+        };
+        if !entry.file_type().is_dir() {
+            continue;
+        }
+        if let Some(scanned) = read_version_folder(entry.path(), &mut summary) {
+            batch.push(scanned);
+            pending += 1;
+            if batch.len() >= BATCH {
+                store_batch(db, owner_id, &mut batch, &mut summary).await?;
+            }
+        }
+        if pending > 0 {
+            progress(&summary);
+            pending = 0;
+        }
+    }
+    store_batch(db, owner_id, &mut batch, &mut summary).await?;
+    progress(&summary);
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn folder_names_fill_in_what_the_manifest_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "plugs/Security/scanner/2.1.0/plug.yaml", "description: finds things\nstatus: Stable\n");
+        let mut summary = ScanSummary::default();
+        let v = read_version_folder(&dir.path().join("plugs/Security/scanner/2.1.0"), &mut summary).unwrap();
+        assert_eq!((v.name.as_str(), v.version.as_str()), ("scanner", "2.1.0"));
+        assert_eq!(v.category.as_deref(), Some("security"));
+        assert_eq!(v.status.as_deref(), Some("stable"));
+    }
+
+    #[test]
+    fn a_kind_folder_is_not_a_category() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "pipes/flow/1.0.0/pipe.yaml", "kind: PipeSpec\nmetadata:\n  name: my-flow\n  owner: Team A\n  version: 1.0.0\n  tags: [a, b]\n");
+        let mut summary = ScanSummary::default();
+        let v = read_version_folder(&dir.path().join("pipes/flow/1.0.0"), &mut summary).unwrap();
+        assert_eq!(v.name, "my-flow");
+        assert_eq!(v.category, None);
+        assert_eq!(v.author.as_deref(), Some("Team A"));
+        assert_eq!(v.tags, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn plug_yaml_wins_over_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "x/p/1.0/pipe.yaml", "metadata:\n  name: from-pipe\n  description: pipe text\n");
+        write(dir.path(), "x/p/1.0/glue.yaml", "name: from-glue\nstatus: experimental\n");
+        write(dir.path(), "x/p/1.0/plugin.yaml", "name: from-plugin\ncategory: Data\n");
+        write(dir.path(), "x/p/1.0/plug.yaml", "name: from-plug\n");
+        let mut summary = ScanSummary::default();
+        let v = read_version_folder(&dir.path().join("x/p/1.0"), &mut summary).unwrap();
+        assert_eq!(v.name, "from-plug");
+        assert_eq!(v.category.as_deref(), Some("data"));
+        assert_eq!(v.status.as_deref(), Some("experimental"));
+        assert_eq!(v.description.as_deref(), Some("pipe text"));
+        assert_eq!(v.manifests.len(), 4);
+        assert_eq!(v.spec["name"], "from-plug");
+    }
+
+    #[test]
+    fn broken_files_are_reported_and_the_rest_of_the_folder_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c/p/1.0/plug.yaml", "name: [unclosed\n");
+        write(dir.path(), "c/p/1.0/pipe.yaml", "metadata:\n  name: ok\n");
+        let mut summary = ScanSummary::default();
+        let v = read_version_folder(&dir.path().join("c/p/1.0"), &mut summary).unwrap();
+        assert_eq!(v.name, "ok");
+        assert_eq!(summary.invalid, 1);
+        assert!(summary.problems[0].path.ends_with("plug.yaml"));
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused() {
+        let mut bomb = String::from("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+        let mut prev = 'a';
+        for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+            bomb.push_str(&format!("{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+            prev = name;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c/bomb/1.0/plug.yaml", &bomb);
+        let mut summary = ScanSummary::default();
+        assert!(read_version_folder(&dir.path().join("c/bomb/1.0"), &mut summary).is_none());
+        assert_eq!(summary.invalid, 1);
+    }
+}

@@ -1,0 +1,158 @@
+//! Instance settings. They live in the `settings` table and are read on every request, so a
+//! change made by the CLI is obeyed at once by every running server.
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::entities::settings;
+use super::error::{Error, Result};
+use super::input::Fields;
+
+pub const MAX_PIPES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub max_pipes_per_user: u32,
+    pub enable_public_sharing: bool,
+    pub require_approval: bool,
+}
+
+impl Default for Settings {
+    /// The seed's defaults.
+    fn default() -> Self {
+        Settings { max_pipes_per_user: 50, enable_public_sharing: true, require_approval: false }
+    }
+}
+
+/// The names of the settings, in the order they are listed.
+pub const KEYS: [&str; 3] = ["max_pipes_per_user", "enable_public_sharing", "require_approval"];
+
+impl Settings {
+    pub async fn load(db: &impl ConnectionTrait) -> Result<Settings> {
+        let mut settings = Settings::default();
+        for row in settings::Entity::find().all(db).await? {
+            // A row that no longer parses (edited by hand) keeps the default rather than
+            // failing every request.
+            if let Err(err) = settings.apply(&row.key, &row.value) {
+                tracing::warn!("ignoring stored setting {}: {err}", row.key);
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Validates and stores one setting.
+    pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<Settings> {
+        let mut settings = Settings::load(db).await?;
+        settings.apply(key, value)?;
+        let row = settings::ActiveModel {
+            key: Set(key.to_string()),
+            value: Set(settings.get(key).expect("applied keys are known")),
+            updated_at: Set(Utc::now()),
+        };
+        settings::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(settings::Column::Key)
+                    .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+        Ok(settings)
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        match key {
+            "max_pipes_per_user" => Some(self.max_pipes_per_user.to_string()),
+            "enable_public_sharing" => Some(self.enable_public_sharing.to_string()),
+            "require_approval" => Some(self.require_approval.to_string()),
+            _ => None,
+        }
+    }
+
+    fn apply(&mut self, key: &str, value: &str) -> Result<()> {
+        let value = value.trim();
+        match key {
+            "max_pipes_per_user" => {
+                self.max_pipes_per_user = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| MAX_PIPES_RANGE.contains(n))
+                    .ok_or_else(|| Error::bad(format!("max_pipes_per_user must be a whole number from 1 to 1000, not '{value}'")))?
+            }
+            "enable_public_sharing" => self.enable_public_sharing = parse_bool(key, value)?,
+            "require_approval" => self.require_approval = parse_bool(key, value)?,
+            _ => return Err(Error::bad(format!("Unknown setting '{key}'; the settings are {}", KEYS.join(", ")))),
+        }
+        Ok(())
+    }
+
+    /// The settings for one request: the caller's `config` may only make the rules stricter
+    /// (lower the limit, require approval, turn public sharing off), never looser.
+    pub fn tightened_by(self, config: &Value) -> Result<Settings> {
+        let config = Fields::new("config", Some(config))?;
+        let mut effective = self;
+        if let Some(limit) = config.get("max_pipes_per_user") {
+            let limit = limit
+                .as_u64()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| Error::bad("config.max_pipes_per_user must be a positive integer"))?;
+            effective.max_pipes_per_user = effective.max_pipes_per_user.min(u32::try_from(limit).unwrap_or(u32::MAX));
+        }
+        if config.bool("enable_public_sharing")? == Some(false) {
+            effective.enable_public_sharing = false;
+        }
+        if config.bool("require_approval")? == Some(true) {
+            effective.require_approval = true;
+        }
+        Ok(effective)
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Error::bad(format!("{key} must be true or false, not '{value}'"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn config_only_tightens() {
+        let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true };
+        let loosened = instance
+            .tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false}))
+            .unwrap();
+        assert_eq!(loosened, instance);
+
+        let open = Settings::default();
+        let tightened = open
+            .tightened_by(&json!({"max_pipes_per_user": 3, "enable_public_sharing": false, "require_approval": true}))
+            .unwrap();
+        assert_eq!(tightened, Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true });
+    }
+
+    #[test]
+    fn config_of_the_wrong_type_is_refused() {
+        assert!(Settings::default().tightened_by(&json!({"max_pipes_per_user": "ten"})).is_err());
+        assert!(Settings::default().tightened_by(&json!({"max_pipes_per_user": 0})).is_err());
+        assert!(Settings::default().tightened_by(&json!({"require_approval": "yes"})).is_err());
+        assert!(Settings::default().tightened_by(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused() {
+        let mut s = Settings::default();
+        assert!(s.apply("max_pipes_per_user", "0").is_err());
+        assert!(s.apply("max_pipes_per_user", "1001").is_err());
+        assert!(s.apply("require_approval", "maybe").is_err());
+        assert!(s.apply("colour", "blue").is_err());
+        s.apply("max_pipes_per_user", "1000").unwrap();
+        assert_eq!(s.max_pipes_per_user, 1000);
+    }
+}

@@ -1,0 +1,195 @@
+//! `share_pipe` and `unshare_pipe`.
+use chrono::Utc;
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType,
+    PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::access::{ShareStatus, pipe_to_manage};
+use super::accounts::Caller;
+use super::entities::{pipes, shares, users};
+use super::error::{Error, Result};
+use super::input::Fields;
+use super::settings::Settings;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SharePermissions {
+    pub read: bool,
+    pub fork: bool,
+    pub contribute: bool,
+}
+
+impl Default for SharePermissions {
+    fn default() -> Self {
+        SharePermissions { read: true, fork: false, contribute: false }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShareOptions {
+    /// Nothing is exposed unless asked: a share is private by default.
+    pub public: bool,
+    pub approval_required: bool,
+    pub permissions: SharePermissions,
+    /// Any other option the caller sent, kept as it came.
+    #[serde(flatten)]
+    pub metadata: Map<String, Value>,
+}
+
+impl ShareOptions {
+    pub fn from_context(context: &Fields) -> Result<Self> {
+        let options = context.object("sharing_options")?;
+        let permissions = options.object("permissions")?;
+        let defaults = SharePermissions::default();
+        Ok(ShareOptions {
+            public: options.bool("public")?.unwrap_or(false),
+            approval_required: options.bool("approval_required")?.unwrap_or(false),
+            permissions: SharePermissions {
+                read: permissions.bool("read")?.unwrap_or(defaults.read),
+                fork: permissions.bool("fork")?.unwrap_or(defaults.fork),
+                contribute: permissions.bool("contribute")?.unwrap_or(defaults.contribute),
+            },
+            metadata: options.rest(&["public", "approval_required", "permissions"]),
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShareResult {
+    pub pipe_name: String,
+    pub sharing_status: String,
+    pub share_id: String,
+    pub sharing_options: ShareOptions,
+    pub share_url: String,
+}
+
+/// The public address of a pipe's page.
+pub fn share_url(base_url: &str, pipe_name: &str) -> String {
+    let mut encoded = String::new();
+    for byte in pipe_name.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("{}/pipes/{encoded}", base_url.trim_end_matches('/'))
+}
+
+fn new_share_id(pipe_name: &str) -> String {
+    let suffix: u32 = rand::thread_rng().r#gen();
+    format!("share_{pipe_name}_{}_{suffix:08x}", Utc::now().format("%Y%m%d"))
+}
+
+pub async fn share_pipe(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    settings: &Settings,
+    base_url: &str,
+    pipe_name: &str,
+    mut options: ShareOptions,
+) -> Result<ShareResult> {
+    let (pipe, _) = pipe_to_manage(db, caller, pipe_name).await?;
+    if options.public && !settings.enable_public_sharing {
+        return Err(Error::Forbidden("Public sharing is disabled on this instance".into()));
+    }
+    options.approval_required |= settings.require_approval;
+    let status = if options.approval_required { ShareStatus::PendingApproval } else { ShareStatus::Active };
+
+    let txn = db.begin().await?;
+    // Take the owner's row first: concurrent shares of one owner wait here for each other,
+    // so the count below and the write after it act as one step (row lock on PostgreSQL,
+    // the write lock on SQLite).
+    users::Entity::update_many()
+        .col_expr(users::Column::QuotaLock, Expr::col(users::Column::QuotaLock).add(1))
+        .filter(users::Column::Id.eq(pipe.owner_id))
+        .exec(&txn)
+        .await?;
+    let others = shares::Entity::find()
+        .join(JoinType::InnerJoin, shares::Relation::Pipe.def())
+        .filter(pipes::Column::OwnerId.eq(pipe.owner_id))
+        .filter(shares::Column::Status.is_in(ShareStatus::COUNTED))
+        .filter(shares::Column::PipeId.ne(pipe.id))
+        .count(&txn)
+        .await?;
+    if others >= u64::from(settings.max_pipes_per_user) {
+        return Err(Error::Conflict(format!(
+            "Share limit reached: the owner of '{pipe_name}' already has {others} shared pipes (max_pipes_per_user is {})",
+            settings.max_pipes_per_user
+        )));
+    }
+    let now = Utc::now();
+    let options_json = serde_json::to_string(&options).map_err(|e| Error::Internal(e.to_string()))?;
+    let existing = shares::Entity::find().filter(shares::Column::PipeId.eq(pipe.id)).one(&txn).await?;
+    let share = match existing {
+        Some(share) => {
+            // Re-sharing replaces the request; an earlier review belongs to the old one.
+            let mut share = share.into_active_model();
+            share.is_public = Set(options.public);
+            share.status = Set(status.as_str().into());
+            share.options = Set(options_json);
+            share.requested_by = Set(caller.user_id);
+            share.requested_at = Set(now);
+            share.reviewed_by = Set(None);
+            share.reviewed_at = Set(None);
+            share.review_note = Set(None);
+            share.updated_at = Set(now);
+            share.update(&txn).await?
+        }
+        None => {
+            shares::ActiveModel {
+                pipe_id: Set(pipe.id),
+                share_id: Set(new_share_id(&pipe.name)),
+                is_public: Set(options.public),
+                status: Set(status.as_str().into()),
+                options: Set(options_json),
+                requested_by: Set(caller.user_id),
+                requested_at: Set(now),
+                reviewed_by: Set(None),
+                reviewed_at: Set(None),
+                review_note: Set(None),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    txn.commit().await?;
+    Ok(ShareResult {
+        pipe_name: pipe.name.clone(),
+        sharing_status: share.status,
+        share_id: share.share_id,
+        sharing_options: options,
+        share_url: share_url(base_url, &pipe.name),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnshareResult {
+    pub pipe_name: String,
+    pub share_id: String,
+    pub sharing_status: String,
+}
+
+/// Withdraws a share; the pipe's grants stay, ready for a later share.
+pub async fn unshare_pipe(db: &DatabaseConnection, caller: &Caller, pipe_name: &str) -> Result<UnshareResult> {
+    let (pipe, share) = pipe_to_manage(db, caller, pipe_name).await?;
+    let share = share.ok_or_else(|| Error::NotFound(format!("Pipe '{}' is not shared", pipe.name)))?;
+    shares::Entity::delete_by_id(share.id).exec(db).await?;
+    Ok(UnshareResult { pipe_name: pipe.name, share_id: share.share_id, sharing_status: "withdrawn".into() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_url_escapes_the_name() {
+        assert_eq!(share_url("http://h:1/", "data_processor"), "http://h:1/pipes/data_processor");
+        assert_eq!(share_url("http://h", "a b/c"), "http://h/pipes/a%20b%2Fc");
+    }
+}

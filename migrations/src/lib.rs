@@ -1,0 +1,14 @@
+//! The database schema of pipeshare. Every table is created here and only here; the same
+//! migrations run on SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_initial::Migration)]
+    }
+}

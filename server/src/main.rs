@@ -1,0 +1,316 @@
+//! `pipeshare`: serve the hub, and manage it from the terminal.
+use std::{
+    io::{BufRead, IsTerminal, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use app::orchestrator::{
+    Caller, Error, Orchestrator, accounts,
+    db::{self, DEFAULT_DATABASE_URL},
+    scan::{self, ScanSummary},
+    settings::{KEYS, Settings},
+};
+use clap::{Args, Parser, Subcommand};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use server::startup;
+
+#[derive(Parser)]
+#[command(name = "pipeshare", version, about = "A self-hosted hub where teams share PlugPipe pipes")]
+struct Cli {
+    /// The database: `sqlite://path?mode=rwc` or `postgres://...`.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "PIPESHARE_ADDR", default_value = "127.0.0.1:3000")]
+    addr: String,
+    /// Public address used in share URLs; defaults to http://<addr>.
+    #[arg(long, env = "PIPESHARE_BASE_URL")]
+    base_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and the JSON API.
+    Serve(ServeArgs),
+    /// Load demo users and a corpus of manifests, then serve.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Folder of PlugPipe manifests to load.
+        #[arg(long, default_value = "../shared/corpus")]
+        corpus: PathBuf,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage groups.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Load the manifests under DIR as pipes owned by a user.
+    Scan {
+        dir: PathBuf,
+        /// The user who owns what the scan adds.
+        #[arg(long)]
+        owner: String,
+        /// Exit with an error if any manifest is invalid or any pipe was skipped.
+        #[arg(long)]
+        strict: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read and change the instance settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (so it stays out of shell history).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; the token is printed once, on the last line.
+    Create {
+        name: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Create a group.
+    Add { name: String },
+    /// Manage group members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a user to a group.
+    Add { group: String, user: String },
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    /// Change a setting: max_pipes_per_user (1 to 1000), enable_public_sharing, require_approval (true/false).
+    Set { key: String, value: String },
+    /// Print one setting, or all of them.
+    Get { key: Option<String> },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Error::Internal(detail) = &err {
+                tracing::error!("{detail}");
+            }
+            eprintln!("error: {}", err.public_message());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    let db = db::connect(&cli.database_url).await?;
+    match cli.command {
+        Command::Serve(args) => serve(db, args).await,
+        Command::Demo { serve: args, corpus } => {
+            load_demo(&db, &corpus).await?;
+            serve(db, args).await
+        }
+        Command::User(UserCommand::Add { name, admin, password_stdin }) => {
+            if !password_stdin {
+                return Err(Error::bad("Give the password on standard input with --password-stdin"));
+            }
+            let password = read_password()?;
+            let user = accounts::create_user(&db, &name, &password, admin).await?;
+            println!("created {} '{}'", if user.is_admin { "admin" } else { "user" }, user.username);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { name, label }) => {
+            let token = accounts::create_token(&db, &name, &label).await?;
+            println!("API token for '{name}' (shown only now; send it as 'Authorization: Bearer <token>'):");
+            println!("{token}");
+            Ok(())
+        }
+        Command::Group(GroupCommand::Add { name }) => {
+            accounts::create_group(&db, &name).await?;
+            println!("created group '{name}'");
+            Ok(())
+        }
+        Command::Group(GroupCommand::Member(MemberCommand::Add { group, user })) => {
+            accounts::add_group_member(&db, &group, &user).await?;
+            println!("added '{user}' to group '{group}'");
+            Ok(())
+        }
+        Command::Scan { dir, owner, strict, json } => {
+            let owner = accounts::require_user(&db, &owner).await?;
+            let summary = scan_with_progress(&db, &dir, owner.id).await?;
+            report_scan(&summary, json);
+            if strict && (summary.invalid > 0 || summary.skipped > 0) {
+                return Err(Error::bad(format!(
+                    "--strict: {} invalid manifest(s) and {} skipped folder(s)",
+                    summary.invalid, summary.skipped
+                )));
+            }
+            Ok(())
+        }
+        Command::Settings(SettingsCommand::Set { key, value }) => {
+            let settings = Settings::set(&db, &key, &value).await?;
+            println!("{key} = {}", settings.get(&key).unwrap_or_default());
+            Ok(())
+        }
+        Command::Settings(SettingsCommand::Get { key }) => {
+            let settings = Settings::load(&db).await?;
+            match key {
+                Some(key) => {
+                    let value = settings
+                        .get(&key)
+                        .ok_or_else(|| Error::bad(format!("Unknown setting '{key}'; the settings are {}", KEYS.join(", "))))?;
+                    println!("{value}");
+                }
+                None => {
+                    for key in KEYS {
+                        println!("{key} = {}", settings.get(key).unwrap_or_default());
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn read_password() -> Result<String, Error> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::bad(format!("Cannot read the password: {e}")))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .map_err(|e| Error::bad(format!("Cannot listen on {}: {e}", args.addr)))?;
+    let local = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let base_url = args.base_url.unwrap_or_else(|| format!("http://{local}"));
+    println!("pipeshare listening on http://{local} (share URLs use {base_url})");
+    let _ = std::io::stdout().flush();
+    startup::serve(listener, Orchestrator::new(db, base_url)).await.map_err(|e| Error::Internal(format!("server: {e}")))
+}
+
+async fn scan_with_progress(db: &DatabaseConnection, dir: &Path, owner_id: i32) -> Result<ScanSummary, Error> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let summary = scan::scan_dir(db, dir, owner_id, |s| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!(
+                "{} folders: {} added, {} updated, {} unchanged, {} skipped, {} invalid",
+                s.folders_seen(),
+                s.added,
+                s.updated,
+                s.unchanged,
+                s.skipped,
+                s.invalid
+            ));
+        }
+    })
+    .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    summary
+}
+
+fn report_scan(summary: &ScanSummary, as_json: bool) {
+    if as_json {
+        println!("{}", json!(summary));
+        return;
+    }
+    for problem in &summary.problems {
+        eprintln!("skipped {}: {}", problem.path, problem.reason);
+    }
+    println!(
+        "added {}, updated {}, unchanged {}, skipped {} (owned by someone else), invalid {}",
+        summary.added, summary.updated, summary.unchanged, summary.skipped, summary.invalid
+    );
+}
+
+/// Demo users and passwords; printed at start so a newcomer can log in.
+const DEMO_USERS: [(&str, &str, bool); 3] =
+    [("admin", "pipeshare-admin", true), ("alice", "pipeshare-alice", false), ("bob", "pipeshare-bob", false)];
+
+async fn load_demo(db: &DatabaseConnection, corpus: &Path) -> Result<(), Error> {
+    for (name, password, admin) in DEMO_USERS {
+        if accounts::find_user(db, name).await?.is_none() {
+            accounts::create_user(db, name, password, admin).await?;
+        }
+    }
+    if accounts::find_group(db, "developers").await?.is_none() {
+        accounts::create_group(db, "developers").await?;
+        for member in ["alice", "bob"] {
+            accounts::add_group_member(db, "developers", member).await?;
+        }
+    }
+    let admin = accounts::require_user(db, "admin").await?;
+    let alice = accounts::require_user(db, "alice").await?;
+    // Pipelines belong to alice, plugins to the admin, so both have something to share.
+    let (pipes_dir, plugs_dir) = (corpus.join("plugpipe/pipes"), corpus.join("plugpipe/plugs"));
+    if pipes_dir.is_dir() && plugs_dir.is_dir() {
+        report_scan(&scan_with_progress(db, &pipes_dir, alice.id).await?, false);
+        report_scan(&scan_with_progress(db, &plugs_dir, admin.id).await?, false);
+    } else {
+        report_scan(&scan_with_progress(db, corpus, admin.id).await?, false);
+    }
+
+    let orchestrator = Orchestrator::new(db.clone(), String::new());
+    let caller = Caller::from(&admin);
+    let stable = orchestrator
+        .process(&caller, &json!({"action": "list_shareable", "pipe_filters": {"status": "stable"}, "limit": 3}), &json!({}))
+        .await?;
+    for pipe in stable["pipes"].as_array().into_iter().flatten().filter(|p| p["sharing_enabled"] != true) {
+        let context = json!({"action": "share_pipe", "pipe_name": pipe["name"], "sharing_options": {"public": true}});
+        orchestrator.process(&caller, &context, &json!({})).await?;
+    }
+    let token = accounts::create_token(db, "admin", "demo").await?;
+    println!("demo users: {}", DEMO_USERS.map(|(n, p, _)| format!("{n} / {p}")).join(", "));
+    if let Some(first) = stable["pipes"].as_array().and_then(|p| p.first()) {
+        println!("a public pipe page: /pipes/{}", first["name"].as_str().unwrap_or_default());
+    }
+    println!("admin API token: {token}");
+    println!("try: curl -s -H 'Authorization: Bearer {token}' -d '{{\"context\":{{\"action\":\"list_shareable\",\"limit\":5}}}}' <address>/api/v1/process");
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! The `pipeshare` CLI against a temporary SQLite file.
+mod common;
+
+use common::{Instance, fixture_corpus, plug, write_tree};
+use serde_json::{Value, json};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn users_are_unique_and_passwords_come_from_stdin() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let dup = instance.cli(&["user", "add", "alice", "--password-stdin"], Some("another password\n"));
+    assert!(!dup.status.success());
+    assert!(stderr(&dup).contains("User 'alice' already exists"), "{}", stderr(&dup));
+
+    let no_flag = instance.cli(&["user", "add", "bob"], Some("a fine password\n"));
+    assert!(!no_flag.status.success());
+    assert!(stderr(&no_flag).contains("--password-stdin"));
+    let short = instance.cli(&["user", "add", "bob", "--password-stdin"], Some("short\n"));
+    assert!(!short.status.success());
+    assert!(stderr(&short).contains("at least 8"));
+    let bad_name = instance.cli(&["user", "add", "bob smith", "--password-stdin"], Some("a fine password\n"));
+    assert!(!bad_name.status.success());
+    instance.add_user("bob", true);
+}
+
+#[test]
+fn tokens_are_printed_once_and_stored_hashed() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let token = instance.token("alice");
+    assert!(token.len() >= 20, "{token}");
+    let other = instance.token("alice");
+    assert_ne!(token, other);
+    let file = std::fs::read(instance.path().join("pipeshare.db")).unwrap();
+    let wal = std::fs::read(instance.path().join("pipeshare.db-wal")).unwrap_or_default();
+    let contains = |hay: &[u8]| hay.windows(token.len()).any(|w| w == token.as_bytes());
+    assert!(!contains(&file) && !contains(&wal), "the token itself is not stored");
+    let unknown = instance.cli(&["token", "create", "nobody"], None);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("User 'nobody' not found"));
+}
+
+#[test]
+fn groups_and_members() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    instance.cli_ok(&["group", "add", "developers"], None);
+    assert!(!instance.cli(&["group", "add", "developers"], None).status.success());
+    instance.cli_ok(&["group", "member", "add", "developers", "alice"], None);
+    let twice = instance.cli(&["group", "member", "add", "developers", "alice"], None);
+    assert!(!twice.status.success());
+    let no_group = instance.cli(&["group", "member", "add", "ghosts", "alice"], None);
+    assert!(stderr(&no_group).contains("Group 'ghosts' not found"));
+    let no_user = instance.cli(&["group", "member", "add", "developers", "nobody"], None);
+    assert!(stderr(&no_user).contains("User 'nobody' not found"));
+}
+
+#[test]
+fn settings_are_validated_and_kept() {
+    let instance = Instance::new();
+    assert_eq!(
+        instance.cli_ok(&["settings", "get"], None),
+        "max_pipes_per_user = 50\nenable_public_sharing = true\nrequire_approval = false\n"
+    );
+    instance.cli_ok(&["settings", "set", "max_pipes_per_user", "1000"], None);
+    instance.cli_ok(&["settings", "set", "require_approval", "true"], None);
+    for (key, value) in [
+        ("max_pipes_per_user", "0"),
+        ("max_pipes_per_user", "1001"),
+        ("max_pipes_per_user", "ten"),
+        ("require_approval", "yes"),
+        ("enable_public_sharing", "1"),
+        ("theme", "dark"),
+    ] {
+        let out = instance.cli(&["settings", "set", key, value], None);
+        assert!(!out.status.success(), "{key}={value} must be refused");
+        assert!(stderr(&out).contains(key), "{}", stderr(&out));
+    }
+    assert_eq!(instance.cli_ok(&["settings", "get", "max_pipes_per_user"], None), "1000\n");
+    assert_eq!(instance.cli_ok(&["settings", "get", "require_approval"], None), "true\n");
+    assert!(!instance.cli(&["settings", "get", "theme"], None).status.success());
+}
+
+#[test]
+fn scanning_the_fixture_corpus() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    instance.add_user("bob", false);
+    let first = instance.scan(&fixture_corpus(), "alice");
+    assert_eq!(first["added"], 11, "{first}");
+    assert_eq!((first["updated"].clone(), first["skipped"].clone(), first["invalid"].clone()), (json!(0), json!(0), json!(0)));
+
+    let again = instance.scan(&fixture_corpus(), "alice");
+    assert_eq!((again["added"].clone(), again["unchanged"].clone()), (json!(0), json!(11)));
+
+    // Someone else's rescan takes nothing.
+    let by_bob = instance.scan(&fixture_corpus(), "bob");
+    assert_eq!((by_bob["added"].clone(), by_bob["skipped"].clone()), (json!(0), json!(11)));
+    assert!(by_bob["problems"][0]["reason"].as_str().unwrap().contains("belongs to another user"));
+
+    // The text summary.
+    let text = instance.cli_ok(&["scan", fixture_corpus().to_str().unwrap(), "--owner", "alice"], None);
+    assert_eq!(text.trim(), "added 0, updated 0, unchanged 11, skipped 0 (owned by someone else), invalid 0");
+
+    let missing = instance.cli(&["scan", "/no/such/folder", "--owner", "alice"], None);
+    assert!(!missing.status.success());
+    let nobody = instance.cli(&["scan", fixture_corpus().to_str().unwrap(), "--owner", "nobody"], None);
+    assert!(stderr(&nobody).contains("User 'nobody' not found"));
+}
+
+#[tokio::test]
+async fn scan_versions_updates_and_broken_files() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("alice", false);
+    let root = instance.path().join("tree");
+    write_tree(
+        &root,
+        &[
+            ("plugs/security/scanner/1.0.0/plug.yaml", &plug("scanner", "1.0.0", "Security", "Stable", "Sec Team", "first")),
+            ("plugs/security/scanner/1.2.0/plug.yaml", &plug("scanner", "1.2.0", "Security", "Experimental", "Sec Team", "newest")),
+            ("plugs/security/scanner/1.10.0/plugin.yaml", "status: stable\ndescription: from the plugin file\n"),
+            ("plugs/security/scanner/1.10.0/plug.yaml", "description: from the plug file\n"),
+            ("plugs/security/broken/1.0.0/plug.yaml", "name: broken\n  version: [1.0\n"),
+            ("pipes/flow/2.0.0/pipe.yaml", "apiVersion: v1\nkind: PipeSpec\nmetadata:\n  name: flow\n  owner: Flow Team\n  version: 2.0.0\n  tags: [pipeline]\npipeline: []\n"),
+        ],
+    );
+    let summary = instance.scan(&root, "alice");
+    assert_eq!((summary["added"].clone(), summary["invalid"].clone()), (json!(4), json!(1)), "{summary}");
+    let problem = &summary["problems"][0];
+    assert!(problem["path"].as_str().unwrap().ends_with("broken/1.0.0/plug.yaml"), "{problem}");
+
+    let strict = instance.cli(&["scan", root.to_str().unwrap(), "--owner", "alice", "--strict"], None);
+    assert!(!strict.status.success());
+    assert!(stderr(&strict).contains("broken/1.0.0/plug.yaml"));
+
+    // Change one version: it is updated, the rest unchanged.
+    std::fs::write(root.join("plugs/security/scanner/1.0.0/plug.yaml"), plug("scanner", "1.0.0", "security", "stable", "Sec Team", "edited")).unwrap();
+    let rescan = instance.scan(&root, "alice");
+    assert_eq!((rescan["updated"].clone(), rescan["unchanged"].clone()), (json!(1), json!(3)), "{rescan}");
+
+    let server = instance.serve().await;
+    let listed = server.call(&token, json!({"action": "list_shareable"})).await;
+    let pipes: Vec<Value> = listed.ok()["pipes"].as_array().unwrap().clone();
+    assert_eq!(pipes.len(), 2, "two versions of one name are one pipe: {pipes:?}");
+    let scanner = pipes.iter().find(|p| p["name"] == "scanner").unwrap();
+    // 1.10.0 is the newest; its plug.yaml wins over plugin.yaml, and the folders name it.
+    assert_eq!(scanner["version"], "1.10.0");
+    assert_eq!(scanner["description"], "from the plug file");
+    assert_eq!(scanner["status"], "stable");
+    assert_eq!(scanner["category"], "security");
+    let flow = pipes.iter().find(|p| p["name"] == "flow").unwrap();
+    assert_eq!((flow["author"].clone(), flow["category"].clone()), (json!("Flow Team"), Value::Null));
+    assert_eq!(flow["tags"], json!(["pipeline"]));
+
+    let download = server.call(&token, json!({"action": "download_pipe", "pipe_name": "scanner", "version": "1.0.0"})).await;
+    let download = download.ok();
+    assert_eq!(download["versions"], json!(["1.10.0", "1.2.0", "1.0.0"]));
+    assert_eq!(download["spec"]["description"], "edited");
+    assert_eq!(download["manifests"]["plug.yaml"]["name"], "scanner");
+}

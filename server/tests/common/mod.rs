@@ -1,0 +1,196 @@
+//! Test harness: a fresh SQLite file per test, the real `pipeshare` binary for the CLI, and a
+//! real `pipeshare serve` on a loopback port for the API.
+#![allow(dead_code)]
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_pipeshare");
+
+pub struct Instance {
+    pub dir: tempfile::TempDir,
+    pub database_url: String,
+}
+
+impl Instance {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("pipeshare.db").display());
+        Instance { dir, database_url }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `pipeshare ARGS` against this instance's database.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pipeshare");
+        let mut input = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).expect("write stdin");
+        }
+        drop(input);
+        child.wait_with_output().expect("wait for pipeshare")
+    }
+
+    /// Runs the CLI and returns its standard output, failing the test if it fails.
+    pub fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.cli(args, stdin);
+        assert!(out.status.success(), "pipeshare {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    pub fn add_user(&self, name: &str, admin: bool) {
+        let mut args = vec!["user", "add", name, "--password-stdin"];
+        if admin {
+            args.push("--admin");
+        }
+        self.cli_ok(&args, Some("correct horse battery\n"));
+    }
+
+    /// Creates a user and returns a fresh API token for them.
+    pub fn user_with_token(&self, name: &str, admin: bool) -> String {
+        self.add_user(name, admin);
+        self.token(name)
+    }
+
+    pub fn token(&self, name: &str) -> String {
+        let out = self.cli_ok(&["token", "create", name], None);
+        out.lines().last().expect("token line").trim().to_string()
+    }
+
+    pub fn scan(&self, dir: &Path, owner: &str) -> Value {
+        let out = self.cli_ok(&["scan", dir.to_str().unwrap(), "--owner", owner, "--json"], None);
+        serde_json::from_str(out.trim()).expect("scan --json prints JSON")
+    }
+
+    pub async fn serve(&self) -> Server {
+        self.serve_with(&[]).await
+    }
+
+    /// Starts `pipeshare serve` on a free loopback port, with extra environment variables.
+    pub async fn serve_with(&self, env: &[(&str, &str)]) -> Server {
+        let log = fs::File::create(self.path().join(format!("server-{}.log", rand_suffix()))).expect("log file");
+        let mut child = tokio::process::Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", &self.database_url)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start pipeshare serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+                .await
+                .expect("server started in time")
+                .expect("read stdout")
+                .expect("server printed its address");
+            if let Some(rest) = line.strip_prefix("pipeshare listening on ") {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        };
+        Server { _child: child, url, http: reqwest::Client::new() }
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+pub struct Server {
+    _child: tokio::process::Child,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+/// A reply from the JSON API: HTTP status and the parsed body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "expected success, got {}: {}", self.status, self.body);
+        assert_eq!(self.body["success"], true);
+        assert_eq!(self.body["message"], "Pipe sharing orchestration completed");
+        &self.body["result"]
+    }
+
+    /// Asserts a failure envelope with this status, and returns its error text.
+    pub fn failed(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.body);
+        assert_eq!(self.body["success"], false, "{}", self.body);
+        assert_eq!(self.body["message"], "Pipe sharing orchestration failed");
+        self.body["error"].as_str().expect("error text").to_string()
+    }
+}
+
+impl Server {
+    pub async fn call(&self, token: &str, context: Value) -> Reply {
+        self.call_with(token, context, json!({})).await
+    }
+
+    pub async fn call_with(&self, token: &str, context: Value, config: Value) -> Reply {
+        self.post(Some(token), serde_json::to_vec(&json!({"context": context, "config": config})).unwrap()).await
+    }
+
+    pub async fn post(&self, token: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut request = self.http.post(format!("{}/api/v1/process", self.url)).body(body);
+        request = request.header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("status {status}: body is not JSON: {text}"));
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.url)).send().await.expect("request");
+        (response.status().as_u16(), response.text().await.expect("body"))
+    }
+}
+
+/// Writes a small PlugPipe tree; returns its root.
+pub fn write_tree(root: &Path, files: &[(&str, &str)]) -> PathBuf {
+    for (rel, text) in files {
+        let path = root.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+    root.to_path_buf()
+}
+
+pub fn plug(name: &str, version: &str, category: &str, status: &str, author: &str, description: &str) -> String {
+    format!(
+        "name: {name}\nversion: {version}\ncategory: {category}\nstatus: {status}\nauthor: {author}\ndescription: {description}\ntags: [demo]\n"
+    )
+}
+
+/// The committed fixture: real manifests taken from a PlugPipe tree.
+pub fn fixture_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugpipe")
+}
