@@ -1,4 +1,16 @@
-//! pipeshare's application crate: the orchestrator (server side, feature `ssr`) and, with the
-//! browser app, the Leptos UI.
+//! pipeshare's application crate: the orchestrator (server side, feature `ssr`), the data it
+//! shares with the browser (`model`) and the Leptos UI (`app`, `pages`, `components`), whose
+//! server functions (`server_fns`) call the orchestrator.
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod components;
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod orchestrator;
+pub mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use app::{App, shell};

@@ -1,4 +1,7 @@
-//! The `pipeshare` server: the HTTP router (JSON API, pages, health) over the orchestrator.
+//! The `pipeshare` server: the HTTP router (browser app, JSON API, downloads, health) over
+//! the orchestrator.
 pub mod api;
-pub mod pages;
+pub mod download;
+pub mod export;
+pub mod sessions;
 pub mod startup;

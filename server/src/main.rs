@@ -34,6 +34,9 @@ struct ServeArgs {
     /// Public address used in share URLs; defaults to http://<addr>.
     #[arg(long, env = "PIPESHARE_BASE_URL")]
     base_url: Option<String>,
+    /// Folder holding the browser app's files (`pkg/`), as built by `scripts/build-site`.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    site_root: String,
 }
 
 #[derive(Subcommand)]
@@ -226,7 +229,11 @@ async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
     let base_url = args.base_url.unwrap_or_else(|| format!("http://{local}"));
     println!("pipeshare listening on http://{local} (share URLs use {base_url})");
     let _ = std::io::stdout().flush();
-    startup::serve(listener, Orchestrator::new(db, base_url)).await.map_err(|e| Error::Internal(format!("server: {e}")))
+    if !Path::new(&args.site_root).join("pkg").is_dir() {
+        tracing::warn!("{}/pkg is missing: pages render, but without the browser app; run scripts/build-site", args.site_root);
+    }
+    let config = startup::ServerConfig { base_url: base_url.clone(), site_root: args.site_root };
+    startup::serve(listener, Orchestrator::new(db, base_url), config).await.map_err(|e| Error::Internal(format!("server: {e}")))
 }
 
 async fn scan_with_progress(db: &DatabaseConnection, dir: &Path, owner_id: i32) -> Result<ScanSummary, Error> {

@@ -1,28 +1,113 @@
 //! Building the router and serving it; used by `main` and by the tests.
+use std::net::SocketAddr;
+
 use app::orchestrator::Orchestrator;
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, routing::get, routing::post};
+use app::state::{AppState, LoginThrottle};
+use axum::{
+    Router,
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{Method, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{api, pages};
+use crate::{api, download, export, sessions::DbSessionStore};
 
 /// Requests larger than this are refused with 413 before they are read in full.
 pub const BODY_LIMIT_BYTES: usize = 1 << 20;
+/// The name of the wasm and JavaScript files of the browser app under `<site root>/pkg`.
+pub const OUTPUT_NAME: &str = "pipeshare";
 
-pub fn router(orchestrator: Orchestrator) -> Router {
+pub struct ServerConfig {
+    /// Public address used in share URLs, e.g. `https://pipes.example.com`.
+    pub base_url: String,
+    /// Folder holding `pkg/` with the browser app's wasm, JavaScript and CSS.
+    pub site_root: String,
+}
+
+impl ServerConfig {
+    /// Session cookies are marked `Secure` when the site is served over https.
+    fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAddr) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(orchestrator.db().clone()))
+        .with_name("pipeshare_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+    let state = AppState { leptos_options: leptos_options.clone(), orchestrator, login_throttle: LoginThrottle::default() };
+    let routes = generate_route_list(app::App);
+
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
-        .route("/pipes/{name}", get(pages::pipe_page))
-        .fallback(pages::not_found)
+        .route("/pipes/{name}/download", get(download::download_manifest))
+        .route("/reports/export", get(export::export_report))
+        .leptos_routes(&state, routes, {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(fallback)
+        .layer(middleware::from_fn(same_origin_writes))
+        .layer(sessions)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TraceLayer::new_for_http())
-        .with_state(orchestrator)
+        .with_state(state)
+}
+
+/// Unknown addresses: a JSON envelope under `/api/v1/`, otherwise a static file of the site
+/// or the app's 404 page.
+async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
+    if request.uri().path().starts_with("/api/v1/") {
+        return api::failure(StatusCode::NOT_FOUND, format!("No API endpoint at {}; use POST /api/v1/process", request.uri().path()));
+    }
+    let uri = request.uri().clone();
+    leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, State(state), request).await
+}
+
+/// Cross-site request forgery guard for the browser's writes (forms and server functions):
+/// a write must come from a page of this site. The bearer-token API sends no cookies and is
+/// not concerned. Session cookies are also `SameSite=Lax`.
+async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
+    let cross_site = match (origin, host) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
+        (Some(_), None) => true,
+        // No Origin header: old browsers and scripts; browsers that send Fetch metadata say so.
+        (None, _) => headers.get("sec-fetch-site").and_then(|s| s.to_str().ok()) == Some("cross-site"),
+    };
+    if cross_site {
+        return (StatusCode::FORBIDDEN, "Cross-site request refused").into_response();
+    }
+    next.run(request).await
 }
 
 /// 200 once the database answers.
-async fn healthz(axum::extract::State(orchestrator): axum::extract::State<Orchestrator>) -> (StatusCode, &'static str) {
-    match orchestrator.db().ping().await {
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.orchestrator.db().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(err) => {
             tracing::error!("health check: database unreachable: {err}");
@@ -31,9 +116,20 @@ async fn healthz(axum::extract::State(orchestrator): axum::extract::State<Orches
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(listener: TcpListener, orchestrator: Orchestrator) -> std::io::Result<()> {
-    axum::serve(listener, router(orchestrator)).with_graceful_shutdown(shutdown_signal()).await
+/// Serves until Ctrl-C or SIGTERM, sweeping expired sessions once an hour.
+pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: ServerConfig) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    let store = DbSessionStore::new(orchestrator.db().clone());
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            if let Err(err) = store.delete_expired().await {
+                tracing::warn!("sweeping expired sessions: {err}");
+            }
+        }
+    });
+    axum::serve(listener, router(orchestrator, &config, addr)).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -119,6 +119,32 @@ pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
     Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
 }
 
+/// Other people's pipes the caller may see: an active public share, or an active private
+/// share with an unexpired grant that reaches the caller.
+pub fn shared_with(caller: &Caller, now: DateTime<Utc>) -> Condition {
+    let granted = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::PipeId)
+        .filter(reaches(caller.user_id))
+        .filter(unexpired(now))
+        .into_query();
+    let active = shares::Entity::find()
+        .select_only()
+        .column(shares::Column::PipeId)
+        .filter(shares::Column::Status.eq(ShareStatus::Active.as_str()))
+        .into_query();
+    let active_public = shares::Entity::find()
+        .select_only()
+        .column(shares::Column::PipeId)
+        .filter(shares::Column::Status.eq(ShareStatus::Active.as_str()))
+        .filter(shares::Column::IsPublic.eq(true))
+        .into_query();
+    Condition::all()
+        .add(pipes::Column::OwnerId.ne(caller.user_id))
+        .add(pipes::Column::Id.in_subquery(active))
+        .add(Condition::any().add(pipes::Column::Id.in_subquery(active_public)).add(pipes::Column::Id.in_subquery(granted)))
+}
+
 /// What the caller may do with one pipe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PipeAccess {
@@ -129,7 +155,13 @@ pub struct PipeAccess {
     pub download: bool,
 }
 
-pub async fn access(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Model, share: Option<&shares::Model>) -> Result<PipeAccess> {
+/// What `viewer` may do with the pipe; `None` is an anonymous visitor.
+pub async fn access(db: &impl ConnectionTrait, viewer: Option<&Caller>, pipe: &pipes::Model, share: Option<&shares::Model>) -> Result<PipeAccess> {
+    let active = share.is_some_and(|s| ShareStatus::of(s) == Some(ShareStatus::Active));
+    let public = share.is_some_and(|s| s.is_public);
+    let Some(caller) = viewer else {
+        return Ok(PipeAccess { manage: false, download: active && public });
+    };
     if caller.is_admin || pipe.owner_id == caller.user_id {
         return Ok(PipeAccess { manage: true, download: true });
     }
@@ -143,8 +175,6 @@ pub async fn access(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Mo
         .all(db)
         .await?;
     let manage = held.iter().any(|level| level == AccessLevel::Admin.as_str());
-    let active = share.is_some_and(|s| ShareStatus::of(s) == Some(ShareStatus::Active));
-    let public = share.is_some_and(|s| s.is_public);
     Ok(PipeAccess { manage, download: manage || (active && (public || !held.is_empty())) })
 }
 
@@ -157,7 +187,7 @@ pub async fn find_pipe(db: &impl ConnectionTrait, name: &str) -> Result<Option<(
 /// 403; one who may not gets the same 404 as for a pipe that does not exist.
 pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &str) -> Result<(pipes::Model, Option<shares::Model>)> {
     let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
-    let access = access(db, caller, &pipe, share.as_ref()).await?;
+    let access = access(db, Some(caller), &pipe, share.as_ref()).await?;
     if access.manage {
         Ok((pipe, share))
     } else if access.download {
@@ -167,18 +197,11 @@ pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &s
     }
 }
 
-/// The pipe, if the caller may see and download it; otherwise the not-found answer.
-pub async fn pipe_to_download(db: &impl ConnectionTrait, caller: &Caller, name: &str) -> Result<(pipes::Model, Option<shares::Model>)> {
+/// The pipe, if the viewer may see and download it; otherwise the not-found answer.
+pub async fn pipe_to_download(db: &impl ConnectionTrait, viewer: Option<&Caller>, name: &str) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
     let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
-    if access(db, caller, &pipe, share.as_ref()).await?.download { Ok((pipe, share)) } else { Err(Error::pipe_not_found(name)) }
-}
-
-/// A pipe an anonymous visitor may see: one with an active public share.
-pub async fn public_pipe(db: &impl ConnectionTrait, name: &str) -> Result<pipes::Model> {
-    match find_pipe(db, name).await? {
-        Some((pipe, Some(share))) if share.is_public && ShareStatus::of(&share) == Some(ShareStatus::Active) => Ok(pipe),
-        _ => Err(Error::pipe_not_found(name)),
-    }
+    let access = access(db, viewer, &pipe, share.as_ref()).await?;
+    if access.download { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }
 }
 
 pub fn require_admin(caller: &Caller, what: &str) -> Result<()> {

@@ -1,21 +1,13 @@
 //! Users, groups, passwords and API tokens.
+pub use crate::model::{Caller, TokenInfo};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use chrono::Utc;
 use rand::{RngCore, rngs::OsRng};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::entities::{api_tokens, group_members, user_groups, users};
 use super::error::{Error, Result};
-
-/// Who is asking: found from an API token, a browser session or the operator's CLI.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Caller {
-    pub user_id: i32,
-    pub username: String,
-    pub is_admin: bool,
-}
 
 impl From<&users::Model> for Caller {
     fn from(user: &users::Model) -> Self {
@@ -176,5 +168,30 @@ pub async fn add_group_member(db: &impl ConnectionTrait, group: &str, username: 
         return Err(Error::Conflict(format!("User '{username}' is already in group '{}'", group.name)));
     }
     group_members::ActiveModel { group_id: Set(group.id), user_id: Set(user.id) }.insert(db).await?;
+    Ok(())
+}
+
+pub async fn list_tokens(db: &impl ConnectionTrait, caller: &Caller) -> Result<Vec<TokenInfo>> {
+    use sea_orm::QueryOrder;
+    Ok(api_tokens::Entity::find()
+        .filter(api_tokens::Column::UserId.eq(caller.user_id))
+        .order_by_desc(api_tokens::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| TokenInfo { id: t.id, label: t.label, created_at: t.created_at })
+        .collect())
+}
+
+/// Revokes one of the caller's own tokens; someone else's is not found.
+pub async fn revoke_token(db: &impl ConnectionTrait, caller: &Caller, token_id: i32) -> Result<()> {
+    let deleted = api_tokens::Entity::delete_many()
+        .filter(api_tokens::Column::Id.eq(token_id))
+        .filter(api_tokens::Column::UserId.eq(caller.user_id))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(Error::NotFound("No such token".into()));
+    }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
-use chrono::{DateTime, Utc};
+pub use crate::model::{DownloadResult};
+use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::access::pipe_to_download;
@@ -10,26 +10,13 @@ use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
 use super::error::{Error, Result};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DownloadResult {
-    pub pipe_name: String,
-    pub version: String,
-    /// Every version of the pipe, newest first.
-    pub versions: Vec<String>,
-    /// The manifest of the version (the winning file of its folder).
-    pub spec: Value,
-    /// Every manifest file of the version's folder, by file name.
-    pub manifests: Value,
-    pub owner: String,
-    pub downloaded_at: DateTime<Utc>,
-}
-
 fn parse_json(text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|err| Error::Internal(format!("stored manifest is not JSON: {err}")))
 }
 
-pub async fn download_pipe(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, version: Option<&str>) -> Result<DownloadResult> {
-    let (pipe, _) = pipe_to_download(db, caller, pipe_name).await?;
+/// Anyone may download a pipe they may see; `viewer` is `None` for an anonymous visitor.
+pub async fn download_pipe(db: &DatabaseConnection, viewer: Option<&Caller>, pipe_name: &str, version: Option<&str>) -> Result<DownloadResult> {
+    let (pipe, _, _) = pipe_to_download(db, viewer, pipe_name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let chosen = match version {
         Some(wanted) => versions
@@ -41,7 +28,7 @@ pub async fn download_pipe(db: &DatabaseConnection, caller: &Caller, pipe_name: 
     let now = Utc::now();
     downloads::ActiveModel {
         pipe_id: Set(pipe.id),
-        user_id: Set(Some(caller.user_id)),
+        user_id: Set(viewer.map(|c| c.user_id)),
         version: Set(chosen.version.clone()),
         downloaded_at: Set(now),
         ..Default::default()

@@ -1,15 +1,15 @@
 //! `list_shareable`: the pipes a caller may share, filtered and paged.
+pub use crate::model::{ListScope, PipeFilters, PipeList, PipeSummary};
 use std::collections::BTreeSet;
 
 use chrono::Utc;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, Func, LikeExpr},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, Func, LikeExpr, SimpleExpr},
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::access::{ShareStatus, shareable_by};
+use super::access::{ShareStatus, shareable_by, shared_with};
 use super::accounts::Caller;
 use super::catalog::{tags, usernames};
 use super::entities::{pipes, shares};
@@ -19,15 +19,14 @@ use super::input::Fields;
 /// The statuses the seed names; every status found in scanned manifests is accepted too.
 pub const SEED_STATUSES: [&str; 3] = ["stable", "development", "experimental"];
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PipeFilters {
-    pub category: Option<String>,
-    pub status: Option<String>,
-    pub author: Option<String>,
-    /// Free text, matched against name and description.
-    pub search: Option<String>,
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+impl ListScope {
+    pub fn parse(value: &str) -> Result<Self> {
+        match value {
+            "shareable" => Ok(ListScope::Shareable),
+            "shared_with_me" => Ok(ListScope::SharedWithMe),
+            other => Err(Error::bad(format!("Unknown scope '{other}'; use shareable or shared_with_me"))),
+        }
+    }
 }
 
 impl PipeFilters {
@@ -47,7 +46,19 @@ impl PipeFilters {
                 None => context.count(key),
             }
         };
+        let visibility = text("visibility")?;
+        if let Some(v) = &visibility {
+            if v != "public" && v != "private" {
+                return Err(Error::bad(format!("Unknown visibility '{v}'; use public or private")));
+            }
+        }
         Ok(PipeFilters {
+            scope: text("scope")?.map(|s| ListScope::parse(&s)).transpose()?.unwrap_or_default(),
+            visibility,
+            shared: match filters.bool("shared")? {
+                Some(b) => Some(b),
+                None => context.bool("shared")?,
+            },
             category: text("category")?,
             status: text("status")?,
             author: text("author")?,
@@ -58,42 +69,16 @@ impl PipeFilters {
     }
 
     fn applied(&self) -> Map<String, Value> {
-        [("category", &self.category), ("status", &self.status), ("author", &self.author), ("search", &self.search)]
-            .into_iter()
-            .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), Value::from(v.as_str()))))
-            .collect()
+        let mut applied: Map<String, Value> =
+            [("category", &self.category), ("status", &self.status), ("author", &self.author), ("search", &self.search), ("visibility", &self.visibility)]
+                .into_iter()
+                .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), Value::from(v.as_str()))))
+                .collect();
+        if let Some(shared) = self.shared {
+            applied.insert("shared".into(), Value::from(shared));
+        }
+        applied
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PipeSummary {
-    pub name: String,
-    pub version: String,
-    pub category: Option<String>,
-    pub author: Option<String>,
-    pub status: Option<String>,
-    /// True only while the pipe has an active share.
-    pub sharing_enabled: bool,
-    pub owner: String,
-    /// `public` or `private`: what the share asks for; an unshared pipe is private.
-    pub visibility: String,
-    /// `active`, `pending_approval`, `rejected`, or none when the pipe is not shared.
-    pub share_status: Option<String>,
-    pub share_id: Option<String>,
-    /// The admin's note when a share was reviewed.
-    pub review_note: Option<String>,
-    pub description: Option<String>,
-    pub tags: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PipeList {
-    pub pipes: Vec<PipeSummary>,
-    /// Every match, not only this page.
-    pub total_count: u64,
-    pub filters_applied: Map<String, Value>,
-    pub limit: Option<u64>,
-    pub offset: u64,
 }
 
 /// The statuses a filter may name.
@@ -110,7 +95,25 @@ fn like_pattern(text: &str) -> LikeExpr {
 }
 
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
-    let mut query = pipes::Entity::find().filter(shareable_by(caller, Utc::now()));
+    let now = Utc::now();
+    let mut query = match filters.scope {
+        ListScope::Shareable => pipes::Entity::find().filter(shareable_by(caller, now)),
+        ListScope::SharedWithMe => pipes::Entity::find().filter(shared_with(caller, now)),
+    };
+    let share_ids = |condition: SimpleExpr| {
+        shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query()
+    };
+    match filters.visibility.as_deref() {
+        Some("public") => query = query.filter(pipes::Column::Id.in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
+        Some(_) => query = query.filter(pipes::Column::Id.not_in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
+        None => {}
+    }
+    let active = || share_ids(shares::Column::Status.eq(ShareStatus::Active.as_str()));
+    match filters.shared {
+        Some(true) => query = query.filter(pipes::Column::Id.in_subquery(active())),
+        Some(false) => query = query.filter(pipes::Column::Id.not_in_subquery(active())),
+        None => {}
+    }
     if let Some(category) = &filters.category {
         query = query.filter(pipes::Column::Category.eq(category.to_lowercase()));
     }

@@ -2,9 +2,11 @@
 //! app and the CLI are doors onto it; they find out who is calling and show the outcome,
 //! nothing more.
 pub mod access;
+pub mod admin;
 pub mod accounts;
 pub mod catalog;
 pub mod db;
+pub mod details;
 pub mod download;
 pub mod entities;
 pub mod error;
@@ -81,7 +83,7 @@ impl Orchestrator {
                 let change = permissions::PermissionChange::from_context(&context)?;
                 to_json(permissions::manage_permissions(db, caller, name, change).await?)
             }
-            "download_pipe" => to_json(download::download_pipe(db, caller, context.pipe_name()?, context.str("version")?).await?),
+            "download_pipe" => to_json(download::download_pipe(db, Some(caller), context.pipe_name()?, context.str("version")?).await?),
             "list_pending_shares" => to_json(review::list_pending_shares(db, caller).await?),
             "review_share" => {
                 let name = context.pipe_name()?;

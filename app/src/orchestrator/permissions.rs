@@ -1,4 +1,5 @@
 //! `manage_permissions`: grants per user and per group, with an optional expiry.
+pub use crate::model::{AppliedPermissions, GrantView, PermissionsResult};
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -7,7 +8,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait, sea_query::OnConflict,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::access::{AccessLevel, SubjectKind, pipe_to_manage};
@@ -72,40 +72,6 @@ impl PermissionChange {
         }
         Ok(change)
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AppliedPermissions {
-    pub users: Vec<String>,
-    pub groups: Vec<String>,
-    pub access_level: String,
-    pub expiration: Option<String>,
-    pub revoked: bool,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// One grant on a pipe as shown to its managers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GrantView {
-    /// `user` or `group`.
-    pub subject_type: String,
-    pub name: String,
-    pub access_level: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub expired: bool,
-    pub permission_id: String,
-    pub granted_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PermissionsResult {
-    pub pipe_name: String,
-    pub permissions_updated: bool,
-    pub active_permissions: AppliedPermissions,
-    pub permission_id: String,
-    /// Every grant on the pipe now, expired ones marked.
-    pub grants: Vec<GrantView>,
 }
 
 pub async fn manage_permissions(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, change: PermissionChange) -> Result<PermissionsResult> {

@@ -1,5 +1,6 @@
 //! `generate_share_report`: sharing and usage, computed from the database. A user's report
 //! covers the pipes they own; an admin's covers the whole instance.
+pub use crate::model::{CategoryDownloads, DayCount, ReportOptions, ShareReport, Summary, TimeRange, TrendAnalysis, UsageStats, UserCount, UserMetrics};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -9,7 +10,6 @@ use sea_orm::{
     QueryTrait, RelationTrait, Select,
     sea_query::{Alias, Expr},
 };
-use serde::{Deserialize, Serialize};
 
 use super::access::{ShareStatus, unexpired};
 use super::accounts::Caller;
@@ -18,33 +18,7 @@ use super::entities::{downloads, grants, pipes, shares};
 use super::error::{Error, Result};
 use super::input::Fields;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TimeRange {
-    #[serde(rename = "7_days")]
-    Days7,
-    #[serde(rename = "30_days")]
-    Days30,
-    #[serde(rename = "90_days")]
-    Days90,
-    #[serde(rename = "1_year")]
-    Year,
-    #[serde(rename = "all_time")]
-    AllTime,
-}
-
 impl TimeRange {
-    pub const ALL: [TimeRange; 5] = [TimeRange::Days7, TimeRange::Days30, TimeRange::Days90, TimeRange::Year, TimeRange::AllTime];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimeRange::Days7 => "7_days",
-            TimeRange::Days30 => "30_days",
-            TimeRange::Days90 => "90_days",
-            TimeRange::Year => "1_year",
-            TimeRange::AllTime => "all_time",
-        }
-    }
-
     pub fn parse(value: &str) -> Result<Self> {
         TimeRange::ALL.into_iter().find(|r| r.as_str() == value).ok_or_else(|| {
             let names: Vec<&str> = TimeRange::ALL.iter().map(|r| r.as_str()).collect();
@@ -63,27 +37,6 @@ impl TimeRange {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReportOptions {
-    pub time_range: TimeRange,
-    pub include_usage_stats: bool,
-    pub include_user_metrics: bool,
-    pub include_trend_analysis: bool,
-    pub report_format: String,
-}
-
-impl Default for ReportOptions {
-    fn default() -> Self {
-        ReportOptions {
-            time_range: TimeRange::Days30,
-            include_usage_stats: true,
-            include_user_metrics: false,
-            include_trend_analysis: false,
-            report_format: "detailed".into(),
-        }
-    }
-}
-
 impl ReportOptions {
     pub fn from_context(context: &Fields) -> Result<Self> {
         let options = context.object("report_options")?;
@@ -96,76 +49,6 @@ impl ReportOptions {
             report_format: options.str("report_format")?.unwrap_or(&defaults.report_format).to_string(),
         })
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// Pipes with an active share; always `public_pipes + private_pipes`.
-    pub total_shared_pipes: u64,
-    pub public_pipes: u64,
-    pub private_pipes: u64,
-    /// Unexpired grants on actively shared pipes.
-    pub active_collaborations: u64,
-    pub pending_approvals: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CategoryDownloads {
-    pub category: String,
-    pub downloads: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UsageStats {
-    pub downloads: u64,
-    pub unique_users: u64,
-    /// Categories ranked by downloads in the range, most first.
-    pub popular_categories: Vec<String>,
-    pub category_downloads: Vec<CategoryDownloads>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DayCount {
-    pub date: NaiveDate,
-    pub shares: u64,
-    pub downloads: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrendAnalysis {
-    pub daily: Vec<DayCount>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UserCount {
-    pub user: String,
-    pub count: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UserMetrics {
-    /// Who downloaded most in the range.
-    pub top_downloaders: Vec<UserCount>,
-    /// Owners by number of actively shared pipes.
-    pub shares_by_owner: Vec<UserCount>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShareReport {
-    pub report_id: String,
-    pub generated_at: DateTime<Utc>,
-    pub time_range: TimeRange,
-    pub report_format: String,
-    /// `instance` for an admin, `own_pipes` for anyone else.
-    pub scope: String,
-    pub summary: Summary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage_stats: Option<UsageStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trend_analysis: Option<TrendAnalysis>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_metrics: Option<UserMetrics>,
-    pub recommendations: Vec<String>,
 }
 
 const TOP: u64 = 5;
@@ -357,4 +240,96 @@ async fn trend(db: &impl ConnectionTrait, scope: &Condition, since: Option<DateT
         }
     }
     Ok(TrendAnalysis { daily: days.into_iter().map(|(date, (shares, downloads))| DayCount { date, shares, downloads }).collect() })
+}
+
+/// The report as CSV: a `metric,value` section with the summary and usage figures, a blank
+/// line, then `date,shares,downloads` with one line per day of the trend (no lines without
+/// a trend). Every value is a number, a date or a fixed word, so nothing needs quoting.
+pub fn to_csv(report: &ShareReport) -> String {
+    let mut metrics: Vec<(&str, String)> = vec![
+        ("report_id", report.report_id.clone()),
+        ("generated_at", report.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        ("time_range", report.time_range.as_str().into()),
+        ("scope", report.scope.clone()),
+        ("total_shared_pipes", report.summary.total_shared_pipes.to_string()),
+        ("public_pipes", report.summary.public_pipes.to_string()),
+        ("private_pipes", report.summary.private_pipes.to_string()),
+        ("active_collaborations", report.summary.active_collaborations.to_string()),
+        ("pending_approvals", report.summary.pending_approvals.to_string()),
+    ];
+    if let Some(usage) = &report.usage_stats {
+        metrics.push(("downloads", usage.downloads.to_string()));
+        metrics.push(("unique_users", usage.unique_users.to_string()));
+    }
+    let mut out = String::from("metric,value\n");
+    for (metric, value) in metrics {
+        out.push_str(&format!("{metric},{value}\n"));
+    }
+    out.push_str("\ndate,shares,downloads\n");
+    for day in report.trend_analysis.iter().flat_map(|t| &t.daily) {
+        out.push_str(&format!("{},{},{}\n", day.date.format("%Y-%m-%d"), day.shares, day.downloads));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(trend: Option<Vec<(u32, u64, u64)>>) -> ShareReport {
+        ShareReport {
+            report_id: "share_report_20260301_120000_00ab".into(),
+            generated_at: DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z").unwrap().with_timezone(&Utc),
+            time_range: TimeRange::Days7,
+            report_format: "dashboard".into(),
+            scope: "own_pipes".into(),
+            summary: Summary { total_shared_pipes: 3, public_pipes: 2, private_pipes: 1, active_collaborations: 4, pending_approvals: 1 },
+            usage_stats: Some(UsageStats {
+                downloads: 9,
+                unique_users: 2,
+                popular_categories: vec!["security".into()],
+                category_downloads: vec![CategoryDownloads { category: "security".into(), downloads: 9 }],
+            }),
+            trend_analysis: trend.map(|days| TrendAnalysis {
+                daily: days
+                    .into_iter()
+                    .map(|(day, shares, downloads)| DayCount { date: NaiveDate::from_ymd_opt(2026, 2, day).unwrap(), shares, downloads })
+                    .collect(),
+            }),
+            user_metrics: None,
+            recommendations: vec![],
+        }
+    }
+
+    #[test]
+    fn csv_has_the_figures_then_one_line_per_day() {
+        let csv = to_csv(&report(Some(vec![(27, 1, 0), (28, 0, 5)])));
+        let (metrics, daily) = csv.split_once("\n\n").expect("a blank line between the sections");
+        let metrics: Vec<&str> = metrics.lines().collect();
+        assert_eq!(metrics[0], "metric,value");
+        for line in [
+            "generated_at,2026-03-01T12:00:00Z",
+            "time_range,7_days",
+            "total_shared_pipes,3",
+            "public_pipes,2",
+            "private_pipes,1",
+            "active_collaborations,4",
+            "pending_approvals,1",
+            "downloads,9",
+            "unique_users,2",
+        ] {
+            assert!(metrics.contains(&line), "missing {line} in {csv}");
+        }
+        assert!(metrics.iter().all(|l| l.split(',').count() == 2), "{csv}");
+        assert_eq!(daily, "date,shares,downloads\n2026-02-27,1,0\n2026-02-28,0,5\n");
+    }
+
+    #[test]
+    fn csv_without_a_trend_has_only_the_daily_header() {
+        let mut without = report(None);
+        without.usage_stats = None;
+        let csv = to_csv(&without);
+        assert!(csv.ends_with("\n\ndate,shares,downloads\n"), "{csv}");
+        assert!(!csv.contains("downloads,"), "no usage figures without usage stats: {csv}");
+    }
 }

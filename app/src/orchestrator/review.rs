@@ -1,9 +1,9 @@
 //! The admins' approval queue: `list_pending_shares` and `review_share`.
-use chrono::{DateTime, Utc};
+pub use crate::model::{Decision, PendingShare, PendingShares, ReviewResult};
+use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::access::{ShareStatus, find_pipe, require_admin};
@@ -11,23 +11,6 @@ use super::accounts::Caller;
 use super::catalog::usernames;
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PendingShare {
-    pub pipe_name: String,
-    pub share_id: String,
-    pub owner: String,
-    pub requested_by: String,
-    pub requested_at: DateTime<Utc>,
-    pub public: bool,
-    pub sharing_options: Value,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PendingShares {
-    pub shares: Vec<PendingShare>,
-    pub total_count: usize,
-}
 
 pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Result<PendingShares> {
     require_admin(caller, "list pending shares")?;
@@ -59,13 +42,6 @@ pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Re
     Ok(PendingShares { total_count: shares.len(), shares })
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approve,
-    Reject,
-}
-
 impl Decision {
     pub fn parse(value: &str) -> Result<Self> {
         match value {
@@ -74,16 +50,6 @@ impl Decision {
             other => Err(Error::bad(format!("Unknown decision '{other}'; use approve or reject"))),
         }
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReviewResult {
-    pub pipe_name: String,
-    pub share_id: String,
-    pub sharing_status: String,
-    pub review_note: Option<String>,
-    pub reviewed_by: String,
-    pub reviewed_at: DateTime<Utc>,
 }
 
 pub async fn review_share(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, decision: Decision, note: Option<&str>) -> Result<ReviewResult> {

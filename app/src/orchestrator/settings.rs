@@ -1,8 +1,8 @@
 //! Instance settings. They live in the `settings` table and are read on every request, so a
 //! change made by the CLI is obeyed at once by every running server.
+pub use crate::model::{Settings};
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::entities::settings;
@@ -11,22 +11,8 @@ use super::input::Fields;
 
 pub const MAX_PIPES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Settings {
-    pub max_pipes_per_user: u32,
-    pub enable_public_sharing: bool,
-    pub require_approval: bool,
-}
-
-impl Default for Settings {
-    /// The seed's defaults.
-    fn default() -> Self {
-        Settings { max_pipes_per_user: 50, enable_public_sharing: true, require_approval: false }
-    }
-}
-
 /// The names of the settings, in the order they are listed.
-pub const KEYS: [&str; 3] = ["max_pipes_per_user", "enable_public_sharing", "require_approval"];
+pub const KEYS: [&str; 4] = ["max_pipes_per_user", "enable_public_sharing", "require_approval", "allow_self_signup"];
 
 impl Settings {
     pub async fn load(db: &impl ConnectionTrait) -> Result<Settings> {
@@ -66,6 +52,7 @@ impl Settings {
             "max_pipes_per_user" => Some(self.max_pipes_per_user.to_string()),
             "enable_public_sharing" => Some(self.enable_public_sharing.to_string()),
             "require_approval" => Some(self.require_approval.to_string()),
+            "allow_self_signup" => Some(self.allow_self_signup.to_string()),
             _ => None,
         }
     }
@@ -82,6 +69,7 @@ impl Settings {
             }
             "enable_public_sharing" => self.enable_public_sharing = parse_bool(key, value)?,
             "require_approval" => self.require_approval = parse_bool(key, value)?,
+            "allow_self_signup" => self.allow_self_signup = parse_bool(key, value)?,
             _ => return Err(Error::bad(format!("Unknown setting '{key}'; the settings are {}", KEYS.join(", ")))),
         }
         Ok(())
@@ -124,7 +112,7 @@ mod tests {
 
     #[test]
     fn config_only_tightens() {
-        let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true };
+        let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true, allow_self_signup: false };
         let loosened = instance
             .tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false}))
             .unwrap();
@@ -134,7 +122,7 @@ mod tests {
         let tightened = open
             .tightened_by(&json!({"max_pipes_per_user": 3, "enable_public_sharing": false, "require_approval": true}))
             .unwrap();
-        assert_eq!(tightened, Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true });
+        assert_eq!(tightened, Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true, allow_self_signup: false });
     }
 
     #[test]

@@ -1,12 +1,11 @@
 //! `share_pipe` and `unshare_pipe`.
+pub use crate::model::{ShareOptions, SharePermissions, ShareResult, UnshareResult};
 use chrono::Utc;
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType,
     PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::access::{ShareStatus, pipe_to_manage};
 use super::accounts::Caller;
@@ -14,30 +13,6 @@ use super::entities::{pipes, shares, users};
 use super::error::{Error, Result};
 use super::input::Fields;
 use super::settings::Settings;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SharePermissions {
-    pub read: bool,
-    pub fork: bool,
-    pub contribute: bool,
-}
-
-impl Default for SharePermissions {
-    fn default() -> Self {
-        SharePermissions { read: true, fork: false, contribute: false }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShareOptions {
-    /// Nothing is exposed unless asked: a share is private by default.
-    pub public: bool,
-    pub approval_required: bool,
-    pub permissions: SharePermissions,
-    /// Any other option the caller sent, kept as it came.
-    #[serde(flatten)]
-    pub metadata: Map<String, Value>,
-}
 
 impl ShareOptions {
     pub fn from_context(context: &Fields) -> Result<Self> {
@@ -55,15 +30,6 @@ impl ShareOptions {
             metadata: options.rest(&["public", "approval_required", "permissions"]),
         })
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShareResult {
-    pub pipe_name: String,
-    pub sharing_status: String,
-    pub share_id: String,
-    pub sharing_options: ShareOptions,
-    pub share_url: String,
 }
 
 /// The public address of a pipe's page.
@@ -166,13 +132,6 @@ pub async fn share_pipe(
         sharing_options: options,
         share_url: share_url(base_url, &pipe.name),
     })
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UnshareResult {
-    pub pipe_name: String,
-    pub share_id: String,
-    pub sharing_status: String,
 }
 
 /// Withdraws a share; the pipe's grants stay, ready for a later share.

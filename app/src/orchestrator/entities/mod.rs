@@ -5,6 +5,7 @@ pub mod grants;
 pub mod group_members;
 pub mod pipe_versions;
 pub mod pipes;
+pub mod sessions;
 pub mod settings;
 pub mod shares;
 pub mod user_groups;

@@ -1,0 +1,123 @@
+//! The page shell, the router and the frame around every page.
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{A, Route, Router, Routes},
+    path,
+};
+
+use crate::pages::{
+    approvals::Approvals, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports,
+    settings::AdminSettings, tokens::Tokens,
+};
+use crate::server_fns::account::{Logout, Me, whoami};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, shared by every page; refreshed after signing in or out.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: Resource<Result<Option<Me>, ServerFnError>>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let me = Resource::new(|| (), |_| whoami());
+    provide_context(Session { me });
+    view! {
+        <Stylesheet id="pipeshare" href="/pkg/pipeshare.css" />
+        <Title formatter=|page: String| format!("{page} · pipeshare") />
+        <Router>
+            <Header />
+            <main>
+                // Async: each page is sent once its data is ready, complete, so it reads the
+                // same with JavaScript off.
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Browse ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=Login ssr=SsrMode::Async />
+                    <Route path=path!("/pipes/:name") view=PipePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/approvals") view=Approvals ssr=SsrMode::Async />
+                    <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
+                    <Route path=path!("/reports") view=Reports ssr=SsrMode::Async />
+                    <Route path=path!("/tokens") view=Tokens ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let Session { me } = expect_context::<Session>();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="site">
+            <nav aria-label="Main">
+                <A href="/" attr:class="brand">"pipeshare"</A>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match me.await {
+                            Ok(Some(me)) => view! {
+                                <A href="/">"Browse"</A>
+                                <A href="/reports">"Reports"</A>
+                                <Show when=move || me.is_admin>
+                                    <A href="/admin/approvals">"Approvals"</A>
+                                    <A href="/admin/settings">"Settings"</A>
+                                </Show>
+                                <span class="spacer"></span>
+                                <A href="/tokens">"API tokens"</A>
+                                <span class="who">{me.username.clone()}</span>
+                                <ActionForm action=logout attr:class="inline">
+                                    <button type="submit" class="link">"Sign out"</button>
+                                </ActionForm>
+                            }
+                            .into_any(),
+                            _ => view! {
+                                <span class="spacer"></span>
+                                <A href="/login">"Sign in"</A>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+    }
+}
+
+/// A page's title, for the browser tab and the page.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    view! {
+        <Title text=text.clone() />
+        <h1>{text}</h1>
+    }
+}
+
+/// Shown when a page needs a signed-in user.
+#[component]
+pub fn SignInPrompt() -> impl IntoView {
+    view! {
+        <div class="card">
+            <p>"Please " <a href="/login">"sign in"</a> " to see this page."</p>
+        </div>
+    }
+}

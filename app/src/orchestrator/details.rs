@@ -1,0 +1,40 @@
+//! One pipe as its page shows it.
+pub use crate::model::{PipeDetails};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+
+use super::access::pipe_to_download;
+use super::accounts::Caller;
+use super::catalog::{usernames, versions_of};
+use super::entities::downloads;
+use super::error::Result;
+use super::list::summarize;
+use super::permissions::grants_on;
+
+/// The pipe, if `viewer` may see it (`None`: an anonymous visitor, who sees only active
+/// public shares); otherwise the same not-found answer as for a pipe that does not exist.
+pub async fn pipe_details(db: &DatabaseConnection, viewer: Option<&Caller>, name: &str) -> Result<PipeDetails> {
+    let (pipe, share, access) = pipe_to_download(db, viewer, name).await?;
+    let versions = versions_of(db, pipe.id).await?;
+    let manifest_yaml = versions
+        .first()
+        .and_then(|v| serde_json::from_str::<Value>(&v.spec).ok())
+        .and_then(|spec| serde_norway::to_string(&spec).ok())
+        .unwrap_or_default();
+    let download_count = downloads::Entity::find().filter(downloads::Column::PipeId.eq(pipe.id)).count(db).await?;
+    let owners = usernames(db, [pipe.owner_id]).await?;
+    let (sharing_options, grants) = if access.manage {
+        (share.as_ref().and_then(|s| serde_json::from_str(&s.options).ok()), grants_on(db, pipe.id).await?)
+    } else {
+        (None, Vec::new())
+    };
+    Ok(PipeDetails {
+        summary: summarize(&pipe, share.as_ref(), &owners),
+        versions: versions.into_iter().map(|v| v.version).collect(),
+        manifest_yaml,
+        download_count,
+        can_manage: access.manage,
+        sharing_options,
+        grants,
+    })
+}

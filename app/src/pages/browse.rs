@@ -1,0 +1,210 @@
+use leptos::prelude::*;
+use leptos_router::{components::Form, hooks::use_query_map};
+
+use crate::app::{PageTitle, SignInPrompt};
+use crate::components::{encode, query_string};
+use crate::model::{ListScope, PipeFilters, PipeSummary};
+use crate::server_fns::pipes::{filter_choices, list_pipes};
+
+/// Pipes shown per page.
+pub const PAGE_SIZE: u64 = 25;
+
+/// The filters a query string asks for; the URL is the whole state of the page, so a view
+/// can be bookmarked.
+pub fn filters_from_query(get: impl Fn(&str) -> Option<String>) -> PipeFilters {
+    let text = |key: &str| get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    PipeFilters {
+        scope: if text("scope").as_deref() == Some("shared_with_me") { ListScope::SharedWithMe } else { ListScope::Shareable },
+        category: text("category"),
+        status: text("status"),
+        author: text("author"),
+        search: text("q"),
+        visibility: text("visibility").filter(|v| v == "public" || v == "private"),
+        shared: match text("shared").as_deref() {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
+        limit: Some(PAGE_SIZE),
+        offset: text("offset").and_then(|o| o.parse().ok()),
+    }
+}
+
+/// The query string for these filters at another offset.
+fn page_href(filters: &PipeFilters, offset: u64) -> String {
+    let shared = filters.shared.map(|s| if s { "yes" } else { "no" }.to_string()).unwrap_or_default();
+    let scope = if filters.scope == ListScope::SharedWithMe { "shared_with_me" } else { "" };
+    let href = query_string([
+        ("scope", scope.to_string()),
+        ("q", filters.search.clone().unwrap_or_default()),
+        ("category", filters.category.clone().unwrap_or_default()),
+        ("status", filters.status.clone().unwrap_or_default()),
+        ("author", filters.author.clone().unwrap_or_default()),
+        ("visibility", filters.visibility.clone().unwrap_or_default()),
+        ("shared", shared),
+        ("offset", if offset > 0 { offset.to_string() } else { String::new() }),
+    ]);
+    if href.is_empty() { "/".into() } else { href }
+}
+
+#[component]
+pub fn Browse() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let query = query.read();
+        filters_from_query(|key| query.get(key))
+    });
+    let list = Resource::new(move || filters.get(), list_pipes);
+    let choices = Resource::new(|| (), |_| filter_choices());
+    let current = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
+
+    view! {
+        <PageTitle text="Pipes" />
+        <Form method="GET" action="/" attr:class="card filters" attr:role="search">
+            <div class="field">
+                <label for="f-scope">"Show"</label>
+                <select id="f-scope" name="scope" prop:value=current("scope")>
+                    <option value="">"Pipes I can share"</option>
+                    <option value="shared_with_me">"Shared with me"</option>
+                </select>
+            </div>
+            <div class="field grow">
+                <label for="f-q">"Search"</label>
+                <input id="f-q" name="q" type="search" placeholder="name or description" prop:value=current("q") />
+            </div>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let (categories, statuses) = choices.await.unwrap_or_default();
+                    view! {
+                        <div class="field">
+                            <label for="f-category">"Category"</label>
+                            <select id="f-category" name="category" prop:value=current("category")>
+                                <option value="">"Any"</option>
+                                {categories.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="f-status">"Status"</label>
+                            <select id="f-status" name="status" prop:value=current("status")>
+                                <option value="">"Any"</option>
+                                {statuses.into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                })}
+            </Suspense>
+            <div class="field">
+                <label for="f-author">"Author"</label>
+                <input id="f-author" name="author" prop:value=current("author") />
+            </div>
+            <div class="field">
+                <label for="f-visibility">"Visibility"</label>
+                <select id="f-visibility" name="visibility" prop:value=current("visibility")>
+                    <option value="">"Any"</option>
+                    <option value="public">"Public"</option>
+                    <option value="private">"Private"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-shared">"Shared"</label>
+                <select id="f-shared" name="shared" prop:value=current("shared")>
+                    <option value="">"Any"</option>
+                    <option value="yes">"Shared"</option>
+                    <option value="no">"Not shared"</option>
+                </select>
+            </div>
+            <button type="submit">"Apply"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading pipes…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(_) => view! { <SignInPrompt /> }.into_any(),
+                    Ok(list) => {
+                        let f = filters.get_untracked();
+                        let offset = list.offset;
+                        let shown = list.pipes.len() as u64;
+                        let prev = (offset > 0).then(|| page_href(&f, offset.saturating_sub(PAGE_SIZE)));
+                        let next = (offset + shown < list.total_count).then(|| page_href(&f, offset + PAGE_SIZE));
+                        view! {
+                            <p class="meta" aria-live="polite">
+                                {if list.total_count == 0 {
+                                    "No pipes match.".to_string()
+                                } else {
+                                    format!("{}–{} of {} pipes", offset + 1, offset + shown, list.total_count)
+                                }}
+                            </p>
+                            <PipeTable pipes=list.pipes />
+                            <nav class="pager" aria-label="Pages">
+                                {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
+                                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
+                            </nav>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn PipeTable(pipes: Vec<PipeSummary>) -> impl IntoView {
+    view! {
+        <table class="card pipes">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Version"</th>
+                    <th scope="col">"Category"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Owner"</th>
+                    <th scope="col">"Sharing"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {pipes.into_iter().map(|p| {
+                    let sharing = match p.share_status.as_deref() {
+                        Some("active") => format!("{} · active", p.visibility),
+                        Some("pending_approval") => format!("{} · awaiting approval", p.visibility),
+                        Some("rejected") => "rejected".to_string(),
+                        _ => "not shared".to_string(),
+                    };
+                    view! {
+                        <tr>
+                            <td><a href=format!("/pipes/{}", encode(&p.name))>{p.name.clone()}</a></td>
+                            <td>{p.version}</td>
+                            <td>{p.category.unwrap_or_default()}</td>
+                            <td>{p.status.unwrap_or_default()}</td>
+                            <td>{p.owner}</td>
+                            <td><span class=format!("badge {}", p.share_status.unwrap_or_else(|| "none".into()))>{sharing}</span></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_string_is_the_filter_state() {
+        let query = |key: &str| match key {
+            "q" => Some("scan".to_string()),
+            "category" => Some("security".to_string()),
+            "shared" => Some("no".to_string()),
+            "visibility" => Some("bogus".to_string()),
+            "offset" => Some("50".to_string()),
+            _ => None,
+        };
+        let filters = filters_from_query(query);
+        assert_eq!(filters.search.as_deref(), Some("scan"));
+        assert_eq!(filters.shared, Some(false));
+        assert_eq!(filters.visibility, None);
+        assert_eq!(filters.offset, Some(50));
+        assert_eq!(page_href(&filters, 75), "?q=scan&category=security&shared=no&offset=75");
+        assert_eq!(page_href(&PipeFilters::default(), 0), "/");
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per page.
+pub mod approvals;
+pub mod browse;
+pub mod login;
+pub mod not_found;
+pub mod pipe;
+pub mod reports;
+pub mod settings;
+pub mod tokens;

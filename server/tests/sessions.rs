@@ -1,0 +1,121 @@
+//! The database session store, and the browser-facing guards of the HTTP server.
+mod common;
+
+use common::Instance;
+use server::sessions::DbSessionStore;
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+};
+
+fn record(expires_in: time::Duration) -> Record {
+    let mut data = std::collections::HashMap::new();
+    data.insert("user_id".to_string(), serde_json::json!(7));
+    Record { id: Id::default(), data, expiry_date: time::OffsetDateTime::now_utc() + expires_in }
+}
+
+#[tokio::test]
+async fn sessions_live_in_the_database() {
+    let instance = Instance::new();
+    let db = app::orchestrator::db::connect(&instance.database_url).await.unwrap();
+    let store = DbSessionStore::new(db.clone());
+    let mut live = record(time::Duration::hours(1));
+    store.create(&mut live).await.unwrap();
+
+    // A second store on the same database (another server instance) sees it.
+    let other = DbSessionStore::new(app::orchestrator::db::connect(&instance.database_url).await.unwrap());
+    let loaded = other.load(&live.id).await.unwrap().expect("session found");
+    assert_eq!(loaded.data["user_id"], 7);
+
+    live.data.insert("user_id".into(), serde_json::json!(8));
+    store.save(&live).await.unwrap();
+    assert_eq!(other.load(&live.id).await.unwrap().unwrap().data["user_id"], 8);
+
+    let mut expired = record(time::Duration::seconds(-5));
+    store.create(&mut expired).await.unwrap();
+    assert!(store.load(&expired.id).await.unwrap().is_none(), "an expired session is not loaded");
+    assert_eq!(store.delete_expired().await.unwrap(), 1);
+
+    store.delete(&live.id).await.unwrap();
+    assert!(other.load(&live.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let instance = Instance::new();
+    let server = instance.serve().await;
+    let post = |origin: Option<&str>| {
+        let mut request = server.http.post(format!("{}/api/logout", server.url));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    assert_eq!(post(Some("https://evil.example")).await.unwrap().status().as_u16(), 403);
+    let host = server.url.trim_start_matches("http://");
+    assert_ne!(post(Some(&format!("http://{host}"))).await.unwrap().status().as_u16(), 403);
+    let fetch_metadata = server.http.post(format!("{}/api/logout", server.url)).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(fetch_metadata.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server() {
+    let instance = Instance::new();
+    let server = instance.serve().await;
+    let (status, html) = server.get("/login").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<!DOCTYPE html>") && html.contains("User name") && html.contains("/pkg/pipeshare.js"), "{html}");
+    let (status, html) = server.get("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Not found"));
+    let response = server.http.get(format!("{}/", server.url)).send().await.unwrap();
+    assert!(response.headers().get("set-cookie").is_none(), "an anonymous visit makes no session");
+}
+
+/// Signs in with a form post to the login server function; returns the session cookie.
+async fn sign_in(server: &common::Server, username: &str, password: &str) -> (Option<String>, Option<String>) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{}/api/login", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", format!("{}/login", server.url))
+        .body(format!("username={username}&password={}", password.replace(' ', "+")))
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| response.headers().get(name).map(|c| c.to_str().unwrap().to_string());
+    (header("location"), header("set-cookie"))
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_safe_cookie_that_every_instance_honours() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let first = instance.serve().await;
+    let second = instance.serve().await;
+
+    let (location, cookie) = sign_in(&first, "alice", "wrong password").await;
+    assert!(cookie.is_none(), "no session for a failed sign-in");
+    assert!(location.as_deref().is_some_and(|l| l.contains("/login")), "a failed sign-in goes back to the form: {location:?}");
+
+    let (location, cookie) = sign_in(&first, "alice", "correct horse battery").await;
+    assert_eq!(location.as_deref(), Some("/"), "signed in, off to the pipes");
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.starts_with("pipeshare_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+
+    // The session is in the database: the other instance knows alice too.
+    let page = second.http.get(format!("{}/tokens", second.url)).header("cookie", &pair).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("alice") && page.contains("Create token"), "{page}");
+    let anonymous = second.http.get(format!("{}/tokens", second.url)).send().await.unwrap().text().await.unwrap();
+    assert!(anonymous.contains("sign in"));
+
+    // Signing out ends the session everywhere.
+    let out = second.http.post(format!("{}/api/logout", second.url)).header("cookie", &pair).header("accept", "text/html").send().await.unwrap();
+    assert!(out.status().as_u16() < 400);
+    let after = first.http.get(format!("{}/tokens", first.url)).header("cookie", &pair).send().await.unwrap().text().await.unwrap();
+    assert!(after.contains("sign in"), "{after}");
+}
