@@ -120,4 +120,51 @@ async fn main() {
     })
     .await;
     time_calls(&orchestrator, &owner, "generate_share_report, owner", 10, |_| json!({"action": "generate_share_report"})).await;
+
+    render_pages(orchestrator, pipes).await;
+}
+
+/// Server-side rendering of the browser app's pages over HTTP on loopback, signed in.
+async fn render_pages(orchestrator: Orchestrator, pipes: usize) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = server::startup::ServerConfig { base_url: format!("http://{addr}"), site_root: "target/site".into() };
+    let router = server::startup::router(orchestrator, &config, addr);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login = client
+        .post(format!("{base}/api/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .body("username=owner&password=bench-password")
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let pages = [
+        ("browse page 1 (25 rows)", "/".to_string()),
+        ("browse, category + status filter", "/?category=security&status=stable".to_string()),
+        ("browse, text search", "/?q=number%2012".to_string()),
+        ("browse, last page", format!("/?offset={}", pipes.saturating_sub(25))),
+        ("pipe page", "/pipes/pipe_000001".to_string()),
+    ];
+    for (label, path) in pages {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..30 {
+            let start = Instant::now();
+            let response = client.get(format!("{base}{path}")).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{path}");
+            bytes = response.bytes().await.unwrap().len();
+            times.push(start.elapsed());
+        }
+        times.sort();
+        println!(
+            "SSR {label:<40} median {:>8.2} ms   p95 {:>8.2} ms   ({} KiB of HTML)",
+            ms(times[15]),
+            ms(times[28]),
+            bytes / 1024
+        );
+    }
 }

@@ -22,6 +22,9 @@ struct Cli {
     /// The database: `sqlite://path?mode=rwc` or `postgres://...`.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     database_url: String,
+    /// Database connections this process keeps open at most.
+    #[arg(long, global = true, env = "PIPESHARE_DB_POOL_SIZE", default_value_t = db::DEFAULT_POOL_SIZE)]
+    db_pool_size: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,6 +79,17 @@ enum Command {
     /// Read and change the instance settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Run the database migrations as a separate step (every other command applies them too).
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+#[derive(Subcommand)]
+enum MigrateCommand {
+    /// Apply every pending migration.
+    Up,
+    /// List the migrations and whether each is applied; exits non-zero if any is pending.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -146,7 +160,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
-    let db = db::connect(&cli.database_url).await?;
+    if let Command::Migrate(command) = &cli.command {
+        return migrate(&cli.database_url, command).await;
+    }
+    let db = db::connect_with_pool(&cli.database_url, cli.db_pool_size).await?;
     match cli.command {
         Command::Serve(args) => serve(db, args).await,
         Command::Demo { serve: args, corpus } => {
@@ -190,6 +207,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Migrate(_) => unreachable!("handled before connecting"),
         Command::Settings(SettingsCommand::Set { key, value }) => {
             let settings = Settings::set(&db, &key, &value).await?;
             println!("{key} = {}", settings.get(&key).unwrap_or_default());
@@ -209,6 +227,28 @@ async fn run(cli: Cli) -> Result<(), Error> {
                         println!("{key} = {}", settings.get(key).unwrap_or_default());
                     }
                 }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn migrate(database_url: &str, command: &MigrateCommand) -> Result<(), Error> {
+    let db = db::connect_only(database_url, 1).await?;
+    match command {
+        MigrateCommand::Up => {
+            let applied = db::migrate_up(&db).await?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        MigrateCommand::Status => {
+            let status = db::migration_status(&db).await?;
+            for (name, applied) in &status {
+                println!("{} {name}", if *applied { "applied" } else { "pending" });
+            }
+            let pending = status.iter().filter(|(_, applied)| !applied).count();
+            if pending > 0 {
+                return Err(Error::Conflict(format!("{pending} migration(s) pending; run `pipeshare migrate up`")));
             }
             Ok(())
         }

@@ -575,3 +575,37 @@ async fn the_demo_command_loads_a_corpus_and_serves() {
     let pipes = reply["result"]["pipes"].as_array().unwrap();
     assert!(pipes.iter().any(|p| p["owner"] == "alice") && pipes.iter().any(|p| p["owner"] == "admin"));
 }
+
+#[tokio::test]
+async fn two_servers_on_one_database_agree() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("dana", false);
+    let files: Vec<(String, String)> =
+        (0..16).map(|i| (format!("plugs/data/q{i:02}/1.0.0/plug.yaml"), plug(&format!("q{i:02}"), "1.0.0", "data", "stable", "Dana", "x"))).collect();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    instance.scan(&write_tree(&instance.path().join("tree"), &refs), "dana");
+    let (a, b) = (instance.serve().await, instance.serve().await);
+
+    // The quota holds when the shares are spread over both servers.
+    instance.cli_ok(&["settings", "set", "max_pipes_per_user", "4"], None);
+    let replies = futures::future::join_all((0..16).map(|i| {
+        let server = if i % 2 == 0 { &a } else { &b };
+        server.call(&token, json!({"action": "share_pipe", "pipe_name": format!("q{i:02}")}))
+    }))
+    .await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 4, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 12, "{statuses:?}");
+
+    // A setting changed while both run is obeyed by both at once.
+    instance.cli_ok(&["settings", "set", "enable_public_sharing", "false"], None);
+    for server in [&a, &b] {
+        let refused = server.call(&token, json!({"action": "share_pipe", "pipe_name": "q00", "sharing_options": {"public": true}})).await;
+        refused.failed(403);
+    }
+    // And a download through one is counted in the report of the other.
+    let shared = b.call(&token, json!({})).await.ok()["pipes"].as_array().unwrap().iter().find(|p| p["sharing_enabled"] == true).unwrap()["name"].clone();
+    a.call(&token, json!({"action": "download_pipe", "pipe_name": shared})).await.ok();
+    let report = b.call(&token, json!({"action": "generate_share_report"})).await;
+    assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
+}

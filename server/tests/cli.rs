@@ -35,10 +35,8 @@ fn tokens_are_printed_once_and_stored_hashed() {
     assert!(token.len() >= 20, "{token}");
     let other = instance.token("alice");
     assert_ne!(token, other);
-    let file = std::fs::read(instance.path().join("pipeshare.db")).unwrap();
-    let wal = std::fs::read(instance.path().join("pipeshare.db-wal")).unwrap_or_default();
-    let contains = |hay: &[u8]| hay.windows(token.len()).any(|w| w == token.as_bytes());
-    assert!(!contains(&file) && !contains(&wal), "the token itself is not stored");
+    assert!(!instance.database_contains(&token), "the token itself is not stored");
+    assert!(instance.database_contains("alice"), "the check reads the stored data");
     let unknown = instance.cli(&["token", "create", "nobody"], None);
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("User 'nobody' not found"));
@@ -161,4 +159,17 @@ async fn scan_versions_updates_and_broken_files() {
     assert_eq!(download["versions"], json!(["1.10.0", "1.2.0", "1.0.0"]));
     assert_eq!(download["spec"]["description"], "edited");
     assert_eq!(download["manifests"]["plug.yaml"]["name"], "scanner");
+}
+
+#[test]
+fn migrations_can_run_as_their_own_step() {
+    let instance = Instance::new();
+    let status = instance.cli(&["migrate", "status"], None);
+    assert!(!status.status.success(), "a new database has pending migrations");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261125_000001_initial"));
+    let up = instance.cli_ok(&["migrate", "up"], None);
+    assert!(up.starts_with("applied 2 migration"), "{up}");
+    let status = instance.cli_ok(&["migrate", "status"], None);
+    assert!(status.lines().all(|l| l.starts_with("applied ")), "{status}");
+    assert_eq!(instance.cli_ok(&["migrate", "up"], None).trim(), "applied 0 migration(s)");
 }

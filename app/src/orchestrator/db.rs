@@ -7,17 +7,44 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use super::error::Result;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pipeshare.db?mode=rwc";
+/// Connections each process keeps open at most.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
 
 /// Connects and applies every pending migration, so a new database file just works.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    connect_with_pool(url, DEFAULT_POOL_SIZE).await
+}
+
+/// `connect` with at most `pool_size` connections.
+pub async fn connect_with_pool(url: &str, pool_size: u32) -> Result<DatabaseConnection> {
+    let db = connect_only(url, pool_size).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects without touching the schema (for `pipeshare migrate`).
+pub async fn connect_only(url: &str, pool_size: u32) -> Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30)).max_connections(pool_size.max(1));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers go on while one writer writes; it is stored in the file, so
         // setting it once per start is enough.
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
-    Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// The migrations, each with whether it has been applied.
+pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>> {
+    let applied: Vec<String> = Migrator::get_applied_migrations(db).await?.iter().map(|m| m.name().to_string()).collect();
+    let pending: Vec<String> = Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_string()).collect();
+    Ok(applied.into_iter().map(|name| (name, true)).chain(pending.into_iter().map(|name| (name, false))).collect())
+}
+
+/// Applies every pending migration; returns how many there were.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<usize> {
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    Migrator::up(db, None).await?;
+    Ok(pending)
 }

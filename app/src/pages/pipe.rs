@@ -111,7 +111,7 @@ fn SharingPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
                 <label class="check"><input type="checkbox" name="approval_required" value="true" checked=approval />" Ask an admin to approve"</label>
                 <fieldset>
                     <legend>"Others may"</legend>
-                    <label class="check"><input type="checkbox" name="read" value="true" checked disabled />" read"</label>
+                    <label class="check"><input type="checkbox" name="read" value="true" checked=true disabled=true />" read"</label>
                     <label class="check"><input type="checkbox" name="fork" value="true" checked=fork />" fork"</label>
                     <label class="check"><input type="checkbox" name="contribute" value="true" checked=contribute />" contribute"</label>
                 </fieldset>

@@ -14,16 +14,61 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_pipeshare");
 
+/// Where the tests' databases live: a SQLite file per test (the default), or, with
+/// `PIPESHARE_TEST_BACKEND=postgres`, a fresh database per test on the server at
+/// `PIPESHARE_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`), dropped after.
+pub enum Backend {
+    Sqlite,
+    Postgres { server: String, database: String },
+}
+
 pub struct Instance {
     pub dir: tempfile::TempDir,
     pub database_url: String,
+    pub backend: Backend,
+}
+
+fn postgres_server() -> Option<String> {
+    (std::env::var("PIPESHARE_TEST_BACKEND").ok()?.as_str() == "postgres")
+        .then(|| std::env::var("PIPESHARE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into()))
+}
+
+fn psql(server: &str, database: &str, sql: &str) -> Output {
+    Command::new("psql")
+        .args([&format!("{server}/{database}"), "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+        .output()
+        .expect("psql runs")
 }
 
 impl Instance {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("pipeshare.db").display());
-        Instance { dir, database_url }
+        match postgres_server() {
+            None => {
+                let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("pipeshare.db").display());
+                Instance { dir, database_url, backend: Backend::Sqlite }
+            }
+            Some(server) => {
+                let database = format!("pipeshare_test_{}_{}", std::process::id(), rand_suffix());
+                let created = psql(&server, "postgres", &format!("CREATE DATABASE {database}"));
+                assert!(created.status.success(), "create {database}: {}", String::from_utf8_lossy(&created.stderr));
+                let database_url = format!("{server}/{database}");
+                Instance { dir, database_url, backend: Backend::Postgres { server, database } }
+            }
+        }
+    }
+
+    /// Whether `text` appears anywhere in the stored data.
+    pub fn database_contains(&self, text: &str) -> bool {
+        let bytes = match &self.backend {
+            Backend::Sqlite => {
+                let mut bytes = fs::read(self.path().join("pipeshare.db")).unwrap();
+                bytes.extend(fs::read(self.path().join("pipeshare.db-wal")).unwrap_or_default());
+                bytes
+            }
+            Backend::Postgres { .. } => Command::new("pg_dump").args(["--data-only", &self.database_url]).output().expect("pg_dump runs").stdout,
+        };
+        bytes.windows(text.len()).any(|w| w == text.as_bytes())
     }
 
     pub fn path(&self) -> &Path {
@@ -109,6 +154,15 @@ impl Instance {
             }
         };
         Server { _child: child, url, http: reqwest::Client::new() }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Backend::Postgres { server, database } = &self.backend {
+            // WITH (FORCE) ends the connections of servers that are still shutting down.
+            psql(server, "postgres", &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+        }
     }
 }
 
