@@ -11,7 +11,7 @@ use crate::pages::{
     approvals::Approvals, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports,
     settings::AdminSettings, tokens::Tokens,
 };
-use crate::server_fns::account::{Logout, Me, whoami};
+use crate::server_fns::account::{Login as LoginFn, Logout, Me, Signup, whoami};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -31,17 +31,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Who is signed in, shared by every page; refreshed after signing in or out.
+/// Who is signed in, shared by every page; asked again after signing in, up or out.
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: Resource<Result<Option<Me>, ServerFnError>>,
+    pub login: ServerAction<LoginFn>,
+    pub signup: ServerAction<Signup>,
+    pub logout: ServerAction<Logout>,
 }
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let me = Resource::new(|| (), |_| whoami());
-    provide_context(Session { me });
+    let (login, signup, logout) = (ServerAction::<LoginFn>::new(), ServerAction::<Signup>::new(), ServerAction::<Logout>::new());
+    let me = Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| whoami());
+    provide_context(Session { me, login, signup, logout });
     view! {
         <Stylesheet id="pipeshare" href="/pkg/pipeshare.css" />
         <Title formatter=|page: String| format!("{page} · pipeshare") />
@@ -66,8 +70,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
-    let Session { me } = expect_context::<Session>();
-    let logout = ServerAction::<Logout>::new();
+    let Session { me, logout, .. } = expect_context::<Session>();
     view! {
         <header class="site">
             <nav aria-label="Main">

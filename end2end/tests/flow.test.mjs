@@ -31,6 +31,8 @@ test('share privately with approval, grant, approve, download, report', async ()
   await signIn(alice, base, 'alice');
   await alice.waitForURL(`${base}/`);
   await alice.getByRole('link', { name: 'sqlite', exact: true }).waitFor();
+  // The frame knows who signed in, without a reload.
+  await alice.getByRole('button', { name: 'Sign out' }).waitFor();
   await shot(alice, 'browse');
 
   // Filters live in the URL.

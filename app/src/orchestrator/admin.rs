@@ -50,6 +50,11 @@ pub async fn add_group_member(db: &DatabaseConnection, caller: &Caller, group: &
     accounts::add_group_member(db, group.trim(), username.trim()).await
 }
 
+pub async fn settings(db: &DatabaseConnection, caller: &Caller) -> Result<Settings> {
+    require_admin(caller, "see settings")?;
+    Settings::load(db).await
+}
+
 pub async fn update_setting(db: &DatabaseConnection, caller: &Caller, key: &str, value: &str) -> Result<Settings> {
     require_admin(caller, "change settings")?;
     Settings::set(db, key, value).await

@@ -17,7 +17,7 @@ use crate::server_fns::{
 /// be reviewed together with one note.
 #[component]
 pub fn Approvals() -> impl IntoView {
-    let Session { me } = expect_context::<Session>();
+    let Session { me, .. } = expect_context::<Session>();
     let review = ServerAction::<ReviewShare>::new();
     let bulk = ServerAction::<ReviewShares>::new();
     let pending = Resource::new(move || (review.version().get(), bulk.version().get()), |_| list_pending());

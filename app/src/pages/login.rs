@@ -1,16 +1,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::PageTitle;
-use crate::server_fns::{
-    account::{Login as LoginFn, Signup, signup_open},
-    error_text,
-};
+use crate::app::{PageTitle, Session};
+use crate::server_fns::{account::signup_open, error_text};
 
 #[component]
 pub fn Login() -> impl IntoView {
-    let login = ServerAction::<LoginFn>::new();
-    let signup = ServerAction::<Signup>::new();
+    let Session { login, signup, .. } = expect_context::<Session>();
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     let open = Resource::new(|| (), |_| signup_open());
     let failure = move || login.value().get().and_then(|r| r.err()).map(|e| error_text(&e));

@@ -23,7 +23,7 @@ pub fn export_href(format: &str, range: &str) -> String {
 /// (everyone's for an admin). The URL holds the range, so a view can be bookmarked.
 #[component]
 pub fn Reports() -> impl IntoView {
-    let Session { me } = expect_context::<Session>();
+    let Session { me, .. } = expect_context::<Session>();
     let query = use_query_map();
     let range = Memo::new(move |_| range_from_query(query.read().get("range")));
     let report = Resource::new(move || range.get(), share_report);

@@ -13,7 +13,7 @@ use crate::server_fns::{
 /// orchestrator says who is one.
 #[component]
 pub fn AdminSettings() -> impl IntoView {
-    let Session { me } = expect_context::<Session>();
+    let Session { me, .. } = expect_context::<Session>();
     let update = ServerAction::<UpdateSettings>::new();
     let create_user = ServerAction::<CreateUser>::new();
     let create_group = ServerAction::<CreateGroup>::new();

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{caller, orchestrator, to_server_error};
+use super::ssr::{caller, orchestrator, ticked, to_server_error};
 use crate::model::{PendingShares, Settings};
 
 /// The shares waiting for an admin's decision, oldest request first.
@@ -84,8 +84,7 @@ pub async fn review_shares(names: Vec<String>, decision: String, note: String) -
 #[server]
 pub async fn get_settings() -> Result<Settings, ServerFnError> {
     let caller = caller().await?;
-    crate::orchestrator::access::require_admin(&caller, "see settings").map_err(to_server_error)?;
-    Settings::load(orchestrator()?.db()).await.map_err(to_server_error)
+    crate::orchestrator::admin::settings(orchestrator()?.db(), &caller).await.map_err(to_server_error)
 }
 
 /// Stores every setting from the settings form; a checkbox sends a value only when ticked.
@@ -102,7 +101,7 @@ pub async fn update_settings(
     let caller = caller().await?;
     let orchestrator = orchestrator()?;
     let db = orchestrator.db();
-    let flag = |value: &Option<String>| if value.as_deref().is_some_and(|v| !v.is_empty() && v != "false") { "true" } else { "false" };
+    let flag = |value: &Option<String>| if ticked(value) { "true" } else { "false" };
     let mut settings = admin::update_setting(db, &caller, "max_pipes_per_user", &max_pipes_per_user).await.map_err(to_server_error)?;
     for (key, value) in [
         ("enable_public_sharing", &enable_public_sharing),
@@ -125,7 +124,7 @@ pub async fn directory() -> Result<crate::model::Directory, ServerFnError> {
 #[server]
 pub async fn create_user(username: String, password: String, is_admin: Option<String>) -> Result<String, ServerFnError> {
     let caller = caller().await?;
-    let is_admin = is_admin.as_deref().is_some_and(|v| !v.is_empty() && v != "false");
+    let is_admin = ticked(&is_admin);
     crate::orchestrator::admin::create_user(orchestrator()?.db(), &caller, &username, &password, is_admin)
         .await
         .map_err(to_server_error)?;

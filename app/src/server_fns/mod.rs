@@ -24,6 +24,11 @@ pub(crate) mod ssr {
     use crate::orchestrator::{Caller, Error, Orchestrator};
     use crate::state::{AppState, session_caller};
 
+    /// A form checkbox sends a value only when ticked.
+    pub fn ticked(value: &Option<String>) -> bool {
+        value.as_deref().is_some_and(|v| !v.is_empty() && v != "false")
+    }
+
     pub fn state() -> Result<AppState, ServerFnError> {
         use_context::<AppState>().ok_or_else(|| ServerFnError::new("The server is missing its state"))
     }

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{caller, orchestrator, to_server_error, viewer};
+use super::ssr::{caller, orchestrator, ticked, to_server_error, viewer};
 use crate::model::{PipeDetails, PipeFilters, PipeList};
 
 #[server(input = Json)]
@@ -28,12 +28,6 @@ pub async fn filter_choices() -> Result<(Vec<String>, Vec<String>), ServerFnErro
 pub async fn get_pipe(name: String) -> Result<PipeDetails, ServerFnError> {
     let viewer = viewer().await?;
     crate::orchestrator::details::pipe_details(orchestrator()?.db(), viewer.as_ref(), &name).await.map_err(to_server_error)
-}
-
-/// A checkbox sends a value only when ticked.
-#[cfg(feature = "ssr")]
-fn ticked(value: &Option<String>) -> bool {
-    value.as_deref().is_some_and(|v| !v.is_empty() && v != "false")
 }
 
 #[server]
