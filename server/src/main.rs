@@ -9,6 +9,7 @@ use app::orchestrator::{
     Caller, Error, Orchestrator, accounts,
     db::{self, DEFAULT_DATABASE_URL},
     scan::{self, ScanSummary},
+    transfer,
     settings::{KEYS, Settings},
 };
 use clap::{Args, Parser, Subcommand};
@@ -79,6 +80,10 @@ enum Command {
     /// Read and change the instance settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Write every table to FILE (`-` for standard output), to move the instance elsewhere.
+    Export { file: PathBuf },
+    /// Load an export into this (empty) database.
+    Import { file: PathBuf },
     /// Run the database migrations as a separate step (every other command applies them too).
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -208,6 +213,22 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Migrate(_) => unreachable!("handled before connecting"),
+        Command::Export { file } => {
+            let counts = if file.as_os_str() == "-" {
+                transfer::export(&db, &mut std::io::BufWriter::new(std::io::stdout().lock())).await?
+            } else {
+                let out = std::fs::File::create(&file).map_err(|e| Error::bad(format!("Cannot write {}: {e}", file.display())))?;
+                transfer::export(&db, &mut std::io::BufWriter::new(out)).await?
+            };
+            eprintln!("exported {}", describe_counts(&counts));
+            Ok(())
+        }
+        Command::Import { file } => {
+            let input = std::fs::File::open(&file).map_err(|e| Error::bad(format!("Cannot read {}: {e}", file.display())))?;
+            let counts = transfer::import(&db, std::io::BufReader::new(input)).await?;
+            println!("imported {}", describe_counts(&counts));
+            Ok(())
+        }
         Command::Settings(SettingsCommand::Set { key, value }) => {
             let settings = Settings::set(&db, &key, &value).await?;
             println!("{key} = {}", settings.get(&key).unwrap_or_default());
@@ -253,6 +274,10 @@ async fn migrate(database_url: &str, command: &MigrateCommand) -> Result<(), Err
             Ok(())
         }
     }
+}
+
+fn describe_counts(counts: &transfer::Counts) -> String {
+    counts.iter().map(|(table, rows)| format!("{rows} {table}")).collect::<Vec<_>>().join(", ")
 }
 
 fn read_password() -> Result<String, Error> {

@@ -173,3 +173,58 @@ fn migrations_can_run_as_their_own_step() {
     assert!(status.lines().all(|l| l.starts_with("applied ")), "{status}");
     assert_eq!(instance.cli_ok(&["migrate", "up"], None).trim(), "applied 0 migration(s)");
 }
+
+/// The rows of an export, without its header line (which holds the time of the export).
+fn rows(export: &str) -> Vec<&str> {
+    export.lines().skip(1).collect()
+}
+
+#[tokio::test]
+async fn export_and_import_move_an_instance_losslessly() {
+    // From SQLite to PostgreSQL when one is reachable (else to another SQLite file), and back.
+    let source = Instance::sqlite();
+    let token = source.user_with_token("alice", false);
+    source.add_user("bob", false);
+    source.cli_ok(&["group", "add", "devs"], None);
+    source.cli_ok(&["group", "member", "add", "devs", "bob"], None);
+    source.scan(&fixture_corpus(), "alice");
+    source.cli_ok(&["settings", "set", "max_pipes_per_user", "7"], None);
+    {
+        let server = source.serve().await;
+        server.call(&token, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true}})).await.ok();
+        server
+            .call(&token, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"groups": ["devs"], "expiration": "2999-01-01"}}))
+            .await
+            .ok();
+        server.call(&token, json!({"action": "download_pipe", "pipe_name": "sqlite"})).await.ok();
+    }
+    let exported = source.cli_ok(&["export", "-"], None);
+    assert!(exported.starts_with("{\"format\":\"pipeshare-export-1\""));
+    let file = source.path().join("export.jsonl");
+    std::fs::write(&file, &exported).unwrap();
+
+    let target = Instance::postgres_if_reachable().unwrap_or_else(Instance::sqlite);
+    let imported = target.cli_ok(&["import", file.to_str().unwrap()], None);
+    assert!(imported.contains("2 users") && imported.contains("1 downloads") && imported.contains("1 grants"), "{imported}");
+    assert_eq!(rows(&target.cli_ok(&["export", "-"], None)), rows(&exported), "the same rows come back out");
+
+    // Importing twice is refused; the data stays as it was.
+    let again = target.cli(&["import", file.to_str().unwrap()], None);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("not empty"));
+
+    // The old token, passwords and settings work on the new database, and new rows get new ids.
+    assert_eq!(target.cli_ok(&["settings", "get", "max_pipes_per_user"], None), "7\n");
+    target.add_user("carol", false);
+    let server = target.serve().await;
+    let report = server.call(&token, json!({"action": "generate_share_report"})).await;
+    assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
+    let shared = server.call(&token, json!({"action": "share_pipe", "pipe_name": "factory"})).await;
+    shared.ok();
+
+    let broken = source.path().join("broken.jsonl");
+    std::fs::write(&broken, "not an export\n").unwrap();
+    let fresh = Instance::sqlite();
+    let refused = fresh.cli(&["import", broken.to_str().unwrap()], None);
+    assert!(stderr(&refused).contains("not a pipeshare export"), "{}", stderr(&refused));
+}

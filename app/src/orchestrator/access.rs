@@ -170,7 +170,7 @@ pub async fn access(db: &impl ConnectionTrait, viewer: Option<&Caller>, pipe: &p
         .column(grants::Column::AccessLevel)
         .filter(grants::Column::PipeId.eq(pipe.id))
         .filter(reaches(caller.user_id))
-        .filter(unexpired(Utc::now()))
+        .filter(unexpired(crate::orchestrator::now()))
         .into_tuple()
         .all(db)
         .await?;

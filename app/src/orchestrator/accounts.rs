@@ -1,7 +1,6 @@
 //! Users, groups, passwords and API tokens.
 pub use crate::model::{Caller, TokenInfo};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
-use chrono::Utc;
 use rand::{RngCore, rngs::OsRng};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -59,7 +58,7 @@ pub async fn create_user(db: &impl ConnectionTrait, username: &str, password: &s
         password_hash: Set(password_hash),
         is_admin: Set(is_admin),
         quota_lock: Set(0),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::orchestrator::now()),
         ..Default::default()
     };
     user.insert(db).await.map_err(|err| unique_violation(err, || format!("User '{username}' already exists")))
@@ -129,7 +128,7 @@ pub async fn create_token(db: &impl ConnectionTrait, username: &str, label: &str
         user_id: Set(user.id),
         label: Set(label.to_string()),
         token_hash: Set(token_hash(&token)),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::orchestrator::now()),
         ..Default::default()
     }
     .insert(db)
@@ -154,7 +153,7 @@ pub async fn create_group(db: &impl ConnectionTrait, name: &str) -> Result<user_
     if find_group(db, name).await?.is_some() {
         return Err(Error::Conflict(format!("Group '{name}' already exists")));
     }
-    user_groups::ActiveModel { name: Set(name.to_string()), created_at: Set(Utc::now()), ..Default::default() }
+    user_groups::ActiveModel { name: Set(name.to_string()), created_at: Set(crate::orchestrator::now()), ..Default::default() }
         .insert(db)
         .await
         .map_err(|err| unique_violation(err, || format!("Group '{name}' already exists")))

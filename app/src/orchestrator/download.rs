@@ -1,6 +1,5 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
 pub use crate::model::{DownloadResult};
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use serde_json::Value;
 
@@ -25,7 +24,7 @@ pub async fn download_pipe(db: &DatabaseConnection, viewer: Option<&Caller>, pip
             .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{wanted}'", pipe.name)))?,
         None => versions.first().ok_or_else(|| Error::Internal(format!("pipe '{}' has no versions", pipe.name)))?,
     };
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     downloads::ActiveModel {
         pipe_id: Set(pipe.id),
         user_id: Set(viewer.map(|c| c.user_id)),

@@ -2,7 +2,6 @@
 pub use crate::model::{ListScope, PipeFilters, PipeList, PipeSummary};
 use std::collections::BTreeSet;
 
-use chrono::Utc;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, Func, LikeExpr, SimpleExpr},
@@ -95,7 +94,7 @@ fn like_pattern(text: &str) -> LikeExpr {
 }
 
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     let mut query = match filters.scope {
         ListScope::Shareable => pipes::Entity::find().filter(shareable_by(caller, now)),
         ListScope::SharedWithMe => pipes::Entity::find().filter(shared_with(caller, now)),

@@ -18,6 +18,7 @@ pub mod review;
 pub mod scan;
 pub mod settings;
 pub mod share;
+pub mod transfer;
 
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
@@ -97,4 +98,12 @@ impl Orchestrator {
             other => Err(Error::bad(format!("Unknown sharing action: {other}"))),
         }
     }
+}
+
+/// The current time at the precision every backend stores (microseconds), so a time reads
+/// back exactly as written, on SQLite and PostgreSQL alike (and survives export and import).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    let time = chrono::Utc::now();
+    time.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(time)
 }

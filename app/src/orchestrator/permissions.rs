@@ -84,9 +84,9 @@ pub async fn manage_permissions(db: &DatabaseConnection, caller: &Caller, pipe_n
         subjects.push((SubjectKind::Group, require_group(db, name).await?.id));
     }
     let suffix: u32 = rand::thread_rng().r#gen();
-    let permission_id = format!("perm_{}_{}_{suffix:08x}", pipe.name, Utc::now().format("%Y%m%d"));
+    let permission_id = format!("perm_{}_{}_{suffix:08x}", pipe.name, crate::orchestrator::now().format("%Y%m%d"));
     let extra = serde_json::to_string(&change.extra).map_err(|e| Error::Internal(e.to_string()))?;
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
 
     let txn = db.begin().await?;
     for (kind, subject_id) in subjects {
@@ -166,7 +166,7 @@ pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<Gr
             .map(|g| (g.id, g.name))
             .collect()
     };
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     Ok(rows
         .into_iter()
         .map(|grant| {

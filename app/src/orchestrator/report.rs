@@ -94,7 +94,7 @@ where
 }
 
 pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, options: &ReportOptions) -> Result<ShareReport> {
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     let since = options.time_range.days().map(|d| now - Duration::days(d));
     let scope = scope(caller);
 

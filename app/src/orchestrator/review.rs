@@ -1,6 +1,5 @@
 //! The admins' approval queue: `list_pending_shares` and `review_share`.
 pub use crate::model::{Decision, PendingShare, PendingShares, ReviewResult};
-use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
@@ -63,7 +62,7 @@ pub async fn review_share(db: &DatabaseConnection, caller: &Caller, pipe_name: &
         Decision::Approve => ShareStatus::Active,
         Decision::Reject => ShareStatus::Rejected,
     };
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     let note = note.map(str::trim).filter(|n| !n.is_empty()).map(String::from);
     let share_id = share.share_id.clone();
     let mut active = share.into_active_model();

@@ -9,7 +9,6 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
     QueryFilter, TransactionTrait,
@@ -189,12 +188,12 @@ fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) -> Resul
     pipe.status = Set(scanned.status.clone());
     pipe.description = Set(scanned.description.clone());
     pipe.tags = Set(json_text(&scanned.tags)?);
-    pipe.updated_at = Set(Utc::now());
+    pipe.updated_at = Set(crate::orchestrator::now());
     Ok(())
 }
 
 async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersion) -> Result<Outcome> {
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     let existing = pipes::Entity::find().filter(pipes::Column::Name.eq(&scanned.name)).one(txn).await?;
     let pipe = match existing {
         Some(pipe) if pipe.owner_id != owner_id => return Ok(Outcome::Skipped),

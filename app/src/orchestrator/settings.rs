@@ -1,7 +1,6 @@
 //! Instance settings. They live in the `settings` table and are read on every request, so a
 //! change made by the CLI is obeyed at once by every running server.
 pub use crate::model::{Settings};
-use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 use serde_json::Value;
 
@@ -34,7 +33,7 @@ impl Settings {
         let row = settings::ActiveModel {
             key: Set(key.to_string()),
             value: Set(settings.get(key).expect("applied keys are known")),
-            updated_at: Set(Utc::now()),
+            updated_at: Set(crate::orchestrator::now()),
         };
         settings::Entity::insert(row)
             .on_conflict(

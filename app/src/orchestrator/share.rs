@@ -1,6 +1,5 @@
 //! `share_pipe` and `unshare_pipe`.
 pub use crate::model::{ShareOptions, SharePermissions, ShareResult, UnshareResult};
-use chrono::Utc;
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType,
@@ -47,7 +46,7 @@ pub fn share_url(base_url: &str, pipe_name: &str) -> String {
 
 fn new_share_id(pipe_name: &str) -> String {
     let suffix: u32 = rand::thread_rng().r#gen();
-    format!("share_{pipe_name}_{}_{suffix:08x}", Utc::now().format("%Y%m%d"))
+    format!("share_{pipe_name}_{}_{suffix:08x}", crate::orchestrator::now().format("%Y%m%d"))
 }
 
 pub async fn share_pipe(
@@ -87,7 +86,7 @@ pub async fn share_pipe(
             settings.max_pipes_per_user
         )));
     }
-    let now = Utc::now();
+    let now = crate::orchestrator::now();
     let options_json = serde_json::to_string(&options).map_err(|e| Error::Internal(e.to_string()))?;
     let existing = shares::Entity::find().filter(shares::Column::PipeId.eq(pipe.id)).one(&txn).await?;
     let share = match existing {

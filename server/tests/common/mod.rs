@@ -37,25 +37,37 @@ fn psql(server: &str, database: &str, sql: &str) -> Output {
     Command::new("psql")
         .args([&format!("{server}/{database}"), "-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
         .output()
-        .expect("psql runs")
+        .unwrap_or_else(|_| Command::new("false").output().expect("false runs"))
 }
 
 impl Instance {
+    /// An instance on the backend the test run asks for.
     pub fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
         match postgres_server() {
-            None => {
-                let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("pipeshare.db").display());
-                Instance { dir, database_url, backend: Backend::Sqlite }
-            }
-            Some(server) => {
-                let database = format!("pipeshare_test_{}_{}", std::process::id(), rand_suffix());
-                let created = psql(&server, "postgres", &format!("CREATE DATABASE {database}"));
-                assert!(created.status.success(), "create {database}: {}", String::from_utf8_lossy(&created.stderr));
-                let database_url = format!("{server}/{database}");
-                Instance { dir, database_url, backend: Backend::Postgres { server, database } }
-            }
+            None => Instance::sqlite(),
+            Some(server) => Instance::postgres(server),
         }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("pipeshare.db").display());
+        Instance { dir, database_url, backend: Backend::Sqlite }
+    }
+
+    pub fn postgres(server: String) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = format!("pipeshare_test_{}_{}", std::process::id(), rand_suffix());
+        let created = psql(&server, "postgres", &format!("CREATE DATABASE {database}"));
+        assert!(created.status.success(), "create {database}: {}", String::from_utf8_lossy(&created.stderr));
+        let database_url = format!("{server}/{database}");
+        Instance { dir, database_url, backend: Backend::Postgres { server, database } }
+    }
+
+    /// A PostgreSQL instance when a server is reachable (`PIPESHARE_TEST_POSTGRES` or the local one).
+    pub fn postgres_if_reachable() -> Option<Self> {
+        let server = std::env::var("PIPESHARE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        psql(&server, "postgres", "SELECT 1").status.success().then(|| Instance::postgres(server))
     }
 
     /// Whether `text` appears anywhere in the stored data.

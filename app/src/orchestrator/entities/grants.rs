@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Access to one pipe for one user or one group, possibly until an expiry time.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "grants")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A pipe: one name, owned by one user, with the summary fields of its latest version.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "pipes")]
 pub struct Model {
     #[sea_orm(primary_key)]

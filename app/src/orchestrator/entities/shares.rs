@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// The one share of a pipe (a pipe is shared once; re-sharing updates this row).
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "shares")]
 pub struct Model {
     #[sea_orm(primary_key)]

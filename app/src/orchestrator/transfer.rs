@@ -1,0 +1,185 @@
+//! Moving an instance's data between databases (SQLite and PostgreSQL, either way): `export`
+//! writes every table as JSON lines, `import` loads them into an empty database, ids and
+//! password and token hashes included, so nothing is lost and every link still holds.
+use std::io::{BufRead, Write};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::entities::*;
+use super::error::{Error, Result};
+
+/// The first line of an export names its format.
+pub const FORMAT: &str = "pipeshare-export-1";
+const PAGE: u64 = 1000;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    exported_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    table: String,
+    row: Value,
+}
+
+/// Rows per table, in the order they were written or read.
+pub type Counts = Vec<(&'static str, u64)>;
+
+fn io(err: std::io::Error) -> Error {
+    Error::Internal(format!("writing the export: {err}"))
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Runs `$body` once per table, parents before children, with `$table` the table's name and
+/// `$entity` its module.
+macro_rules! each_table {
+    ($table:ident, $entity:ident, $body:block) => {{
+        {
+            let $table = "users";
+            use users as $entity;
+            $body
+        }
+        {
+            let $table = "api_tokens";
+            use api_tokens as $entity;
+            $body
+        }
+        {
+            let $table = "user_groups";
+            use user_groups as $entity;
+            $body
+        }
+        {
+            let $table = "group_members";
+            use group_members as $entity;
+            $body
+        }
+        {
+            let $table = "pipes";
+            use pipes as $entity;
+            $body
+        }
+        {
+            let $table = "pipe_versions";
+            use pipe_versions as $entity;
+            $body
+        }
+        {
+            let $table = "shares";
+            use shares as $entity;
+            $body
+        }
+        {
+            let $table = "grants";
+            use grants as $entity;
+            $body
+        }
+        {
+            let $table = "downloads";
+            use downloads as $entity;
+            $body
+        }
+        {
+            let $table = "settings";
+            use settings as $entity;
+            $body
+        }
+    }};
+}
+
+/// Writes every table, page by page, so an export of any size needs memory for one page.
+pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<Counts> {
+    let mut counts = Counts::new();
+    writeln!(out, "{}", json(&Header { format: FORMAT.into(), exported_at: crate::orchestrator::now() })?).map_err(io)?;
+    each_table!(table, entity, {
+        let mut pages = entity::Entity::find().paginate(db, PAGE);
+        let mut rows = 0;
+        while let Some(page) = pages.fetch_and_next().await? {
+            for row in page {
+                let line = Line { table: table.into(), row: serde_json::to_value(&row).map_err(|e| Error::Internal(e.to_string()))? };
+                writeln!(out, "{}", json(&line)?).map_err(io)?;
+                rows += 1;
+            }
+        }
+        counts.push((table, rows));
+    });
+    out.flush().map_err(io)?;
+    Ok(counts)
+}
+
+/// Tables whose `id` comes from a sequence on PostgreSQL.
+const SERIAL_TABLES: [&str; 8] = ["users", "api_tokens", "user_groups", "pipes", "pipe_versions", "shares", "grants", "downloads"];
+
+/// Loads an export into an empty database, all or nothing.
+pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Counts> {
+    if users::Entity::find().count(db).await? > 0 || pipes::Entity::find().count(db).await? > 0 {
+        return Err(Error::Conflict("The target database is not empty; import into a new one".into()));
+    }
+    let mut lines = input.lines();
+    let header = lines.next().transpose().map_err(|e| Error::bad(format!("Cannot read the export: {e}")))?;
+    let header: Header = header
+        .as_deref()
+        .and_then(|h| serde_json::from_str(h).ok())
+        .ok_or_else(|| Error::bad("This is not a pipeshare export (no header line)"))?;
+    if header.format != FORMAT {
+        return Err(Error::bad(format!("Unknown export format '{}'; this pipeshare reads {FORMAT}", header.format)));
+    }
+    // Lines are grouped by table in the export; collect a table's rows, then insert them.
+    let mut by_table: Vec<(String, Vec<Value>)> = Vec::new();
+    for (number, line) in lines.enumerate() {
+        let line = line.map_err(|e| Error::bad(format!("Cannot read the export: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line: Line = serde_json::from_str(&line).map_err(|e| Error::bad(format!("Line {}: {e}", number + 2)))?;
+        match by_table.last_mut() {
+            Some((table, rows)) if *table == line.table => rows.push(line.row),
+            _ => by_table.push((line.table, vec![line.row])),
+        }
+    }
+    let txn = db.begin().await?;
+    let mut counts = Counts::new();
+    each_table!(table, entity, {
+        let mut rows = 0u64;
+        for (_, values) in by_table.iter().filter(|(name, _)| name == table) {
+            for chunk in values.chunks(PAGE as usize) {
+                let mut models = Vec::with_capacity(chunk.len());
+                for value in chunk {
+                    let model: entity::Model = serde_json::from_value(value.clone())
+                        .map_err(|e| Error::bad(format!("A row of {table} does not fit: {e}")))?;
+                    // Every column is written, the id included.
+                    models.push(model.into_active_model().reset_all());
+                }
+                rows += models.len() as u64;
+                entity::Entity::insert_many(models).exec_without_returning(&txn).await?;
+            }
+        }
+        counts.push((table, rows));
+    });
+    if let Some((unknown, _)) = by_table.iter().find(|(name, _)| !counts.iter().any(|(t, _)| t == name)) {
+        return Err(Error::bad(format!("The export has an unknown table '{unknown}'")));
+    }
+    // Backend switch: PostgreSQL hands out ids from sequences, which must continue after the
+    // imported ids. (SQLite continues from the largest id by itself.)
+    if txn.get_database_backend() == DbBackend::Postgres {
+        for table in SERIAL_TABLES {
+            txn.execute_unprepared(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(counts)
+}
