@@ -4,7 +4,7 @@ use app::orchestrator::{Error, download};
 use app::state::{AppState, session_caller};
 use axum::{
     extract::{Path, Query, State},
-    http::{StatusCode, header},
+    http::header,
     response::{IntoResponse, Response},
 };
 use std::collections::HashMap;
@@ -35,10 +35,11 @@ pub async fn download_manifest(
             )
                 .into_response()
         }
-        Err(Error::NotFound(message)) => (StatusCode::NOT_FOUND, message).into_response(),
         Err(err) => {
-            tracing::error!("download {name}: {err}");
-            (StatusCode::INTERNAL_SERVER_ERROR, err.public_message()).into_response()
+            if let Error::Internal(detail) = &err {
+                tracing::error!("download {name}: {detail}");
+            }
+            (crate::api::status_of(&err), err.public_message()).into_response()
         }
     }
 }

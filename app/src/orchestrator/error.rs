@@ -61,6 +61,18 @@ impl Error {
         Error::NotFound(format!("Pipe '{pipe}' not found"))
     }
 
+    /// The HTTP status every door answers this error with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::BadRequest(_) => 400,
+            Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::NotFound(_) => 404,
+            Error::Conflict(_) => 409,
+            Error::Internal(_) => 500,
+        }
+    }
+
     /// The text shown to the caller: internal details stay in the log.
     pub fn public_message(&self) -> String {
         match self {

@@ -59,17 +59,10 @@ pub(crate) mod ssr {
     /// on the response (a page rendered on the server answers 404 for a hidden pipe).
     pub fn to_server_error(error: Error) -> ServerFnError {
         use axum::http::StatusCode;
-        let status = match &error {
-            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Internal(detail) => {
-                tracing::error!("{detail}");
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
+        if let Error::Internal(detail) = &error {
+            tracing::error!("{detail}");
+        }
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let Some(response) = use_context::<ResponseOptions>() {
             response.set_status(status);
         }
