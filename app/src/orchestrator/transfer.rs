@@ -42,59 +42,18 @@ fn json<T: Serialize>(value: &T) -> Result<String> {
 }
 
 /// Runs `$body` once per table, parents before children, with `$table` the table's name and
-/// `$entity` its module.
+/// `$entity` its entity module.
 macro_rules! each_table {
-    ($table:ident, $entity:ident, $body:block) => {{
-        {
-            let $table = "users";
-            use users as $entity;
+    ($table:ident, $entity:ident, $body:block) => {
+        each_table!(@in_order $table, $entity, $body;
+            users, api_tokens, user_groups, group_members, pipes, pipe_versions, shares, grants, downloads, settings)
+    };
+    (@in_order $table:ident, $entity:ident, $body:block; $($module:ident),*) => {{
+        $({
+            let $table = stringify!($module);
+            use $module as $entity;
             $body
-        }
-        {
-            let $table = "api_tokens";
-            use api_tokens as $entity;
-            $body
-        }
-        {
-            let $table = "user_groups";
-            use user_groups as $entity;
-            $body
-        }
-        {
-            let $table = "group_members";
-            use group_members as $entity;
-            $body
-        }
-        {
-            let $table = "pipes";
-            use pipes as $entity;
-            $body
-        }
-        {
-            let $table = "pipe_versions";
-            use pipe_versions as $entity;
-            $body
-        }
-        {
-            let $table = "shares";
-            use shares as $entity;
-            $body
-        }
-        {
-            let $table = "grants";
-            use grants as $entity;
-            $body
-        }
-        {
-            let $table = "downloads";
-            use downloads as $entity;
-            $body
-        }
-        {
-            let $table = "settings";
-            use settings as $entity;
-            $body
-        }
+        })*
     }};
 }
 
