@@ -33,9 +33,6 @@ impl<'a> Fields<'a> {
         Fields::new(&self.name(key), self.get(key))
     }
 
-    pub fn map(&self) -> Option<&'a Map<String, Value>> {
-        self.map
-    }
 
     pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {

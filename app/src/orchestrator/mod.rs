@@ -29,18 +29,6 @@ pub use error::{Error, Result};
 use input::Fields;
 use settings::Settings;
 
-/// The actions `process` knows, as named in the `action` field of the context.
-pub const ACTIONS: [&str; 8] = [
-    "list_shareable",
-    "share_pipe",
-    "unshare_pipe",
-    "manage_permissions",
-    "download_pipe",
-    "list_pending_shares",
-    "review_share",
-    "generate_share_report",
-];
-
 #[derive(Clone)]
 pub struct Orchestrator {
     db: DatabaseConnection,

@@ -33,15 +33,7 @@ impl ShareOptions {
 
 /// The public address of a pipe's page.
 pub fn share_url(base_url: &str, pipe_name: &str) -> String {
-    let mut encoded = String::new();
-    for byte in pipe_name.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!("{}/pipes/{encoded}", base_url.trim_end_matches('/'))
+    format!("{}/pipes/{}", base_url.trim_end_matches('/'), crate::components::encode(pipe_name))
 }
 
 fn new_share_id(pipe_name: &str) -> String {

@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait,
     TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
@@ -94,40 +94,28 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
     if header.format != FORMAT {
         return Err(Error::bad(format!("Unknown export format '{}'; this pipeshare reads {FORMAT}", header.format)));
     }
-    // Lines are grouped by table in the export; collect a table's rows, then insert them.
-    let mut by_table: Vec<(String, Vec<Value>)> = Vec::new();
+    // Rows come grouped by table, parents first: insert them a page at a time as they are
+    // read, so an import of any size needs memory for one page.
+    let txn = db.begin().await?;
+    let mut counts = Counts::new();
+    let mut pending: Vec<Value> = Vec::with_capacity(PAGE as usize);
+    let mut current: Option<String> = None;
     for (number, line) in lines.enumerate() {
         let line = line.map_err(|e| Error::bad(format!("Cannot read the export: {e}")))?;
         if line.trim().is_empty() {
             continue;
         }
         let line: Line = serde_json::from_str(&line).map_err(|e| Error::bad(format!("Line {}: {e}", number + 2)))?;
-        match by_table.last_mut() {
-            Some((table, rows)) if *table == line.table => rows.push(line.row),
-            _ => by_table.push((line.table, vec![line.row])),
-        }
-    }
-    let txn = db.begin().await?;
-    let mut counts = Counts::new();
-    each_table!(table, entity, {
-        let mut rows = 0u64;
-        for (_, values) in by_table.iter().filter(|(name, _)| name == table) {
-            for chunk in values.chunks(PAGE as usize) {
-                let mut models = Vec::with_capacity(chunk.len());
-                for value in chunk {
-                    let model: entity::Model = serde_json::from_value(value.clone())
-                        .map_err(|e| Error::bad(format!("A row of {table} does not fit: {e}")))?;
-                    // Every column is written, the id included.
-                    models.push(model.into_active_model().reset_all());
-                }
-                rows += models.len() as u64;
-                entity::Entity::insert_many(models).exec_without_returning(&txn).await?;
+        if current.as_deref() != Some(line.table.as_str()) || pending.len() >= PAGE as usize {
+            if let Some(table) = &current {
+                insert_rows(&txn, table, &mut pending, &mut counts).await?;
             }
+            current = Some(line.table);
         }
-        counts.push((table, rows));
-    });
-    if let Some((unknown, _)) = by_table.iter().find(|(name, _)| !counts.iter().any(|(t, _)| t == name)) {
-        return Err(Error::bad(format!("The export has an unknown table '{unknown}'")));
+        pending.push(line.row);
+    }
+    if let Some(table) = &current {
+        insert_rows(&txn, table, &mut pending, &mut counts).await?;
     }
     // Backend switch: PostgreSQL hands out ids from sequences, which must continue after the
     // imported ids. (SQLite continues from the largest id by itself.)
@@ -141,4 +129,27 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
     }
     txn.commit().await?;
     Ok(counts)
+}
+
+/// Inserts `rows` of `table` (every column, the id included) and empties the buffer.
+async fn insert_rows(txn: &DatabaseTransaction, table: &str, rows: &mut Vec<Value>, counts: &mut Counts) -> Result<()> {
+    let mut known = false;
+    each_table!(name, entity, {
+        if name == table {
+            known = true;
+            let mut models = Vec::with_capacity(rows.len());
+            for value in rows.drain(..) {
+                let model: entity::Model =
+                    serde_json::from_value(value).map_err(|e| Error::bad(format!("A row of {table} does not fit: {e}")))?;
+                models.push(model.into_active_model().reset_all());
+            }
+            let inserted = models.len() as u64;
+            entity::Entity::insert_many(models).exec_without_returning(txn).await?;
+            match counts.iter_mut().find(|(t, _)| *t == name) {
+                Some((_, total)) => *total += inserted,
+                None => counts.push((name, inserted)),
+            }
+        }
+    });
+    if known { Ok(()) } else { Err(Error::bad(format!("The export has an unknown table '{table}'"))) }
 }
