@@ -167,6 +167,8 @@ pub struct PipeDetails {
     pub sharing_options: Option<Value>,
     /// Every grant, for its managers.
     pub grants: Vec<GrantView>,
+    /// The latest sharing changes, newest first, for its managers.
+    pub history: Vec<AuditEvent>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -379,4 +381,25 @@ pub struct DownloadResult {
     pub manifests: Value,
     pub owner: String,
     pub downloaded_at: DateTime<Utc>,
+}
+
+/// One sharing change, as the audit log shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i32,
+    pub at: DateTime<Utc>,
+    /// Who made the change; `cli` for the operator's command line.
+    pub actor: String,
+    pub action: String,
+    pub pipe_name: Option<String>,
+    pub detail: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditLog {
+    /// Newest first.
+    pub events: Vec<AuditEvent>,
+    pub total_count: u64,
+    pub limit: u64,
+    pub offset: u64,
 }

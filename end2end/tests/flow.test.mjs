@@ -54,6 +54,9 @@ test('share privately with approval, grant, approve, download, report', async ()
   await alice.getByLabel('Expires (optional)').fill('2999-12-31');
   await alice.getByRole('button', { name: 'Grant' }).click();
   await alice.getByRole('cell', { name: 'user bob' }).waitFor();
+  // Both changes are in the pipe's history, from the audit log.
+  await alice.getByRole('cell', { name: 'granted read to users bob until 2999-12-31' }).waitFor();
+  await alice.getByRole('cell', { name: 'shared it privately, awaiting approval' }).waitFor();
   await shot(alice, 'pipe-owner');
 
   // Until approved, bob cannot see it.
@@ -86,6 +89,9 @@ test('share privately with approval, grant, approve, download, report', async ()
   // An anonymous visitor gets 404 for the private pipe, and the page of a public one.
   const visitor = await (await browser.newContext()).newPage();
   assert.equal((await visitor.goto(`${base}/pipes/sqlite`)).status(), 404);
+  // Pages for signed-in users send the visitor to the sign-in page.
+  await visitor.goto(`${base}/reports`);
+  assert.equal(new URL(visitor.url()).pathname + new URL(visitor.url()).search, '/login?next=%2Freports');
   await alice.goto(`${base}/pipes/factory`);
   await hydrated(alice);
   await alice.getByLabel('Public: anyone with the link can see and download it').check();

@@ -92,7 +92,7 @@ async fn main() {
     let owner = Caller::from(&owner);
     let reader = Caller::from(&reader);
     let admin = Caller::from(&admin);
-    app::orchestrator::settings::Settings::set(&db, "max_pipes_per_user", "1000").await.unwrap();
+    app::orchestrator::settings::Settings::set(&db, None, "max_pipes_per_user", "1000").await.unwrap();
 
     time_calls(&orchestrator, &owner, "list_shareable, first page of 50", 50, |_| json!({"limit": 50})).await;
     time_calls(&orchestrator, &owner, "list_shareable, deep page (offset n/2)", 20, |_| json!({"limit": 50, "offset": pipes / 2})).await;

@@ -230,7 +230,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Settings(SettingsCommand::Set { key, value }) => {
-            let settings = Settings::set(&db, &key, &value).await?;
+            let settings = Settings::set(&db, None, &key, &value).await?;
             println!("{key} = {}", settings.get(&key).unwrap_or_default());
             Ok(())
         }

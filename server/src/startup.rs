@@ -65,6 +65,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
             move || app::shell(options.clone())
         })
         .fallback(fallback)
+        .layer(middleware::from_fn(sign_in_redirect))
         .layer(middleware::from_fn(same_origin_writes))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
@@ -80,6 +81,20 @@ async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Resp
     }
     let uri = request.uri().clone();
     leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, State(state), request).await
+}
+
+/// A page for signed-in users answers 401 to anyone else; a browser asking for it is sent to
+/// the sign-in page instead, and comes back to the page after signing in.
+async fn sign_in_redirect(request: Request<Body>, next: Next) -> Response {
+    let accepts_html = request.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let wants_page = request.method() == Method::GET && accepts_html && !request.uri().path().starts_with("/api/");
+    let target = request.uri().path_and_query().map_or_else(|| "/".to_string(), |p| p.to_string());
+    let response = next.run(request).await;
+    if wants_page && response.status() == StatusCode::UNAUTHORIZED {
+        let location = format!("/login?next={}", app::components::encode(&target));
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    }
+    response
 }
 
 /// Cross-site request forgery guard for the browser's writes (forms and server functions):

@@ -619,3 +619,58 @@ async fn two_servers_on_one_database_agree() {
     let report = b.call(&token, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
 }
+
+#[tokio::test]
+async fn every_sharing_change_is_in_the_audit_log() {
+    let w = world().await;
+    let call = |token: &String, context: Value| {
+        let token = token.clone();
+        let server = &w.server;
+        async move { server.call(&token, context).await }
+    };
+    call(&w.alice, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"approval_required": true}})).await.ok();
+    call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "expiration": "2031-01-02"}}))
+        .await
+        .ok();
+    call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "revoke": true}})).await.ok();
+    call(&w.root, json!({"action": "review_share", "pipe_name": "sqlite", "decision": "approve", "note": "fine"})).await.ok();
+    call(&w.alice, json!({"action": "unshare_pipe", "pipe_name": "sqlite"})).await.ok();
+    w.instance.cli_ok(&["settings", "set", "max_pipes_per_user", "7"], None);
+    // A refused change leaves no trace.
+    call(&w.bob, json!({"action": "share_pipe", "pipe_name": "factory"})).await.failed(404);
+
+    // The owner reads the pipe's log, newest first, with who did what.
+    let log = call(&w.alice, json!({"action": "audit_log", "pipe_name": "sqlite"})).await;
+    let log = log.ok();
+    let actions: Vec<(&str, &str)> =
+        log["events"].as_array().unwrap().iter().map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
+    assert_eq!(
+        actions,
+        vec![("alice", "unshare_pipe"), ("root", "review_share"), ("alice", "revoke"), ("alice", "grant"), ("alice", "share_pipe")]
+    );
+    assert_eq!(log["total_count"], 5);
+    let grant = &log["events"][3];
+    assert_eq!(grant["pipe_name"], "sqlite");
+    assert_eq!((grant["detail"]["users"].clone(), grant["detail"]["access_level"].clone()), (json!(["bob"]), json!("read")));
+    assert!(grant["detail"]["expiration"].as_str().unwrap().starts_with("2031-01-02T23:59:59"));
+    assert_eq!(log["events"][1]["detail"]["note"], "fine");
+    assert_eq!(log["events"][4]["detail"]["sharing_status"], "pending_approval");
+
+    // Paging.
+    let page = call(&w.alice, json!({"action": "audit_log", "pipe_name": "sqlite", "limit": 2, "offset": 1})).await;
+    let page = page.ok();
+    assert_eq!(page["events"].as_array().unwrap().len(), 2);
+    assert_eq!(page["events"][0]["action"], "review_share");
+    call(&w.alice, json!({"action": "audit_log", "pipe_name": "sqlite", "limit": 0})).await.failed(400);
+
+    // The whole log, settings included, is for admins; others see a pipe only if they manage it.
+    let all = call(&w.root, json!({"action": "audit_log"})).await;
+    let all = all.ok();
+    assert_eq!(all["total_count"], 6);
+    let setting = &all["events"][0];
+    assert_eq!((setting["actor"].clone(), setting["action"].clone()), (json!("cli"), json!("set_setting")));
+    assert_eq!(setting["detail"], json!({"key": "max_pipes_per_user", "from": "50", "to": "7"}));
+    assert!(call(&w.alice, json!({"action": "audit_log"})).await.failed(403).contains("admin"));
+    call(&w.bob, json!({"action": "audit_log", "pipe_name": "sqlite"})).await.failed(404);
+    assert!(call(&w.carol, json!({"action": "audit_log", "pipe_name": "no_such_pipe"})).await.failed(404).contains("no_such_pipe"));
+}

@@ -168,7 +168,7 @@ fn migrations_can_run_as_their_own_step() {
     assert!(!status.status.success(), "a new database has pending migrations");
     assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261125_000001_initial"));
     let up = instance.cli_ok(&["migrate", "up"], None);
-    assert!(up.starts_with("applied 2 migration"), "{up}");
+    assert!(up.starts_with("applied 3 migration"), "{up}");
     let status = instance.cli_ok(&["migrate", "status"], None);
     assert!(status.lines().all(|l| l.starts_with("applied ")), "{status}");
     assert_eq!(instance.cli_ok(&["migrate", "up"], None).trim(), "applied 0 migration(s)");
@@ -206,6 +206,7 @@ async fn export_and_import_move_an_instance_losslessly() {
     let target = Instance::postgres_if_reachable().unwrap_or_else(Instance::sqlite);
     let imported = target.cli_ok(&["import", file.to_str().unwrap()], None);
     assert!(imported.contains("2 users") && imported.contains("1 downloads") && imported.contains("1 grants"), "{imported}");
+    assert!(imported.contains("3 audit_events"), "the setting, the share and the grant: {imported}");
     assert_eq!(rows(&target.cli_ok(&["export", "-"], None)), rows(&exported), "the same rows come back out");
 
     // Importing twice is refused; the data stays as it was.
@@ -213,7 +214,8 @@ async fn export_and_import_move_an_instance_losslessly() {
     assert!(!again.status.success());
     assert!(stderr(&again).contains("not empty"));
 
-    // The old token, passwords and settings work on the new database, and new rows get new ids.
+    // The old token, passwords and settings work on the new database, and new rows (a share
+    // and its audit event) get new ids.
     assert_eq!(target.cli_ok(&["settings", "get", "max_pipes_per_user"], None), "7\n");
     target.add_user("carol", false);
     let server = target.serve().await;

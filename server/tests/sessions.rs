@@ -72,15 +72,24 @@ async fn pages_render_on_the_server() {
     assert!(response.headers().get("set-cookie").is_none(), "an anonymous visit makes no session");
 }
 
-/// Signs in with a form post to the login server function; returns the session cookie.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in with a form post to the login server function; returns where it sends the
+/// browser and the session cookie.
 async fn sign_in(server: &common::Server, username: &str, password: &str) -> (Option<String>, Option<String>) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client
+    sign_in_to(server, username, password, "").await
+}
+
+/// Signs in from the sign-in page that was given `next`.
+async fn sign_in_to(server: &common::Server, username: &str, password: &str, next: &str) -> (Option<String>, Option<String>) {
+    let response = no_redirects()
         .post(format!("{}/api/login", server.url))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "text/html")
         .header("referer", format!("{}/login", server.url))
-        .body(format!("username={username}&password={}", password.replace(' ', "+")))
+        .body(format!("username={username}&password={}&next={}", password.replace(' ', "+"), app::components::encode(next)))
         .send()
         .await
         .unwrap();
@@ -110,8 +119,15 @@ async fn signing_in_sets_a_safe_cookie_that_every_instance_honours() {
     // The session is in the database: the other instance knows alice too.
     let page = second.http.get(format!("{}/tokens", second.url)).header("cookie", &pair).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("alice") && page.contains("Create token"), "{page}");
-    let anonymous = second.http.get(format!("{}/tokens", second.url)).send().await.unwrap().text().await.unwrap();
-    assert!(anonymous.contains("sign in"));
+    // A visitor who is not signed in is sent to the sign-in page, and back after it.
+    let anonymous = no_redirects().get(format!("{}/tokens?x=1", second.url)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+    assert_eq!(anonymous.headers()["location"], "/login?next=%2Ftokens%3Fx%3D1");
+    let script = second.http.get(format!("{}/tokens", second.url)).send().await.unwrap();
+    assert_eq!(script.status().as_u16(), 401, "a client that does not ask for a page gets the status");
+    assert!(script.text().await.unwrap().contains("sign in"));
+    let (location, _) = sign_in_to(&second, "alice", "correct horse battery", "/tokens?x=1").await;
+    assert_eq!(location.as_deref(), Some("/tokens?x=1"), "back where the visitor was going");
 
     // Signing out ends the session everywhere.
     let out = second.http.post(format!("{}/api/logout", second.url)).header("cookie", &pair).header("accept", "text/html").send().await.unwrap();

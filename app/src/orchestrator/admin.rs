@@ -57,7 +57,7 @@ pub async fn settings(db: &DatabaseConnection, caller: &Caller) -> Result<Settin
 
 pub async fn update_setting(db: &DatabaseConnection, caller: &Caller, key: &str, value: &str) -> Result<Settings> {
     require_admin(caller, "change settings")?;
-    Settings::set(db, key, value).await
+    Settings::set(db, Some(caller), key, value).await
 }
 
 /// Creates an account from the sign-in page, while the instance allows it.

@@ -35,6 +35,15 @@ pub async fn connect_only(url: &str, pool_size: u32) -> Result<DatabaseConnectio
     Ok(db)
 }
 
+/// Refreshes the query planner's statistics (the same `ANALYZE` on SQLite and PostgreSQL).
+/// Run after a scan: without them SQLite walks the owner index and sorts every pipe of the
+/// owner for a page of 25, instead of walking the name index (at 100k pipes, 18 ms instead
+/// of 0.04 ms for the first page, 88 ms instead of 13 ms for the last).
+pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<()> {
+    db.execute_unprepared("ANALYZE").await?;
+    Ok(())
+}
+
 /// The migrations, each with whether it has been applied.
 pub async fn migration_status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>> {
     let applied: Vec<String> = Migrator::get_applied_migrations(db).await?.iter().map(|m| m.name().to_string()).collect();

@@ -5,11 +5,15 @@ use serde_json::Value;
 
 use super::access::pipe_to_download;
 use super::accounts::Caller;
+use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
 use super::error::Result;
 use super::list::summarize;
 use super::permissions::grants_on;
+
+/// How many of the latest sharing changes the page lists for the pipe's managers.
+const HISTORY_SHOWN: u64 = 10;
 
 /// The pipe, if `viewer` may see it (`None`: an anonymous visitor, who sees only active
 /// public shares); otherwise the same not-found answer as for a pipe that does not exist.
@@ -23,10 +27,11 @@ pub async fn pipe_details(db: &DatabaseConnection, viewer: Option<&Caller>, name
         .unwrap_or_default();
     let download_count = downloads::Entity::find().filter(downloads::Column::PipeId.eq(pipe.id)).count(db).await?;
     let owners = usernames(db, [pipe.owner_id]).await?;
-    let (sharing_options, grants) = if access.manage {
-        (share.as_ref().and_then(|s| serde_json::from_str(&s.options).ok()), grants_on(db, pipe.id).await?)
+    let (sharing_options, grants, history) = if access.manage {
+        let options = share.as_ref().and_then(|s| serde_json::from_str(&s.options).ok());
+        (options, grants_on(db, pipe.id).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), Vec::new())
     };
     Ok(PipeDetails {
         summary: summarize(&pipe, share.as_ref(), &owners),
@@ -36,5 +41,6 @@ pub async fn pipe_details(db: &DatabaseConnection, viewer: Option<&Caller>, name
         can_manage: access.manage,
         sharing_options,
         grants,
+        history,
     })
 }

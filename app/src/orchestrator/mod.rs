@@ -3,6 +3,7 @@
 //! nothing more.
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod accounts;
 pub mod catalog;
 pub mod db;
@@ -83,6 +84,7 @@ impl Orchestrator {
             "generate_share_report" => {
                 to_json(report::generate_share_report(db, caller, &report::ReportOptions::from_context(&context)?).await?)
             }
+            "audit_log" => to_json(audit::audit_log(db, caller, &audit::AuditQuery::from_context(&context)?).await?),
             other => Err(Error::bad(format!("Unknown sharing action: {other}"))),
         }
     }

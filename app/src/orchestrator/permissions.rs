@@ -8,10 +8,11 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     TransactionTrait, sea_query::OnConflict,
 };
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::access::{AccessLevel, SubjectKind, pipe_to_manage};
 use super::accounts::{Caller, require_group, require_user};
+use super::audit;
 use super::catalog::usernames;
 use super::entities::{grants, user_groups};
 use super::error::{Error, Result};
@@ -127,6 +128,14 @@ pub async fn manage_permissions(db: &DatabaseConnection, caller: &Caller, pipe_n
             .exec(&txn)
             .await?;
     }
+    let detail = json!({
+        "users": change.users,
+        "groups": change.groups,
+        "access_level": change.access_level.as_str(),
+        "expiration": change.expiration.as_ref().map(|e| e.at),
+        "permission_id": permission_id,
+    });
+    audit::record(&txn, Some(caller), if change.revoke { "revoke" } else { "grant" }, Some(&pipe), detail).await?;
     txn.commit().await?;
 
     Ok(PermissionsResult {

@@ -1,12 +1,13 @@
 //! The admins' approval queue: `list_pending_shares` and `review_share`.
 pub use crate::model::{Decision, PendingShare, PendingShares, ReviewResult};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde_json::Value;
 
 use super::access::{ShareStatus, find_pipe, require_admin};
 use super::accounts::Caller;
+use super::audit;
 use super::catalog::usernames;
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
@@ -72,15 +73,19 @@ pub async fn review_share(db: &DatabaseConnection, caller: &Caller, pipe_name: &
     active.review_note = Set(note.clone());
     active.updated_at = Set(now);
     // Only a share still pending is changed, so two admins deciding at once cannot both win.
+    let txn = db.begin().await?;
     let updated = shares::Entity::update_many()
         .set(active)
         .filter(shares::Column::PipeId.eq(pipe.id))
         .filter(shares::Column::Status.eq(ShareStatus::PendingApproval.as_str()))
-        .exec(db)
+        .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
         return Err(Error::Conflict(format!("The share of '{}' was reviewed meanwhile", pipe.name)));
     }
+    let detail = serde_json::json!({"share_id": share_id, "sharing_status": status.as_str(), "note": note});
+    audit::record(&txn, Some(caller), "review_share", Some(&pipe), detail).await?;
+    txn.commit().await?;
     Ok(ReviewResult {
         pipe_name: pipe.name,
         share_id,

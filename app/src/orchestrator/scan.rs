@@ -301,6 +301,7 @@ pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut p
         }
     }
     store_batch(db, owner_id, &mut batch, &mut summary).await?;
+    super::db::refresh_statistics(db).await?;
     progress(&summary);
     Ok(summary)
 }

@@ -1,9 +1,11 @@
 //! Instance settings. They live in the `settings` table and are read on every request, so a
 //! change made by the CLI is obeyed at once by every running server.
 pub use crate::model::{Settings};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait, sea_query::OnConflict};
 use serde_json::Value;
 
+use super::accounts::Caller;
+use super::audit;
 use super::entities::settings;
 use super::error::{Error, Result};
 use super::input::Fields;
@@ -26,9 +28,11 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Validates and stores one setting.
-    pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<Settings> {
-        let mut settings = Settings::load(db).await?;
+    /// Validates and stores one setting, changed by `caller` (`None`: the operator's CLI).
+    pub async fn set(db: &DatabaseConnection, caller: Option<&Caller>, key: &str, value: &str) -> Result<Settings> {
+        let txn = db.begin().await?;
+        let mut settings = Settings::load(&txn).await?;
+        let before = settings.get(key);
         settings.apply(key, value)?;
         let row = settings::ActiveModel {
             key: Set(key.to_string()),
@@ -41,8 +45,11 @@ impl Settings {
                     .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
                     .to_owned(),
             )
-            .exec(db)
+            .exec(&txn)
             .await?;
+        let detail = serde_json::json!({"key": key, "from": before, "to": settings.get(key)});
+        audit::record(&txn, caller, "set_setting", None, detail).await?;
+        txn.commit().await?;
         Ok(settings)
     }
 

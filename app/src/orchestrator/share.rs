@@ -6,7 +6,10 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
 };
 
+use serde_json::json;
+
 use super::access::{ShareStatus, pipe_to_manage};
+use super::audit;
 use super::accounts::Caller;
 use super::entities::{pipes, shares, users};
 use super::error::{Error, Result};
@@ -115,6 +118,8 @@ pub async fn share_pipe(
             .await?
         }
     };
+    let detail = json!({"share_id": share.share_id, "sharing_status": share.status, "sharing_options": options});
+    audit::record(&txn, Some(caller), "share_pipe", Some(&pipe), detail).await?;
     txn.commit().await?;
     Ok(ShareResult {
         pipe_name: pipe.name.clone(),
@@ -129,7 +134,10 @@ pub async fn share_pipe(
 pub async fn unshare_pipe(db: &DatabaseConnection, caller: &Caller, pipe_name: &str) -> Result<UnshareResult> {
     let (pipe, share) = pipe_to_manage(db, caller, pipe_name).await?;
     let share = share.ok_or_else(|| Error::NotFound(format!("Pipe '{}' is not shared", pipe.name)))?;
-    shares::Entity::delete_by_id(share.id).exec(db).await?;
+    let txn = db.begin().await?;
+    shares::Entity::delete_by_id(share.id).exec(&txn).await?;
+    audit::record(&txn, Some(caller), "unshare_pipe", Some(&pipe), json!({"share_id": share.share_id, "was": share.status})).await?;
+    txn.commit().await?;
     Ok(UnshareResult { pipe_name: pipe.name, share_id: share.share_id, sharing_status: "withdrawn".into() })
 }
 

@@ -1,5 +1,6 @@
 //! SeaORM entities: the Rust view of the tables created in `migrations/`.
 pub mod api_tokens;
+pub mod audit_events;
 pub mod downloads;
 pub mod grants;
 pub mod group_members;
