@@ -8,8 +8,8 @@ use leptos_router::{
 };
 
 use crate::pages::{
-    approvals::Approvals, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports,
-    settings::AdminSettings, tokens::Tokens,
+    approvals::Approvals, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports, settings::AdminSettings,
+    tokens::Tokens,
 };
 use crate::server_fns::account::{Login as LoginFn, Logout, Me, Signup, whoami};
 

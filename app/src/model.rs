@@ -46,6 +46,11 @@ pub struct PipeFilters {
     pub shared: Option<bool>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// Keyset paging: only the pipes named after (or before) this name. Fast at any depth,
+    /// where `offset` walks every row before it; with either, `offset` is only echoed, as
+    /// the page's position.
+    pub after: Option<String>,
+    pub before: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,6 +81,7 @@ pub struct PipeList {
     pub total_count: u64,
     pub filters_applied: Map<String, Value>,
     pub limit: Option<u64>,
+    /// The position of the first pipe among all matches (as given, with `after`/`before`).
     pub offset: u64,
 }
 

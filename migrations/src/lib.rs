@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_initial;
 mod m20261125_000002_sessions;
 mod m20261125_000003_audit;
+mod m20261125_000004_login_failures;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000002_sessions::Migration),
             Box::new(m20261125_000003_audit::Migration),
+            Box::new(m20261125_000004_login_failures::Migration),
         ]
     }
 }

@@ -119,13 +119,12 @@ enum Settings {
     UpdatedAt,
 }
 
-fn fk(name: &str, from: (impl IntoIden + 'static, impl IntoIden + 'static), to: (impl IntoIden + 'static, impl IntoIden + 'static)) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
+fn fk(
+    name: &str,
+    from: (impl IntoIden + 'static, impl IntoIden + 'static),
+    to: (impl IntoIden + 'static, impl IntoIden + 'static),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(name).from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -176,7 +175,11 @@ impl MigrationTrait for Migration {
                     .col(integer(GroupMembers::GroupId))
                     .col(integer(GroupMembers::UserId))
                     .primary_key(Index::create().col(GroupMembers::GroupId).col(GroupMembers::UserId))
-                    .foreign_key(&mut fk("fk_group_members_group", (GroupMembers::Table, GroupMembers::GroupId), (UserGroups::Table, UserGroups::Id)))
+                    .foreign_key(&mut fk(
+                        "fk_group_members_group",
+                        (GroupMembers::Table, GroupMembers::GroupId),
+                        (UserGroups::Table, UserGroups::Id),
+                    ))
                     .foreign_key(&mut fk("fk_group_members_user", (GroupMembers::Table, GroupMembers::UserId), (Users::Table, Users::Id)))
                     .to_owned(),
             )
@@ -259,9 +262,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("idx_shares_status").table(Shares::Table).col(Shares::Status).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("idx_shares_status").table(Shares::Table).col(Shares::Status).to_owned()).await?;
         manager
             .create_table(
                 Table::create()
@@ -310,9 +311,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(Index::create().name("idx_downloads_pipe").table(Downloads::Table).col(Downloads::PipeId).to_owned())
-            .await?;
+        manager.create_index(Index::create().name("idx_downloads_pipe").table(Downloads::Table).col(Downloads::PipeId).to_owned()).await?;
         manager
             .create_index(Index::create().name("idx_downloads_at").table(Downloads::Table).col(Downloads::DownloadedAt).to_owned())
             .await?;

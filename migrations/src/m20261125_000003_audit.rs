@@ -39,7 +39,12 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("idx_audit_events_pipe").table(AuditEvents::Table).col(AuditEvents::PipeId).col(AuditEvents::Id).to_owned(),
+                Index::create()
+                    .name("idx_audit_events_pipe")
+                    .table(AuditEvents::Table)
+                    .col(AuditEvents::PipeId)
+                    .col(AuditEvents::Id)
+                    .to_owned(),
             )
             .await
     }

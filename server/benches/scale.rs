@@ -33,7 +33,9 @@ capabilities:\n- read\n- write\nconfig:\n  retries: 3\n  timeout_seconds: 30\n",
 fn peak_rss_mib() -> f64 {
     fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0)))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f64>().unwrap_or(0.0))
+        })
         .unwrap_or(0.0)
         / 1024.0
 }
@@ -86,7 +88,11 @@ async fn main() {
     let again = scan::scan_dir(&db, &tree, owner.id, |_| {}).await.unwrap();
     assert_eq!(again.unchanged as usize, pipes);
     let rescan = start.elapsed();
-    println!("rescan, nothing changed                      {:>8.2} s    {:>8.0} manifests/s", rescan.as_secs_f64(), pipes as f64 / rescan.as_secs_f64());
+    println!(
+        "rescan, nothing changed                      {:>8.2} s    {:>8.0} manifests/s",
+        rescan.as_secs_f64(),
+        pipes as f64 / rescan.as_secs_f64()
+    );
 
     let orchestrator = Orchestrator::new(db.clone(), "http://bench");
     let owner = Caller::from(&owner);
@@ -96,23 +102,51 @@ async fn main() {
 
     time_calls(&orchestrator, &owner, "list_shareable, first page of 50", 50, |_| json!({"limit": 50})).await;
     time_calls(&orchestrator, &owner, "list_shareable, deep page (offset n/2)", 20, |_| json!({"limit": 50, "offset": pipes / 2})).await;
-    time_calls(&orchestrator, &owner, "list_shareable, category + status", 50, |_| {
-        json!({"pipe_filters": {"category": "security", "status": "stable", "limit": 50}})
-    })
+    time_calls(
+        &orchestrator,
+        &owner,
+        "list_shareable, deep page (after a name)",
+        20,
+        |_| json!({"limit": 50, "after": format!("pipe_{:06}", pipes / 2)}),
+    )
     .await;
-    time_calls(&orchestrator, &owner, "list_shareable, text search", 20, |i| json!({"search": format!("number {}", i * 7), "limit": 50})).await;
+    time_calls(
+        &orchestrator,
+        &owner,
+        "list_shareable, category + status",
+        50,
+        |_| json!({"pipe_filters": {"category": "security", "status": "stable", "limit": 50}}),
+    )
+    .await;
+    time_calls(&orchestrator, &owner, "list_shareable, text search", 20, |i| json!({"search": format!("number {}", i * 7), "limit": 50}))
+        .await;
     time_calls(&orchestrator, &admin, "list_shareable, admin, everything", 3, |_| json!({})).await;
-    time_calls(&orchestrator, &owner, "share_pipe (public, new share)", 500, |i| {
-        json!({"action": "share_pipe", "pipe_name": format!("pipe_{i:06}"), "sharing_options": {"public": true}})
-    })
+    time_calls(
+        &orchestrator,
+        &owner,
+        "share_pipe (public, new share)",
+        500,
+        |i| json!({"action": "share_pipe", "pipe_name": format!("pipe_{i:06}"), "sharing_options": {"public": true}}),
+    )
     .await;
-    time_calls(&orchestrator, &owner, "manage_permissions (one user)", 100, |i| {
-        json!({"action": "manage_permissions", "pipe_name": format!("pipe_{i:06}"), "permissions": {"users": ["reader"]}})
-    })
+    time_calls(
+        &orchestrator,
+        &owner,
+        "manage_permissions (one user)",
+        100,
+        |i| json!({"action": "manage_permissions", "pipe_name": format!("pipe_{i:06}"), "permissions": {"users": ["reader"]}}),
+    )
     .await;
-    time_calls(&orchestrator, &reader, "download_pipe (public share)", 500, |i| {
-        json!({"action": "download_pipe", "pipe_name": format!("pipe_{:06}", i % 500)})
-    })
+    time_calls(&orchestrator, &owner, "audit_log, one pipe", 100, |i| json!({"action": "audit_log", "pipe_name": format!("pipe_{i:06}")}))
+        .await;
+    time_calls(&orchestrator, &admin, "audit_log, whole instance, newest 50", 20, |_| json!({"action": "audit_log"})).await;
+    time_calls(
+        &orchestrator,
+        &reader,
+        "download_pipe (public share)",
+        500,
+        |i| json!({"action": "download_pipe", "pipe_name": format!("pipe_{:06}", i % 500)}),
+    )
     .await;
     time_calls(&orchestrator, &reader, "list_shareable, non-owner (grant subquery)", 20, |_| json!({"limit": 50})).await;
     time_calls(&orchestrator, &admin, "generate_share_report, admin, all options", 10, |_| {
@@ -146,7 +180,8 @@ async fn render_pages(orchestrator: Orchestrator, pipes: usize) {
         ("browse page 1 (25 rows)", "/".to_string()),
         ("browse, category + status filter", "/?category=security&status=stable".to_string()),
         ("browse, text search", "/?q=number%2012".to_string()),
-        ("browse, last page", format!("/?offset={}", pipes.saturating_sub(25))),
+        ("browse, last page (after a name)", format!("/?after=pipe_{:06}&offset={}", pipes - 26, pipes - 25)),
+        ("browse, last page (offset)", format!("/?offset={}", pipes.saturating_sub(25))),
         ("pipe page", "/pipes/pipe_000001".to_string()),
     ];
     for (label, path) in pages {
@@ -160,11 +195,6 @@ async fn render_pages(orchestrator: Orchestrator, pipes: usize) {
             times.push(start.elapsed());
         }
         times.sort();
-        println!(
-            "SSR {label:<40} median {:>8.2} ms   p95 {:>8.2} ms   ({} KiB of HTML)",
-            ms(times[15]),
-            ms(times[28]),
-            bytes / 1024
-        );
+        println!("SSR {label:<40} median {:>8.2} ms   p95 {:>8.2} ms   ({} KiB of HTML)", ms(times[15]), ms(times[28]), bytes / 1024);
     }
 }

@@ -18,8 +18,7 @@ pub fn success(result: Value) -> Response {
 }
 
 pub fn failure(status: StatusCode, error: impl Into<String>) -> Response {
-    let mut response =
-        (status, Json(json!({"success": false, "message": FAILURE_MESSAGE, "error": error.into()}))).into_response();
+    let mut response = (status, Json(json!({"success": false, "message": FAILURE_MESSAGE, "error": error.into()}))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
@@ -47,9 +46,7 @@ async fn caller_from(orchestrator: &Orchestrator, headers: &HeaderMap) -> Result
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
         .ok_or_else(|| Error::Unauthorized("The Authorization header must be 'Bearer <token>'".into()))?;
-    accounts::authenticate_token(orchestrator.db(), token)
-        .await?
-        .ok_or_else(|| Error::Unauthorized("Invalid API token".into()))
+    accounts::authenticate_token(orchestrator.db(), token).await?.ok_or_else(|| Error::Unauthorized("Invalid API token".into()))
 }
 
 /// Splits the body into `context` and `config` (absent config means `{}`).

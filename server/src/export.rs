@@ -101,7 +101,7 @@ mod tests {
     use std::sync::Arc;
 
     use app::orchestrator::{Orchestrator, accounts, db};
-    use app::state::{LoginThrottle, SESSION_USER};
+    use app::state::SESSION_USER;
     use leptos::config::LeptosOptions;
 
     use super::*;
@@ -124,7 +124,6 @@ mod tests {
         let state = AppState {
             leptos_options: LeptosOptions::builder().output_name("pipeshare").build(),
             orchestrator: Orchestrator::new(db, "http://localhost"),
-            login_throttle: LoginThrottle::default(),
         };
         let anonymous = Session::new(None, store.clone(), None);
         let (status, _, body) = call(&state, anonymous, &[("format", "csv")]).await;

@@ -9,8 +9,8 @@ use app::orchestrator::{
     Caller, Error, Orchestrator, accounts,
     db::{self, DEFAULT_DATABASE_URL},
     scan::{self, ScanSummary},
-    transfer,
     settings::{KEYS, Settings},
+    transfer,
 };
 use clap::{Args, Parser, Subcommand};
 use sea_orm::DatabaseConnection;
@@ -146,9 +146,7 @@ enum SettingsCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -287,9 +285,8 @@ fn read_password() -> Result<String, Error> {
 }
 
 async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
-    let listener = tokio::net::TcpListener::bind(&args.addr)
-        .await
-        .map_err(|e| Error::bad(format!("Cannot listen on {}: {e}", args.addr)))?;
+    let listener =
+        tokio::net::TcpListener::bind(&args.addr).await.map_err(|e| Error::bad(format!("Cannot listen on {}: {e}", args.addr)))?;
     let local = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let base_url = args.base_url.unwrap_or_else(|| format!("http://{local}"));
     println!("pipeshare listening on http://{local} (share URLs use {base_url})");
@@ -383,6 +380,8 @@ async fn load_demo(db: &DatabaseConnection, corpus: &Path) -> Result<(), Error> 
         println!("a public pipe page: /pipes/{}", first["name"].as_str().unwrap_or_default());
     }
     println!("admin API token: {token}");
-    println!("try: curl -s -H 'Authorization: Bearer {token}' -d '{{\"context\":{{\"action\":\"list_shareable\",\"limit\":5}}}}' <address>/api/v1/process");
+    println!(
+        "try: curl -s -H 'Authorization: Bearer {token}' -d '{{\"context\":{{\"action\":\"list_shareable\",\"limit\":5}}}}' <address>/api/v1/process"
+    );
     Ok(())
 }

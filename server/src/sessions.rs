@@ -21,11 +21,8 @@ impl DbSessionStore {
 
     /// Removes sessions that have expired; run now and then.
     pub async fn delete_expired(&self) -> Result<u64> {
-        let deleted = sessions::Entity::delete_many()
-            .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
-            .exec(&self.db)
-            .await
-            .map_err(backend)?;
+        let deleted =
+            sessions::Entity::delete_many().filter(sessions::Column::ExpiresAt.lte(Utc::now())).exec(&self.db).await.map_err(backend)?;
         Ok(deleted.rows_affected)
     }
 }
@@ -64,9 +61,7 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         sessions::Entity::insert(row(record)?)
             .on_conflict(
-                OnConflict::column(sessions::Column::Id)
-                    .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
-                    .to_owned(),
+                OnConflict::column(sessions::Column::Id).update_columns([sessions::Column::Data, sessions::Column::ExpiresAt]).to_owned(),
             )
             .exec(&self.db)
             .await
@@ -83,8 +78,8 @@ impl SessionStore for DbSessionStore {
         else {
             return Ok(None);
         };
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(found.expires_at.timestamp())
-            .map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp(found.expires_at.timestamp()).map_err(|e| Error::Decode(e.to_string()))?;
         let data = serde_json::from_str(&found.data).map_err(|e| Error::Decode(e.to_string()))?;
         Ok(Some(Record { id: *id, data, expiry_date }))
     }

@@ -2,7 +2,7 @@
 use std::net::SocketAddr;
 
 use app::orchestrator::Orchestrator;
-use app::state::{AppState, LoginThrottle};
+use app::state::AppState;
 use axum::{
     Router,
     body::Body,
@@ -40,19 +40,15 @@ impl ServerConfig {
 }
 
 pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAddr) -> Router {
-    let leptos_options = LeptosOptions::builder()
-        .output_name(OUTPUT_NAME)
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
-        .site_addr(addr)
-        .build();
+    let leptos_options =
+        LeptosOptions::builder().output_name(OUTPUT_NAME).site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(addr).build();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(orchestrator.db().clone()))
         .with_name("pipeshare_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
-    let state = AppState { leptos_options: leptos_options.clone(), orchestrator, login_throttle: LoginThrottle::default() };
+    let state = AppState { leptos_options: leptos_options.clone(), orchestrator };
     let routes = generate_route_list(app::App);
 
     Router::new()

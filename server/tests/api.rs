@@ -92,6 +92,17 @@ async fn listing_filters_pages_and_scopes() {
     assert_eq!(names(page), names(all)[1..3].to_vec());
     let page = w.server.call(&w.alice, json!({"limit": 3, "offset": 2})).await;
     assert_eq!(names(page.ok()), names(all)[2..5].to_vec());
+    // Keyset paging: the pages after and before a name, with the same total.
+    let all_names = names(all);
+    let after = w.server.call(&w.alice, json!({"pipe_filters": {"limit": 3, "after": all_names[2]}})).await;
+    let after = after.ok();
+    assert_eq!((names(after), after["total_count"].clone()), (all_names[3..6].to_vec(), json!(w.pipe_count)));
+    let before = w.server.call(&w.alice, json!({"limit": 3, "before": all_names[6]})).await;
+    assert_eq!(names(before.ok()), all_names[3..6].to_vec());
+    let before_first = w.server.call(&w.alice, json!({"limit": 3, "before": all_names[0]})).await;
+    assert_eq!(names(before_first.ok()), Vec::<String>::new());
+    let both = w.server.call(&w.alice, json!({"pipe_filters": {"after": "a", "before": "b"}})).await;
+    assert!(both.failed(400).contains("not both"));
 
     // Free text, with LIKE wildcards taken literally and SQL taken as data.
     let search = w.server.call(&w.alice, json!({"search": "SQLite"})).await;
@@ -158,26 +169,39 @@ async fn sharing_rules_and_errors() {
     let hidden = w.server.call(&w.bob, json!({"action": "share_pipe", "pipe_name": "factory"})).await;
     let nonexistent = w.server.call(&w.bob, json!({"action": "share_pipe", "pipe_name": "no_such_pipe"})).await;
     assert_eq!(hidden.failed(404).replace("factory", "X"), nonexistent.failed(404).replace("no_such_pipe", "X"));
-    let hidden = w.server.call(&w.bob, json!({"action": "manage_permissions", "pipe_name": "factory", "permissions": {"users": ["bob"]}})).await;
+    let hidden =
+        w.server.call(&w.bob, json!({"action": "manage_permissions", "pipe_name": "factory", "permissions": {"users": ["bob"]}})).await;
     hidden.failed(404);
-    let wrong_type = w.server.call(&w.alice, json!({"action": "share_pipe", "pipe_name": "factory", "sharing_options": {"public": "yes"}})).await;
+    let wrong_type =
+        w.server.call(&w.alice, json!({"action": "share_pipe", "pipe_name": "factory", "sharing_options": {"public": "yes"}})).await;
     assert!(wrong_type.failed(400).contains("public"));
 
     // A setting changed by the CLI is obeyed by the running server at once.
     w.instance.cli_ok(&["settings", "set", "enable_public_sharing", "false"], None);
-    let refused = w.server.call(&w.alice, json!({"action": "share_pipe", "pipe_name": "database_adapter", "sharing_options": {"public": true}})).await;
+    let refused = w
+        .server
+        .call(&w.alice, json!({"action": "share_pipe", "pipe_name": "database_adapter", "sharing_options": {"public": true}}))
+        .await;
     assert!(refused.failed(403).contains("Public sharing is disabled"));
     // config cannot turn it back on.
     let refused = w
         .server
-        .call_with(&w.alice, json!({"action": "share_pipe", "pipe_name": "database_adapter", "sharing_options": {"public": true}}), json!({"enable_public_sharing": true}))
+        .call_with(
+            &w.alice,
+            json!({"action": "share_pipe", "pipe_name": "database_adapter", "sharing_options": {"public": true}}),
+            json!({"enable_public_sharing": true}),
+        )
         .await;
     refused.failed(403);
     w.instance.cli_ok(&["settings", "set", "enable_public_sharing", "true"], None);
     // config can turn it off for one call.
     let refused = w
         .server
-        .call_with(&w.alice, json!({"action": "share_pipe", "pipe_name": "database_adapter", "sharing_options": {"public": true}}), json!({"enable_public_sharing": false}))
+        .call_with(
+            &w.alice,
+            json!({"action": "share_pipe", "pipe_name": "database_adapter", "sharing_options": {"public": true}}),
+            json!({"enable_public_sharing": false}),
+        )
         .await;
     refused.failed(403);
 
@@ -256,7 +280,8 @@ async fn grants_expiry_groups_and_downloads() {
     unknown_version.failed(404);
 
     // A read grant does not allow sharing: bob sees it, so 403.
-    let denied = w.server.call(&w.bob, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["carol"]}})).await;
+    let denied =
+        w.server.call(&w.bob, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["carol"]}})).await;
     assert_eq!(denied.failed(403), "Permission denied: User lacks sharing permissions for pipe 'sqlite'");
 
     // An expiration in the past ends bob's access at once, and is marked expired.
@@ -271,14 +296,20 @@ async fn grants_expiry_groups_and_downloads() {
     // Revoking the group grant ends carol's access.
     let revoked = w
         .server
-        .call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"groups": ["reviewers"], "revoke": true}}))
+        .call(
+            &w.alice,
+            json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"groups": ["reviewers"], "revoke": true}}),
+        )
         .await;
     assert_eq!(revoked.ok()["grants"].as_array().unwrap().len(), 1);
     w.server.call(&w.carol, download.clone()).await.failed(404);
 
     // An admin grant makes bob a manager: he may list, share and grant.
     w.server
-        .call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "access_level": "admin"}}))
+        .call(
+            &w.alice,
+            json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "access_level": "admin"}}),
+        )
         .await
         .ok();
     let bobs = w.server.call(&w.bob, json!({})).await;
@@ -299,7 +330,8 @@ async fn grants_expiry_groups_and_downloads() {
         (json!({}), 400, "user or group"),
     ];
     for (permissions, status, mention) in cases {
-        let reply = w.server.call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": permissions})).await;
+        let reply =
+            w.server.call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": permissions})).await;
         let error = reply.failed(status);
         assert!(error.contains(mention), "{error} mentions {mention}");
     }
@@ -312,14 +344,15 @@ async fn approval_flow() {
     let w = world().await;
     let share = w
         .server
-        .call_with(&w.alice, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true}}), json!({"require_approval": true}))
+        .call_with(
+            &w.alice,
+            json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true}}),
+            json!({"require_approval": true}),
+        )
         .await;
     assert_eq!(share.ok()["sharing_status"], "pending_approval");
     // Collaboration can be set up before approval.
-    w.server
-        .call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"]}}))
-        .await
-        .ok();
+    w.server.call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"]}})).await.ok();
     // Until approved, only the owner and admins can fetch it; the public page stays hidden.
     let download = json!({"action": "download_pipe", "pipe_name": "sqlite"});
     w.server.call(&w.bob, download.clone()).await.failed(404);
@@ -354,7 +387,10 @@ async fn approval_flow() {
     // Asked again (the share itself asks for approval this time), then approved.
     let again = w
         .server
-        .call(&w.alice, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true, "approval_required": true}}))
+        .call(
+            &w.alice,
+            json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true, "approval_required": true}}),
+        )
         .await;
     assert_eq!(again.ok()["sharing_status"], "pending_approval");
     let by_alice = w.server.call(&w.alice, json!({"action": "review_share", "pipe_name": "sqlite", "decision": "approve"})).await;
@@ -378,18 +414,18 @@ async fn approval_flow() {
 async fn the_quota_holds_under_concurrency() {
     let instance = Instance::new();
     let token = instance.user_with_token("dana", false);
-    let files: Vec<(String, String)> =
-        (0..16).map(|i| (format!("plugs/data/p{i:02}/1.0.0/plug.yaml"), plug(&format!("p{i:02}"), "1.0.0", "data", "stable", "Dana", "x"))).collect();
+    let files: Vec<(String, String)> = (0..16)
+        .map(|i| (format!("plugs/data/p{i:02}/1.0.0/plug.yaml"), plug(&format!("p{i:02}"), "1.0.0", "data", "stable", "Dana", "x")))
+        .collect();
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let tree = write_tree(&instance.path().join("tree"), &refs);
     assert_eq!(instance.scan(&tree, "dana")["added"], 16);
     instance.cli_ok(&["settings", "set", "max_pipes_per_user", "4"], None);
     let server = instance.serve().await;
 
-    let replies = futures::future::join_all(
-        (0..16).map(|i| server.call(&token, json!({"action": "share_pipe", "pipe_name": format!("p{i:02}")}))),
-    )
-    .await;
+    let replies =
+        futures::future::join_all((0..16).map(|i| server.call(&token, json!({"action": "share_pipe", "pipe_name": format!("p{i:02}")}))))
+            .await;
     let ok = replies.iter().filter(|r| r.status == 200).count();
     let conflicts = replies.iter().filter(|r| r.status == 409).count();
     assert_eq!((ok, conflicts), (4, 12), "{:?}", replies.iter().map(|r| (r.status, r.body["error"].clone())).collect::<Vec<_>>());
@@ -408,7 +444,10 @@ async fn reports_are_computed_from_the_database() {
         .await
         .ok();
     w.server
-        .call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "database_adapter", "permissions": {"users": ["bob", "carol"]}}))
+        .call(
+            &w.alice,
+            json!({"action": "manage_permissions", "pipe_name": "database_adapter", "permissions": {"users": ["bob", "carol"]}}),
+        )
         .await
         .ok();
     for token in [&w.bob, &w.bob, &w.carol] {
@@ -416,7 +455,8 @@ async fn reports_are_computed_from_the_database() {
     }
     w.server.call(&w.bob, json!({"action": "download_pipe", "pipe_name": "database_adapter"})).await.ok();
 
-    let options = json!({"include_usage_stats": true, "include_user_metrics": true, "include_trend_analysis": true, "time_range": "7_days"});
+    let options =
+        json!({"include_usage_stats": true, "include_user_metrics": true, "include_trend_analysis": true, "time_range": "7_days"});
     let report = w.server.call(&w.alice, json!({"action": "generate_share_report", "report_options": options})).await;
     let report = report.ok();
     assert_eq!(
@@ -444,7 +484,10 @@ async fn reports_are_computed_from_the_database() {
     assert_eq!(plain["time_range"], "30_days");
     assert!(plain.get("trend_analysis").is_none());
     let summary = &plain["summary"];
-    assert_eq!(summary["public_pipes"].as_u64().unwrap() + summary["private_pipes"].as_u64().unwrap(), summary["total_shared_pipes"].as_u64().unwrap());
+    assert_eq!(
+        summary["public_pipes"].as_u64().unwrap() + summary["private_pipes"].as_u64().unwrap(),
+        summary["total_shared_pipes"].as_u64().unwrap()
+    );
 
     // Each user's report covers their own pipes; an admin's covers the instance.
     let bobs = w.server.call(&w.bob, json!({"action": "generate_share_report"})).await;
@@ -489,13 +532,8 @@ async fn every_bad_request_gets_an_envelope() {
     huge.extend(std::iter::repeat_n(b'x', 2 << 20));
     huge.extend(b"\"}}");
     // On its own connection: the server answers before reading the rest and closes it.
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/process", w.server.url))
-        .bearer_auth(&w.alice)
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        reqwest::Client::new().post(format!("{}/api/v1/process", w.server.url)).bearer_auth(&w.alice).body(huge).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["success"], false);
@@ -536,7 +574,8 @@ async fn the_public_page_shows_only_active_public_shares() {
 async fn share_urls_use_the_configured_base() {
     let instance = Instance::new();
     let token = instance.user_with_token("erin", false);
-    let tree = write_tree(&instance.path().join("tree"), &[("plugs/x/tool/1.0.0/plug.yaml", &plug("tool", "1.0.0", "x", "stable", "E", "d"))]);
+    let tree =
+        write_tree(&instance.path().join("tree"), &[("plugs/x/tool/1.0.0/plug.yaml", &plug("tool", "1.0.0", "x", "stable", "E", "d"))]);
     instance.scan(&tree, "erin");
     let server = instance.serve_with(&[("PIPESHARE_BASE_URL", "https://pipes.example.org/")]).await;
     let share = server.call(&token, json!({"action": "share_pipe", "pipe_name": "tool"})).await;
@@ -590,8 +629,9 @@ async fn the_demo_command_loads_a_corpus_and_serves() {
 async fn two_servers_on_one_database_agree() {
     let instance = Instance::new();
     let token = instance.user_with_token("dana", false);
-    let files: Vec<(String, String)> =
-        (0..16).map(|i| (format!("plugs/data/q{i:02}/1.0.0/plug.yaml"), plug(&format!("q{i:02}"), "1.0.0", "data", "stable", "Dana", "x"))).collect();
+    let files: Vec<(String, String)> = (0..16)
+        .map(|i| (format!("plugs/data/q{i:02}/1.0.0/plug.yaml"), plug(&format!("q{i:02}"), "1.0.0", "data", "stable", "Dana", "x")))
+        .collect();
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     instance.scan(&write_tree(&instance.path().join("tree"), &refs), "dana");
     let (a, b) = (instance.serve().await, instance.serve().await);
@@ -614,7 +654,9 @@ async fn two_servers_on_one_database_agree() {
         refused.failed(403);
     }
     // And a download through one is counted in the report of the other.
-    let shared = b.call(&token, json!({})).await.ok()["pipes"].as_array().unwrap().iter().find(|p| p["sharing_enabled"] == true).unwrap()["name"].clone();
+    let shared =
+        b.call(&token, json!({})).await.ok()["pipes"].as_array().unwrap().iter().find(|p| p["sharing_enabled"] == true).unwrap()["name"]
+            .clone();
     a.call(&token, json!({"action": "download_pipe", "pipe_name": shared})).await.ok();
     let report = b.call(&token, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
@@ -629,10 +671,15 @@ async fn every_sharing_change_is_in_the_audit_log() {
         async move { server.call(&token, context).await }
     };
     call(&w.alice, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"approval_required": true}})).await.ok();
-    call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "expiration": "2031-01-02"}}))
+    call(
+        &w.alice,
+        json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "expiration": "2031-01-02"}}),
+    )
+    .await
+    .ok();
+    call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "revoke": true}}))
         .await
         .ok();
-    call(&w.alice, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"], "revoke": true}})).await.ok();
     call(&w.root, json!({"action": "review_share", "pipe_name": "sqlite", "decision": "approve", "note": "fine"})).await.ok();
     call(&w.alice, json!({"action": "unshare_pipe", "pipe_name": "sqlite"})).await.ok();
     w.instance.cli_ok(&["settings", "set", "max_pipes_per_user", "7"], None);

@@ -123,7 +123,10 @@ async fn scan_versions_updates_and_broken_files() {
             ("plugs/security/scanner/1.10.0/plugin.yaml", "status: stable\ndescription: from the plugin file\n"),
             ("plugs/security/scanner/1.10.0/plug.yaml", "description: from the plug file\n"),
             ("plugs/security/broken/1.0.0/plug.yaml", "name: broken\n  version: [1.0\n"),
-            ("pipes/flow/2.0.0/pipe.yaml", "apiVersion: v1\nkind: PipeSpec\nmetadata:\n  name: flow\n  owner: Flow Team\n  version: 2.0.0\n  tags: [pipeline]\npipeline: []\n"),
+            (
+                "pipes/flow/2.0.0/pipe.yaml",
+                "apiVersion: v1\nkind: PipeSpec\nmetadata:\n  name: flow\n  owner: Flow Team\n  version: 2.0.0\n  tags: [pipeline]\npipeline: []\n",
+            ),
         ],
     );
     let summary = instance.scan(&root, "alice");
@@ -136,7 +139,11 @@ async fn scan_versions_updates_and_broken_files() {
     assert!(stderr(&strict).contains("broken/1.0.0/plug.yaml"));
 
     // Change one version: it is updated, the rest unchanged.
-    std::fs::write(root.join("plugs/security/scanner/1.0.0/plug.yaml"), plug("scanner", "1.0.0", "security", "stable", "Sec Team", "edited")).unwrap();
+    std::fs::write(
+        root.join("plugs/security/scanner/1.0.0/plug.yaml"),
+        plug("scanner", "1.0.0", "security", "stable", "Sec Team", "edited"),
+    )
+    .unwrap();
     let rescan = instance.scan(&root, "alice");
     assert_eq!((rescan["updated"].clone(), rescan["unchanged"].clone()), (json!(1), json!(3)), "{rescan}");
 
@@ -168,7 +175,7 @@ fn migrations_can_run_as_their_own_step() {
     assert!(!status.status.success(), "a new database has pending migrations");
     assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261125_000001_initial"));
     let up = instance.cli_ok(&["migrate", "up"], None);
-    assert!(up.starts_with("applied 3 migration"), "{up}");
+    assert!(up.starts_with("applied 4 migration"), "{up}");
     let status = instance.cli_ok(&["migrate", "status"], None);
     assert!(status.lines().all(|l| l.starts_with("applied ")), "{status}");
     assert_eq!(instance.cli_ok(&["migrate", "up"], None).trim(), "applied 0 migration(s)");

@@ -12,7 +12,10 @@ async fn the_seed_examples_run_unchanged() {
         instance.add_user(name, false);
     }
     instance.scan(&fixture_corpus(), "alice");
-    let tree = write_tree(&instance.path().join("extra"), &[("pipes/test_pipe/0.1.0/plug.yaml", &plug("test_pipe", "0.1.0", "testing", "development", "QA", "used by the seed's test"))]);
+    let tree = write_tree(
+        &instance.path().join("extra"),
+        &[("pipes/test_pipe/0.1.0/plug.yaml", &plug("test_pipe", "0.1.0", "testing", "development", "QA", "used by the seed's test"))],
+    );
     instance.scan(&tree, "alice");
     let server = instance.serve().await;
 

@@ -1,7 +1,7 @@
 //! The database session store, and the browser-facing guards of the HTTP server.
 mod common;
 
-use common::Instance;
+use common::{Instance, plug, write_tree};
 use server::sessions::DbSessionStore;
 use tower_sessions::{
     SessionStore,
@@ -54,7 +54,8 @@ async fn cross_site_writes_are_refused() {
     assert_eq!(post(Some("https://evil.example")).await.unwrap().status().as_u16(), 403);
     let host = server.url.trim_start_matches("http://");
     assert_ne!(post(Some(&format!("http://{host}"))).await.unwrap().status().as_u16(), 403);
-    let fetch_metadata = server.http.post(format!("{}/api/logout", server.url)).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    let fetch_metadata =
+        server.http.post(format!("{}/api/logout", server.url)).header("sec-fetch-site", "cross-site").send().await.unwrap();
     assert_eq!(fetch_metadata.status().as_u16(), 403);
 }
 
@@ -130,8 +131,67 @@ async fn signing_in_sets_a_safe_cookie_that_every_instance_honours() {
     assert_eq!(location.as_deref(), Some("/tokens?x=1"), "back where the visitor was going");
 
     // Signing out ends the session everywhere.
-    let out = second.http.post(format!("{}/api/logout", second.url)).header("cookie", &pair).header("accept", "text/html").send().await.unwrap();
+    let out =
+        second.http.post(format!("{}/api/logout", second.url)).header("cookie", &pair).header("accept", "text/html").send().await.unwrap();
     assert!(out.status().as_u16() < 400);
     let after = first.http.get(format!("{}/tokens", first.url)).header("cookie", &pair).send().await.unwrap().text().await.unwrap();
     assert!(after.contains("sign in"), "{after}");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_slow_down_on_every_instance() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let first = instance.serve().await;
+    let second = instance.serve().await;
+    for _ in 0..3 {
+        sign_in(&first, "Alice", "wrong password").await;
+    }
+    // Three failures in a row (the name in any case): the next answer waits half a second,
+    // on the other instance too; the right password still gets in.
+    let start = std::time::Instant::now();
+    let (location, cookie) = sign_in(&second, "alice", "correct horse battery").await;
+    assert!(start.elapsed() >= std::time::Duration::from_millis(450), "waited {:?}", start.elapsed());
+    assert_eq!(location.as_deref(), Some("/"));
+    assert!(cookie.is_some());
+}
+
+#[tokio::test]
+async fn browse_pages_link_to_each_other_by_name() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let files: Vec<(String, String)> =
+        (0..60).map(|i| (format!("p{i:02}/1.0.0/plug.yaml"), plug(&format!("p{i:02}"), "1.0.0", "data", "stable", "A", "x"))).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    instance.scan(&write_tree(dir.path(), &files), "alice");
+    let server = instance.serve().await;
+    let (_, cookie) = sign_in(&server, "alice", "correct horse battery").await;
+    let cookie = cookie.unwrap().split(';').next().unwrap().to_string();
+    let page = |path: &str| {
+        let request = server.http.get(format!("{}{path}", server.url)).header("cookie", &cookie);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let link = |html: &str, rel: &str| {
+        let at = html.find(&format!("rel=\"{rel}\"")).unwrap_or_else(|| panic!("a {rel} link in {html}"));
+        let href = &html[..at];
+        let start = href.rfind("href=\"").unwrap() + 6;
+        href[start..].split('"').next().unwrap().replace("&amp;", "&")
+    };
+
+    let first = page("/").await;
+    assert!(first.contains("1–25 of 60 pipes") && first.contains(">p24<") && !first.contains(">p25<"), "{first}");
+    assert!(!first.contains("rel=\"prev\""));
+    let next = link(&first, "next");
+    assert_eq!(next, "?after=p24&offset=25");
+    let second = page(&format!("/{next}")).await;
+    assert!(second.contains("26–50 of 60 pipes") && second.contains(">p25<") && second.contains(">p49<"), "{second}");
+    let third = page(&format!("/{}", link(&second, "next"))).await;
+    assert!(third.contains("51–60 of 60 pipes") && third.contains(">p59<") && !third.contains("rel=\"next\""), "{third}");
+    // Back: the page before the first name shown, then the plain first page.
+    let back = link(&third, "prev");
+    assert_eq!(back, "?before=p50&offset=25");
+    let second_again = page(&format!("/{back}")).await;
+    assert!(second_again.contains("26–50 of 60 pipes") && second_again.contains(">p25<") && second_again.contains(">p49<"));
+    assert_eq!(link(&second_again, "prev"), "/");
 }

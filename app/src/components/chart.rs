@@ -258,11 +258,7 @@ mod tests {
 
     fn days(counts: &[(u64, u64)]) -> Vec<DayCount> {
         let start = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        start
-            .iter_days()
-            .zip(counts)
-            .map(|(date, &(downloads, shares))| DayCount { date, shares, downloads })
-            .collect()
+        start.iter_days().zip(counts).map(|(date, &(downloads, shares))| DayCount { date, shares, downloads }).collect()
     }
 
     const EPS: f64 = 1e-9;

@@ -57,9 +57,7 @@ impl ShareStatus {
     }
 
     pub fn of(share: &shares::Model) -> Option<Self> {
-        [ShareStatus::Active, ShareStatus::PendingApproval, ShareStatus::Rejected]
-            .into_iter()
-            .find(|s| s.as_str() == share.status)
+        [ShareStatus::Active, ShareStatus::PendingApproval, ShareStatus::Rejected].into_iter().find(|s| s.as_str() == share.status)
     }
 
     /// Shares in these states count against the owner's `max_pipes_per_user`.
@@ -156,7 +154,12 @@ pub struct PipeAccess {
 }
 
 /// What `viewer` may do with the pipe; `None` is an anonymous visitor.
-pub async fn access(db: &impl ConnectionTrait, viewer: Option<&Caller>, pipe: &pipes::Model, share: Option<&shares::Model>) -> Result<PipeAccess> {
+pub async fn access(
+    db: &impl ConnectionTrait,
+    viewer: Option<&Caller>,
+    pipe: &pipes::Model,
+    share: Option<&shares::Model>,
+) -> Result<PipeAccess> {
     let active = share.is_some_and(|s| ShareStatus::of(s) == Some(ShareStatus::Active));
     let public = share.is_some_and(|s| s.is_public);
     let Some(caller) = viewer else {
@@ -198,7 +201,11 @@ pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &s
 }
 
 /// The pipe, if the viewer may see and download it; otherwise the not-found answer.
-pub async fn pipe_to_download(db: &impl ConnectionTrait, viewer: Option<&Caller>, name: &str) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
+pub async fn pipe_to_download(
+    db: &impl ConnectionTrait,
+    viewer: Option<&Caller>,
+    name: &str,
+) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
     let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
     let access = access(db, viewer, &pipe, share.as_ref()).await?;
     if access.download { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }

@@ -19,16 +19,8 @@ pub const TOKEN_PREFIX: &str = "pps_";
 pub const MIN_PASSWORD_LEN: usize = 8;
 
 fn check_name(kind: &str, name: &str) -> Result<()> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::bad(format!(
-            "{kind} name '{name}' is not valid: use 1 to 64 letters, digits, '_', '-' or '.'"
-        )))
-    }
+    let valid = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid { Ok(()) } else { Err(Error::bad(format!("{kind} name '{name}' is not valid: use 1 to 64 letters, digits, '_', '-' or '.'"))) }
 }
 
 /// Hashes with argon2 on a blocking thread: it is deliberately slow.
@@ -141,8 +133,7 @@ pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Resul
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    let Some(token) = api_tokens::Entity::find().filter(api_tokens::Column::TokenHash.eq(token_hash(token))).one(db).await?
-    else {
+    let Some(token) = api_tokens::Entity::find().filter(api_tokens::Column::TokenHash.eq(token_hash(token))).one(db).await? else {
         return Ok(None);
     };
     Ok(users::Entity::find_by_id(token.user_id).one(db).await?.as_ref().map(Caller::from))

@@ -1,7 +1,9 @@
 //! The audit log: every sharing change is written here, in the same transaction as the
 //! change itself, so the log and the data never disagree.
 pub use crate::model::{AuditEvent, AuditLog};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::Value;
 
 use super::access::pipe_to_manage;
@@ -16,7 +18,13 @@ const DEFAULT_LIMIT: u64 = 50;
 const MAX_LIMIT: u64 = 500;
 
 /// Records one change made by `caller` (`None`: the operator's CLI).
-pub async fn record(db: &impl ConnectionTrait, caller: Option<&Caller>, action: &str, pipe: Option<&pipes::Model>, detail: Value) -> Result<()> {
+pub async fn record(
+    db: &impl ConnectionTrait,
+    caller: Option<&Caller>,
+    action: &str,
+    pipe: Option<&pipes::Model>,
+    detail: Value,
+) -> Result<()> {
     let event = audit_events::ActiveModel {
         at: Set(crate::orchestrator::now()),
         actor_id: Set(caller.map(|c| c.user_id)),
@@ -63,7 +71,9 @@ pub async fn audit_log(db: &DatabaseConnection, caller: &Caller, query: &AuditQu
             select = select.filter(audit_events::Column::PipeId.eq(pipe.id));
         }
         None if caller.is_admin => {}
-        None => return Err(Error::Forbidden("Permission denied: only instance admins may read the whole audit log; name a pipe_name".into())),
+        None => {
+            return Err(Error::Forbidden("Permission denied: only instance admins may read the whole audit log; name a pipe_name".into()));
+        }
     }
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     let total_count = select.clone().count(db).await?;

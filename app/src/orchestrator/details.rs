@@ -1,5 +1,5 @@
 //! One pipe as its page shows it.
-pub use crate::model::{PipeDetails};
+pub use crate::model::PipeDetails;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 

@@ -1,5 +1,5 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
-pub use crate::model::{DownloadResult};
+pub use crate::model::DownloadResult;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use serde_json::Value;
 
@@ -14,7 +14,12 @@ fn parse_json(text: &str) -> Result<Value> {
 }
 
 /// Anyone may download a pipe they may see; `viewer` is `None` for an anonymous visitor.
-pub async fn download_pipe(db: &DatabaseConnection, viewer: Option<&Caller>, pipe_name: &str, version: Option<&str>) -> Result<DownloadResult> {
+pub async fn download_pipe(
+    db: &DatabaseConnection,
+    viewer: Option<&Caller>,
+    pipe_name: &str,
+    version: Option<&str>,
+) -> Result<DownloadResult> {
     let (pipe, _, _) = pipe_to_download(db, viewer, pipe_name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let chosen = match version {

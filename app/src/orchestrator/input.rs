@@ -33,7 +33,6 @@ impl<'a> Fields<'a> {
         Fields::new(&self.name(key), self.get(key))
     }
 
-
     pub fn str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
@@ -54,10 +53,7 @@ impl<'a> Fields<'a> {
     pub fn count(&self, key: &str) -> Result<Option<u64>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v
-                .as_u64()
-                .map(Some)
-                .ok_or_else(|| Error::bad(format!("{} must be a non-negative integer", self.name(key)))),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| Error::bad(format!("{} must be a non-negative integer", self.name(key)))),
         }
     }
 
@@ -65,10 +61,9 @@ impl<'a> Fields<'a> {
         let bad = || Error::bad(format!("{} must be a list of names", self.name(key)));
         match self.get(key) {
             None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| item.as_str().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(bad))
-                .collect(),
+            Some(Value::Array(items)) => {
+                items.iter().map(|item| item.as_str().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).ok_or_else(bad)).collect()
+            }
             Some(_) => Err(bad()),
         }
     }

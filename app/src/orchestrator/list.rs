@@ -3,7 +3,7 @@ pub use crate::model::{ListScope, PipeFilters, PipeList, PipeSummary};
 use std::collections::BTreeSet;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, Func, LikeExpr, SimpleExpr},
 };
 use serde_json::{Map, Value};
@@ -45,6 +45,9 @@ impl PipeFilters {
                 None => context.count(key),
             }
         };
+        if text("after")?.is_some() && text("before")?.is_some() {
+            return Err(Error::bad("Give after or before, not both"));
+        }
         let visibility = text("visibility")?;
         if let Some(v) = &visibility {
             if v != "public" && v != "private" {
@@ -64,15 +67,22 @@ impl PipeFilters {
             search: text("search")?,
             limit: count("limit")?,
             offset: count("offset")?,
+            after: text("after")?,
+            before: text("before")?,
         })
     }
 
     fn applied(&self) -> Map<String, Value> {
-        let mut applied: Map<String, Value> =
-            [("category", &self.category), ("status", &self.status), ("author", &self.author), ("search", &self.search), ("visibility", &self.visibility)]
-                .into_iter()
-                .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), Value::from(v.as_str()))))
-                .collect();
+        let mut applied: Map<String, Value> = [
+            ("category", &self.category),
+            ("status", &self.status),
+            ("author", &self.author),
+            ("search", &self.search),
+            ("visibility", &self.visibility),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), Value::from(v.as_str()))))
+        .collect();
         if let Some(shared) = self.shared {
             applied.insert("shared".into(), Value::from(shared));
         }
@@ -99,9 +109,8 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
         ListScope::Shareable => pipes::Entity::find().filter(shareable_by(caller, now)),
         ListScope::SharedWithMe => pipes::Entity::find().filter(shared_with(caller, now)),
     };
-    let share_ids = |condition: SimpleExpr| {
-        shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query()
-    };
+    let share_ids =
+        |condition: SimpleExpr| shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query();
     match filters.visibility.as_deref() {
         Some("public") => query = query.filter(pipes::Column::Id.in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
         Some(_) => query = query.filter(pipes::Column::Id.not_in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
@@ -138,15 +147,19 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     }
     let total_count = query.clone().count(db).await?;
     let offset = filters.offset.unwrap_or(0);
+    // Keyset paging (after / before a name) or OFFSET; `before` reads backwards from the name.
+    let (query, backwards, skip) = match (&filters.after, &filters.before) {
+        (Some(after), _) => (query.filter(pipes::Column::Name.gt(after.as_str())), false, None),
+        (None, Some(before)) => (query.filter(pipes::Column::Name.lt(before.as_str())), true, None),
+        (None, None) => (query, false, (offset > 0).then_some(offset)),
+    };
     // SQL has no OFFSET without LIMIT on every backend: "no limit" becomes the largest one.
-    let limit = filters.limit.or((offset > 0).then_some(i64::MAX as u64));
-    let rows = query
-        .order_by_asc(pipes::Column::Name)
-        .offset((offset > 0).then_some(offset))
-        .limit(limit)
-        .find_also_related(shares::Entity)
-        .all(db)
-        .await?;
+    let limit = filters.limit.or(skip.map(|_| i64::MAX as u64));
+    let order = if backwards { Order::Desc } else { Order::Asc };
+    let mut rows = query.order_by(pipes::Column::Name, order).offset(skip).limit(limit).find_also_related(shares::Entity).all(db).await?;
+    if backwards {
+        rows.reverse();
+    }
     let owners = usernames(db, rows.iter().map(|(p, _)| p.owner_id)).await?;
     let pipes = rows.into_iter().map(|(pipe, share)| summarize(&pipe, share.as_ref(), &owners)).collect();
     Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset })

@@ -2,9 +2,9 @@
 //! app and the CLI are doors onto it; they find out who is calling and show the outcome,
 //! nothing more.
 pub mod access;
+pub mod accounts;
 pub mod admin;
 pub mod audit;
-pub mod accounts;
 pub mod catalog;
 pub mod db;
 pub mod details;
@@ -19,6 +19,7 @@ pub mod review;
 pub mod scan;
 pub mod settings;
 pub mod share;
+pub mod sign_in;
 pub mod transfer;
 
 use sea_orm::DatabaseConnection;

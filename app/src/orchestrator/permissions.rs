@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    sea_query::OnConflict,
 };
 use serde_json::{Map, Value, json};
 
@@ -34,9 +34,7 @@ impl Expiration {
         } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
             time.with_timezone(&Utc)
         } else {
-            return Err(Error::bad(format!(
-                "permissions.expiration '{text}' is not a date (YYYY-MM-DD) or an RFC 3339 time"
-            )));
+            return Err(Error::bad(format!("permissions.expiration '{text}' is not a date (YYYY-MM-DD) or an RFC 3339 time")));
         };
         Ok(Expiration { text: text.to_string(), at })
     }
@@ -75,7 +73,12 @@ impl PermissionChange {
     }
 }
 
-pub async fn manage_permissions(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, change: PermissionChange) -> Result<PermissionsResult> {
+pub async fn manage_permissions(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    pipe_name: &str,
+    change: PermissionChange,
+) -> Result<PermissionsResult> {
     let (pipe, _) = pipe_to_manage(db, caller, pipe_name).await?;
     let mut subjects = Vec::new();
     for name in &change.users {

@@ -1,6 +1,8 @@
 //! `generate_share_report`: sharing and usage, computed from the database. A user's report
 //! covers the pipes they own; an admin's covers the whole instance.
-pub use crate::model::{CategoryDownloads, DayCount, ReportOptions, ShareReport, Summary, TimeRange, TrendAnalysis, UsageStats, UserCount, UserMetrics};
+pub use crate::model::{
+    CategoryDownloads, DayCount, ReportOptions, ShareReport, Summary, TimeRange, TrendAnalysis, UsageStats, UserCount, UserMetrics,
+};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -137,8 +139,7 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
         None
     };
 
-    let trend_analysis =
-        if options.include_trend_analysis { Some(trend(db, &scope, since, now).await?) } else { None };
+    let trend_analysis = if options.include_trend_analysis { Some(trend(db, &scope, since, now).await?) } else { None };
 
     let user_metrics = if options.include_user_metrics {
         let top: Vec<(Option<i32>, u64)> = ranked(db, downloads_in(&scope, since), downloads::Column::UserId).await?;
@@ -218,8 +219,7 @@ async fn trend(db: &impl ConnectionTrait, scope: &Condition, since: Option<DateT
         share_query = share_query.filter(shares::Column::RequestedAt.gte(since));
     }
     // Only the timestamps are read; the buckets are made here so the SQL stays portable.
-    let share_times: Vec<DateTime<Utc>> =
-        share_query.select_only().column(shares::Column::RequestedAt).into_tuple().all(db).await?;
+    let share_times: Vec<DateTime<Utc>> = share_query.select_only().column(shares::Column::RequestedAt).into_tuple().all(db).await?;
     let download_times: Vec<DateTime<Utc>> =
         downloads_in(scope, since).select_only().column(downloads::Column::DownloadedAt).into_tuple().all(db).await?;
 

@@ -1,8 +1,6 @@
 //! The admins' approval queue: `list_pending_shares` and `review_share`.
 pub use crate::model::{Decision, PendingShare, PendingShares, ReviewResult};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait};
 use serde_json::Value;
 
 use super::access::{ShareStatus, find_pipe, require_admin};
@@ -52,7 +50,13 @@ impl Decision {
     }
 }
 
-pub async fn review_share(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, decision: Decision, note: Option<&str>) -> Result<ReviewResult> {
+pub async fn review_share(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    pipe_name: &str,
+    decision: Decision,
+    note: Option<&str>,
+) -> Result<ReviewResult> {
     require_admin(caller, "review shares")?;
     let (pipe, share) = find_pipe(db, pipe_name).await?.ok_or_else(|| Error::pipe_not_found(pipe_name))?;
     let share = share.ok_or_else(|| Error::NotFound(format!("Pipe '{}' is not shared", pipe.name)))?;

@@ -10,8 +10,8 @@ use std::{
 };
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -84,9 +84,7 @@ fn read_manifest(path: &Path) -> std::result::Result<(Vec<u8>, Value), String> {
         return Err(format!("larger than {MAX_MANIFEST_BYTES} bytes"));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    fs::File::open(path)
-        .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read: {e}"))?;
+    fs::File::open(path).and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes)).map_err(|e| format!("cannot read: {e}"))?;
     let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8 text".to_string())?;
     // serde_norway refuses documents whose aliases expand past its repetition limit.
     let value: Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
@@ -199,7 +197,8 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
         Some(pipe) if pipe.owner_id != owner_id => return Ok(Outcome::Skipped),
         Some(pipe) => pipe,
         None => {
-            let mut pipe = pipes::ActiveModel { name: Set(scanned.name.clone()), owner_id: Set(owner_id), created_at: Set(now), ..Default::default() };
+            let mut pipe =
+                pipes::ActiveModel { name: Set(scanned.name.clone()), owner_id: Set(owner_id), created_at: Set(now), ..Default::default() };
             set_summary(&mut pipe, scanned)?;
             pipe.insert(txn).await?
         }
@@ -330,7 +329,11 @@ mod tests {
     #[test]
     fn a_kind_folder_is_not_a_category() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "pipes/flow/1.0.0/pipe.yaml", "kind: PipeSpec\nmetadata:\n  name: my-flow\n  owner: Team A\n  version: 1.0.0\n  tags: [a, b]\n");
+        write(
+            dir.path(),
+            "pipes/flow/1.0.0/pipe.yaml",
+            "kind: PipeSpec\nmetadata:\n  name: my-flow\n  owner: Team A\n  version: 1.0.0\n  tags: [a, b]\n",
+        );
         let mut summary = ScanSummary::default();
         let v = read_version_folder(&dir.path().join("pipes/flow/1.0.0"), &mut summary).unwrap();
         assert_eq!(v.name, "my-flow");

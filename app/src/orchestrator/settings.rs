@@ -1,6 +1,6 @@
 //! Instance settings. They live in the `settings` table and are read on every request, so a
 //! change made by the CLI is obeyed at once by every running server.
-pub use crate::model::{Settings};
+pub use crate::model::Settings;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait, sea_query::OnConflict};
 use serde_json::Value;
 
@@ -41,9 +41,7 @@ impl Settings {
         };
         settings::Entity::insert(row)
             .on_conflict(
-                OnConflict::column(settings::Column::Key)
-                    .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
-                    .to_owned(),
+                OnConflict::column(settings::Column::Key).update_columns([settings::Column::Value, settings::Column::UpdatedAt]).to_owned(),
             )
             .exec(&txn)
             .await?;
@@ -87,10 +85,8 @@ impl Settings {
         let config = Fields::new("config", Some(config))?;
         let mut effective = self;
         if let Some(limit) = config.get("max_pipes_per_user") {
-            let limit = limit
-                .as_u64()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| Error::bad("config.max_pipes_per_user must be a positive integer"))?;
+            let limit =
+                limit.as_u64().filter(|n| *n >= 1).ok_or_else(|| Error::bad("config.max_pipes_per_user must be a positive integer"))?;
             effective.max_pipes_per_user = effective.max_pipes_per_user.min(u32::try_from(limit).unwrap_or(u32::MAX));
         }
         if config.bool("enable_public_sharing")? == Some(false) {
@@ -119,16 +115,17 @@ mod tests {
     #[test]
     fn config_only_tightens() {
         let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true, allow_self_signup: false };
-        let loosened = instance
-            .tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false}))
-            .unwrap();
+        let loosened =
+            instance.tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false})).unwrap();
         assert_eq!(loosened, instance);
 
         let open = Settings::default();
-        let tightened = open
-            .tightened_by(&json!({"max_pipes_per_user": 3, "enable_public_sharing": false, "require_approval": true}))
-            .unwrap();
-        assert_eq!(tightened, Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true, allow_self_signup: false });
+        let tightened =
+            open.tightened_by(&json!({"max_pipes_per_user": 3, "enable_public_sharing": false, "require_approval": true})).unwrap();
+        assert_eq!(
+            tightened,
+            Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true, allow_self_signup: false }
+        );
     }
 
     #[test]

@@ -2,15 +2,15 @@
 pub use crate::model::{ShareOptions, SharePermissions, ShareResult, UnshareResult};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType,
-    PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
+    QueryFilter, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
 };
 
 use serde_json::json;
 
 use super::access::{ShareStatus, pipe_to_manage};
-use super::audit;
 use super::accounts::Caller;
+use super::audit;
 use super::entities::{pipes, shares, users};
 use super::error::{Error, Result};
 use super::input::Fields;

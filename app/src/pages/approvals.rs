@@ -245,10 +245,8 @@ fn options_text(options: &Value) -> Vec<String> {
     };
     let mut lines = Vec::new();
     if let Some(permissions) = map.get("permissions").and_then(Value::as_object) {
-        let allowed: Vec<&str> = ["read", "fork", "contribute"]
-            .into_iter()
-            .filter(|key| permissions.get(*key).and_then(Value::as_bool) == Some(true))
-            .collect();
+        let allowed: Vec<&str> =
+            ["read", "fork", "contribute"].into_iter().filter(|key| permissions.get(*key).and_then(Value::as_bool) == Some(true)).collect();
         if !allowed.is_empty() {
             lines.push(format!("others may {}", allowed.join(", ")));
         }

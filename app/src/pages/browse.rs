@@ -27,11 +27,27 @@ pub fn filters_from_query(get: impl Fn(&str) -> Option<String>) -> PipeFilters {
         },
         limit: Some(PAGE_SIZE),
         offset: text("offset").and_then(|o| o.parse().ok()),
+        after: text("after"),
+        before: if text("after").is_some() { None } else { text("before") },
     }
 }
 
-/// The query string for these filters at another offset.
-fn page_href(filters: &PipeFilters, offset: u64) -> String {
+/// Where a page starts. Pages link to each other by the names at their edges (keyset
+/// paging), so a page deep in a large list costs no more than the first.
+enum PageStart<'a> {
+    First,
+    After(&'a str),
+    Before(&'a str),
+}
+
+/// The query string for these filters at another page; `offset` is that page's position,
+/// for showing "26–50 of …".
+fn page_href(filters: &PipeFilters, start: PageStart, offset: u64) -> String {
+    let (after, before) = match start {
+        PageStart::First => ("", ""),
+        PageStart::After(name) => (name, ""),
+        PageStart::Before(name) => ("", name),
+    };
     let shared = filters.shared.map(|s| if s { "yes" } else { "no" }.to_string()).unwrap_or_default();
     let scope = if filters.scope == ListScope::SharedWithMe { "shared_with_me" } else { "" };
     let href = query_string([
@@ -42,6 +58,8 @@ fn page_href(filters: &PipeFilters, offset: u64) -> String {
         ("author", filters.author.clone().unwrap_or_default()),
         ("visibility", filters.visibility.clone().unwrap_or_default()),
         ("shared", shared),
+        ("after", after.to_string()),
+        ("before", before.to_string()),
         ("offset", if offset > 0 { offset.to_string() } else { String::new() }),
     ]);
     if href.is_empty() { "/".into() } else { href }
@@ -123,8 +141,15 @@ pub fn Browse() -> impl IntoView {
                         let f = filters.get_untracked();
                         let offset = list.offset;
                         let shown = list.pipes.len() as u64;
-                        let prev = (offset > 0).then(|| page_href(&f, offset.saturating_sub(PAGE_SIZE)));
-                        let next = (offset + shown < list.total_count).then(|| page_href(&f, offset + PAGE_SIZE));
+                        let (first, last) = (list.pipes.first().map(|p| p.name.as_str()), list.pipes.last().map(|p| p.name.as_str()));
+                        let prev = match first {
+                            Some(_) if offset <= PAGE_SIZE && offset > 0 => Some(page_href(&f, PageStart::First, 0)),
+                            Some(name) if offset > 0 => Some(page_href(&f, PageStart::Before(name), offset - PAGE_SIZE)),
+                            _ => None,
+                        };
+                        let next = last
+                            .filter(|_| offset + shown < list.total_count)
+                            .map(|name| page_href(&f, PageStart::After(name), offset + shown));
                         view! {
                             <p class="meta" aria-live="polite">
                                 {if list.total_count == 0 {
@@ -204,7 +229,21 @@ mod tests {
         assert_eq!(filters.shared, Some(false));
         assert_eq!(filters.visibility, None);
         assert_eq!(filters.offset, Some(50));
-        assert_eq!(page_href(&filters, 75), "?q=scan&category=security&shared=no&offset=75");
-        assert_eq!(page_href(&PipeFilters::default(), 0), "/");
+        assert_eq!(page_href(&filters, PageStart::After("pipe b"), 75), "?q=scan&category=security&shared=no&after=pipe%20b&offset=75");
+        assert_eq!(page_href(&filters, PageStart::Before("x"), 25), "?q=scan&category=security&shared=no&before=x&offset=25");
+        assert_eq!(page_href(&PipeFilters::default(), PageStart::First, 0), "/");
+    }
+
+    #[test]
+    fn a_page_starts_after_or_before_a_name() {
+        let query = |pairs: &'static [(&'static str, &'static str)]| {
+            filters_from_query(move |key| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()))
+        };
+        let next = query(&[("after", "m"), ("offset", "25")]);
+        assert_eq!((next.after.as_deref(), next.before.as_deref(), next.offset), (Some("m"), None, Some(25)));
+        let prev = query(&[("before", "m")]);
+        assert_eq!((prev.after, prev.before.as_deref()), (None, Some("m")));
+        let both = query(&[("after", "a"), ("before", "b")]);
+        assert_eq!((both.after.as_deref(), both.before), (Some("a"), None), "after wins");
     }
 }

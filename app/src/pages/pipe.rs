@@ -228,7 +228,8 @@ fn HistoryPanel(events: Vec<AuditEvent>) -> impl IntoView {
 fn describe(event: &AuditEvent) -> String {
     let detail = &event.detail;
     let text = |key: &str| detail[key].as_str().unwrap_or_default().to_string();
-    let names = |key: &str| detail[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
+    let names =
+        |key: &str| detail[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
     let subjects = || {
         let mut parts = Vec::new();
         if !names("users").is_empty() {

@@ -20,10 +20,8 @@ pub fn AdminSettings() -> impl IntoView {
     let add_member = ServerAction::<AddGroupMember>::new();
     // Loaded once: the settings form keeps what was typed, whatever the server answers.
     let settings = Resource::new(|| (), |_| get_settings());
-    let people = Resource::new(
-        move || (create_user.version().get(), create_group.version().get(), add_member.version().get()),
-        |_| directory(),
-    );
+    let people =
+        Resource::new(move || (create_user.version().get(), create_group.version().get(), add_member.version().get()), |_| directory());
     let actions = DirectoryActions { create_user, create_group, add_member };
     view! {
         <PageTitle text="Settings" />

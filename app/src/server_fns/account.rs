@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{caller, orchestrator, session, state, to_server_error, viewer};
+use super::ssr::{caller, orchestrator, session, to_server_error, viewer};
 use crate::model::TokenInfo;
 
 /// Who is signed in, as the pages need it.
@@ -32,21 +32,12 @@ pub const WRONG_LOGIN: &str = "Wrong user name or password";
 /// At a fixed address (`/api/login`), so scripts and tests can sign in with a form post.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), ServerFnError> {
-    use crate::orchestrator::accounts;
     use crate::state::SESSION_USER;
 
-    let state = state()?;
-    let username = username.trim().to_string();
-    let wait = state.login_throttle.delay(&username);
-    if !wait.is_zero() {
-        tokio::time::sleep(wait).await;
-    }
-    let found = accounts::verify_password(state.orchestrator.db(), &username, &password).await.map_err(to_server_error)?;
+    let found = crate::orchestrator::sign_in::sign_in(orchestrator()?.db(), &username, &password).await.map_err(to_server_error)?;
     let Some(caller) = found else {
-        state.login_throttle.failed(&username);
         return Err(to_server_error(crate::orchestrator::Error::Unauthorized(WRONG_LOGIN.into())));
     };
-    state.login_throttle.succeeded(&username);
     let session = session().await?;
     // A new session id at sign-in, so an id planted before it is worth nothing.
     session.cycle_id().await.map_err(|e| ServerFnError::new(format!("Session: {e}")))?;

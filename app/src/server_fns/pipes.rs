@@ -70,7 +70,13 @@ fn names(text: &str) -> Vec<String> {
 }
 
 #[server]
-pub async fn grant_access(name: String, users: String, groups: String, access_level: String, expiration: String) -> Result<(), ServerFnError> {
+pub async fn grant_access(
+    name: String,
+    users: String,
+    groups: String,
+    access_level: String,
+    expiration: String,
+) -> Result<(), ServerFnError> {
     use crate::orchestrator::{access::AccessLevel, permissions};
 
     let caller = caller().await?;
@@ -78,7 +84,11 @@ pub async fn grant_access(name: String, users: String, groups: String, access_le
         users: names(&users),
         groups: names(&groups),
         access_level: AccessLevel::parse(&access_level).map_err(to_server_error)?,
-        expiration: Some(expiration.trim()).filter(|e| !e.is_empty()).map(permissions::Expiration::parse).transpose().map_err(to_server_error)?,
+        expiration: Some(expiration.trim())
+            .filter(|e| !e.is_empty())
+            .map(permissions::Expiration::parse)
+            .transpose()
+            .map_err(to_server_error)?,
         revoke: false,
         extra: Default::default(),
     };
@@ -94,6 +104,13 @@ pub async fn revoke_grant(name: String, subject_type: String, subject: String) -
 
     let caller = caller().await?;
     let (users, groups) = if subject_type == "group" { (vec![], vec![subject]) } else { (vec![subject], vec![]) };
-    let change = permissions::PermissionChange { users, groups, access_level: AccessLevel::Read, expiration: None, revoke: true, extra: Default::default() };
+    let change = permissions::PermissionChange {
+        users,
+        groups,
+        access_level: AccessLevel::Read,
+        expiration: None,
+        revoke: true,
+        extra: Default::default(),
+    };
     permissions::manage_permissions(orchestrator()?.db(), &caller, &name, change).await.map_err(to_server_error).map(|_| ())
 }

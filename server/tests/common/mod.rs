@@ -78,7 +78,9 @@ impl Instance {
                 bytes.extend(fs::read(self.path().join("pipeshare.db-wal")).unwrap_or_default());
                 bytes
             }
-            Backend::Postgres { .. } => Command::new("pg_dump").args(["--data-only", &self.database_url]).output().expect("pg_dump runs").stdout,
+            Backend::Postgres { .. } => {
+                Command::new("pg_dump").args(["--data-only", &self.database_url]).output().expect("pg_dump runs").stdout
+            }
         };
         bytes.windows(text.len()).any(|w| w == text.as_bytes())
     }

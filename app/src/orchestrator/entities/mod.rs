@@ -4,6 +4,7 @@ pub mod audit_events;
 pub mod downloads;
 pub mod grants;
 pub mod group_members;
+pub mod login_failures;
 pub mod pipe_versions;
 pub mod pipes;
 pub mod sessions;
