@@ -8,8 +8,8 @@ use leptos_router::{
 };
 
 use crate::pages::{
-    approvals::Approvals, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports, settings::AdminSettings,
-    tokens::Tokens,
+    approvals::Approvals, audit::AuditLogPage, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports,
+    settings::AdminSettings, tokens::Tokens,
 };
 use crate::server_fns::account::{Login as LoginFn, Logout, Me, Signup, whoami};
 
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pipes/:name") view=PipePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/approvals") view=Approvals ssr=SsrMode::Async />
                     <Route path=path!("/admin/settings") view=AdminSettings ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async />
                     <Route path=path!("/reports") view=Reports ssr=SsrMode::Async />
                     <Route path=path!("/tokens") view=Tokens ssr=SsrMode::Async />
                 </Routes>
@@ -84,6 +85,7 @@ fn Header() -> impl IntoView {
                                 <Show when=move || me.is_admin>
                                     <A href="/admin/approvals">"Approvals"</A>
                                     <A href="/admin/settings">"Settings"</A>
+                                    <A href="/admin/audit">"Audit log"</A>
                                 </Show>
                                 <span class="spacer"></span>
                                 <A href="/tokens">"API tokens"</A>

@@ -76,6 +76,12 @@ test('share privately with approval, grant, approve, download, report', async ()
   await shot(root, 'approvals');
   await row.getByRole('button', { name: 'Approve' }).click();
   await row.waitFor({ state: 'detached' });
+  // The audit log has every change, with who made it.
+  await root.goto(`${base}/admin/audit`);
+  const approved = root.getByRole('row').filter({ hasText: 'approved the share' });
+  await approved.getByRole('cell', { name: 'root', exact: true }).waitFor();
+  await root.getByRole('row').filter({ hasText: 'granted read to users bob' }).getByRole('cell', { name: 'alice', exact: true }).waitFor();
+  await shot(root, 'audit-log');
 
   // bob downloads it; the count goes up.
   await bob.goto(`${base}/pipes/sqlite`);

@@ -1,4 +1,5 @@
 //! Pieces shared by several pages.
+pub mod audit;
 pub mod chart;
 
 /// Percent-encodes text for one URL path segment or query value.

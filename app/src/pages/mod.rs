@@ -1,5 +1,6 @@
 //! One module per page.
 pub mod approvals;
+pub mod audit;
 pub mod browse;
 pub mod login;
 pub mod not_found;

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::app::PageTitle;
-use crate::components::encode;
+use crate::components::{audit::AuditTable, encode};
 use crate::model::{AuditEvent, GrantView, PipeDetails};
 use crate::pages::not_found::NotFound;
 use crate::server_fns::{
@@ -81,7 +81,7 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
             </div>
         })}
         {details.can_manage.then(|| view! { <SharingPanel details=details.clone() actions /> <PermissionsPanel name=name.clone() grants=details.grants.clone() actions /> })}
-        {details.can_manage.then(|| view! { <HistoryPanel events=details.history.clone() /> })}
+        {details.can_manage.then(|| view! { <HistoryPanel name=name.clone() events=details.history.clone() /> })}
         <section class="card">
             <h2>"Manifest"</h2>
             <pre class="manifest">{details.manifest_yaml.clone()}</pre>
@@ -198,67 +198,12 @@ fn PermissionsPanel(name: String, grants: Vec<GrantView>, actions: PipeActions) 
 
 /// The pipe's latest sharing changes, from the audit log.
 #[component]
-fn HistoryPanel(events: Vec<AuditEvent>) -> impl IntoView {
+fn HistoryPanel(name: String, events: Vec<AuditEvent>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
-            {if events.is_empty() {
-                view! { <p class="meta">"No sharing changes yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="history">
-                        <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Change"</th></tr></thead>
-                        <tbody>
-                            {events.into_iter().map(|event| view! {
-                                <tr>
-                                    <td>{event.at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
-                                    <td>{event.actor.clone()}</td>
-                                    <td>{describe(&event)}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
+            <AuditTable events show_pipe=false />
+            <p><a href=format!("/admin/audit?pipe={}", encode(&name))>"Every change to this pipe"</a></p>
         </section>
-    }
-}
-
-/// One audit event in words, e.g. "granted read to users alice".
-fn describe(event: &AuditEvent) -> String {
-    let detail = &event.detail;
-    let text = |key: &str| detail[key].as_str().unwrap_or_default().to_string();
-    let names =
-        |key: &str| detail[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-    let subjects = || {
-        let mut parts = Vec::new();
-        if !names("users").is_empty() {
-            parts.push(format!("users {}", names("users")));
-        }
-        if !names("groups").is_empty() {
-            parts.push(format!("groups {}", names("groups")));
-        }
-        parts.join(" and ")
-    };
-    match event.action.as_str() {
-        "share_pipe" => {
-            let how = if detail["sharing_options"]["public"].as_bool().unwrap_or(false) { "publicly" } else { "privately" };
-            let waiting = if text("sharing_status") == "pending_approval" { ", awaiting approval" } else { "" };
-            format!("shared it {how}{waiting}")
-        }
-        "unshare_pipe" => "withdrew the share".into(),
-        "grant" => match detail["expiration"].as_str() {
-            Some(until) => format!("granted {} to {} until {}", text("access_level"), subjects(), until.get(..10).unwrap_or(until)),
-            None => format!("granted {} to {}", text("access_level"), subjects()),
-        },
-        "revoke" => format!("revoked access of {}", subjects()),
-        "review_share" => {
-            let verdict = if text("sharing_status") == "active" { "approved" } else { "rejected" };
-            match detail["note"].as_str() {
-                Some(note) => format!("{verdict} the share: {note}"),
-                None => format!("{verdict} the share"),
-            }
-        }
-        other => other.replace('_', " "),
     }
 }

@@ -145,3 +145,18 @@ pub async fn add_group_member(group: String, username: String) -> Result<String,
     crate::orchestrator::admin::add_group_member(orchestrator()?.db(), &caller, &group, &username).await.map_err(to_server_error)?;
     Ok(format!("Added '{}' to '{}'", username.trim(), group.trim()))
 }
+
+/// Events per page of the audit log page.
+pub const AUDIT_PAGE: u64 = 50;
+
+/// A page of the audit log, newest first: the whole instance's (admins), or one pipe's (its
+/// managers), after skipping `offset` events.
+#[server]
+pub async fn audit_page(pipe: String, offset: u64) -> Result<crate::model::AuditLog, ServerFnError> {
+    use crate::orchestrator::audit::{AuditQuery, audit_log};
+
+    let caller = caller().await?;
+    let pipe_name = Some(pipe.trim()).filter(|p| !p.is_empty()).map(String::from);
+    let query = AuditQuery { pipe_name, limit: Some(AUDIT_PAGE), offset };
+    audit_log(orchestrator()?.db(), &caller, &query).await.map_err(to_server_error)
+}
