@@ -108,6 +108,9 @@ async fn signing_in_sets_a_safe_cookie_that_every_instance_honours() {
     let (location, cookie) = sign_in(&first, "alice", "wrong password").await;
     assert!(cookie.is_none(), "no session for a failed sign-in");
     assert!(location.as_deref().is_some_and(|l| l.contains("/login")), "a failed sign-in goes back to the form: {location:?}");
+    // Without JavaScript, the form's page shows why.
+    let form = first.http.get(location.unwrap()).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("Wrong user name or password"), "{form}");
 
     let (location, cookie) = sign_in(&first, "alice", "correct horse battery").await;
     assert_eq!(location.as_deref(), Some("/"), "signed in, off to the pipes");

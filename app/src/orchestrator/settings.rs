@@ -30,10 +30,12 @@ impl Settings {
 
     /// Validates and stores one setting, changed by `caller` (`None`: the operator's CLI).
     pub async fn set(db: &DatabaseConnection, caller: Option<&Caller>, key: &str, value: &str) -> Result<Settings> {
-        let txn = db.begin().await?;
-        let mut settings = Settings::load(&txn).await?;
+        let mut settings = Settings::load(db).await?;
         let before = settings.get(key);
         settings.apply(key, value)?;
+        // The transaction starts with its write: on SQLite, a transaction that reads first
+        // cannot always upgrade to a writer when another connection wrote meanwhile.
+        let txn = db.begin().await?;
         let row = settings::ActiveModel {
             key: Set(key.to_string()),
             value: Set(settings.get(key).expect("applied keys are known")),

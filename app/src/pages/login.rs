@@ -1,16 +1,32 @@
 use leptos::prelude::*;
+use leptos::server::ServerActionError;
+use leptos::server_fn::{ServerFn, error::ServerFnUrlError};
 use leptos_router::hooks::use_query_map;
 
 use crate::app::{PageTitle, Session};
-use crate::server_fns::{account::signup_open, error_text};
+use crate::server_fns::account::{Login as LoginFn, Signup, signup_open};
+use crate::server_fns::error_text;
+
+/// The error of an action's last run (its `value`), as text; before any run, the error a
+/// form post without JavaScript to `path` came back with (the server puts it in the address).
+/// The sign-in actions live above the routes, which is where Leptos looks for that error itself.
+fn failure_of<T>(value: impl Get<Value = Option<Result<T, ServerFnError>>> + Send + Sync + 'static, path: &str) -> Signal<Option<String>> {
+    let posted = use_context::<ServerActionError>()
+        .filter(|error| error.path() == path)
+        .map(|error| error_text(&ServerFnUrlError::<ServerFnError>::decode_err(error.err())));
+    Signal::derive(move || match value.get() {
+        Some(result) => result.err().map(|e| error_text(&e)),
+        None => posted.clone(),
+    })
+}
 
 #[component]
 pub fn Login() -> impl IntoView {
     let Session { login, signup, .. } = expect_context::<Session>();
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     let open = Resource::new(|| (), |_| signup_open());
-    let failure = move || login.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
-    let signup_failure = move || signup.value().get().and_then(|r| r.err()).map(|e| error_text(&e));
+    let failure = failure_of(login.value(), LoginFn::PATH);
+    let signup_failure = failure_of(signup.value(), Signup::PATH);
     view! {
         <div class="card narrow">
             <PageTitle text="Sign in" />
