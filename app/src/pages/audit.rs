@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::PageTitle;
-use crate::components::{audit::AuditTable, query_string};
+use crate::components::{Pager, audit::AuditTable, query_string, range_text};
 use crate::server_fns::{
     admin::{AUDIT_PAGE, audit_page},
     error_text,
@@ -38,14 +38,9 @@ pub fn AuditLogPage() -> impl IntoView {
                         let prev = (log.offset > 0).then(|| href(log.offset.saturating_sub(AUDIT_PAGE)));
                         let next = (log.offset + shown < log.total_count).then(|| href(log.offset + shown));
                         view! {
-                            <p class="meta">
-                                {if shown == 0 { String::new() } else { format!("{}–{} of {} changes", log.offset + 1, log.offset + shown, log.total_count) }}
-                            </p>
+                            <p class="meta">{range_text(log.offset, shown, log.total_count, "changes")}</p>
                             <div class="card"><AuditTable events=log.events show_pipe=true /></div>
-                            <nav class="pager" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}
-                                {next.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
-                            </nav>
+                            <Pager prev next prev_label="← Newer" next_label="Older →" />
                         }
                         .into_any()
                     }

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::{PageTitle, SignInPrompt};
-use crate::components::{encode, query_string};
+use crate::components::{Pager, encode, query_string, range_text};
 use crate::model::{ListScope, PipeFilters, PipeSummary};
 use crate::server_fns::pipes::{filter_choices, list_pipes};
 
@@ -152,17 +152,10 @@ pub fn Browse() -> impl IntoView {
                             .map(|name| page_href(&f, PageStart::After(name), offset + shown));
                         view! {
                             <p class="meta" aria-live="polite">
-                                {if list.total_count == 0 {
-                                    "No pipes match.".to_string()
-                                } else {
-                                    format!("{}–{} of {} pipes", offset + 1, offset + shown, list.total_count)
-                                }}
+                                {range_text(offset, shown, list.total_count, "pipes").unwrap_or_else(|| "No pipes match.".into())}
                             </p>
                             <PipeTable pipes=list.pipes />
-                            <nav class="pager" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
-                                {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
-                            </nav>
+                            <Pager prev next prev_label="← Previous" next_label="Next →" />
                         }
                         .into_any()
                     }
