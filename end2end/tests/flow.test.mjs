@@ -49,9 +49,15 @@ test('share privately with approval, grant, approve, download, report', async ()
   await alice.getByLabel('Ask an admin to approve').check();
   await alice.getByRole('button', { name: 'Share', exact: true }).click();
   await alice.getByText("Waiting for an admin's approval (private)").waitFor();
-  await alice.getByLabel('Users').fill('bob');
+  // A refused grant says why and keeps what was typed.
+  await alice.getByLabel('Users').fill('nobody');
   await alice.getByLabel('Access').selectOption('read');
   await alice.getByLabel('Expires (optional)').fill('2999-12-31');
+  await alice.getByRole('button', { name: 'Grant' }).click();
+  await alice.getByText("User 'nobody' not found").waitFor();
+  assert.equal(await alice.getByLabel('Users').inputValue(), 'nobody');
+  assert.equal(await alice.getByLabel('Expires (optional)').inputValue(), '2999-12-31');
+  await alice.getByLabel('Users').fill('bob');
   await alice.getByRole('button', { name: 'Grant' }).click();
   await alice.getByRole('cell', { name: 'user bob' }).waitFor();
   // Both changes are in the pipe's history, from the audit log.
