@@ -56,7 +56,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
         .route("/pipes/{name}/download", get(download::download_manifest))
         .route("/reports/export", get(export::export_report))
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, app::state::provide_request_context, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })

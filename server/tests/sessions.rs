@@ -197,4 +197,7 @@ async fn browse_pages_link_to_each_other_by_name() {
     let second_again = page(&format!("/{back}")).await;
     assert!(second_again.contains("26–50 of 60 pipes") && second_again.contains(">p25<") && second_again.contains(">p49<"));
     assert_eq!(link(&second_again, "prev"), "/");
+    // A filter the server refuses is said as such, not taken for a missing sign-in.
+    let refused = page("/?status=bogus").await;
+    assert!(refused.contains("Unknown status &#x27;bogus&#x27;") || refused.contains("Unknown status 'bogus'"), "{refused}");
 }

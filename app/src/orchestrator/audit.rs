@@ -3,6 +3,7 @@
 pub use crate::model::{AuditEvent, AuditLog};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select,
 };
 use serde_json::Value;
 
@@ -64,31 +65,32 @@ impl AuditQuery {
 /// The log, newest first. A pipe's managers read its events; only instance admins read
 /// the whole log (settings included).
 pub async fn audit_log(db: &DatabaseConnection, caller: &Caller, query: &AuditQuery) -> Result<AuditLog> {
-    let mut select = audit_events::Entity::find();
-    match &query.pipe_name {
-        Some(name) => {
-            let (pipe, _) = pipe_to_manage(db, caller, name).await?;
-            select = select.filter(audit_events::Column::PipeId.eq(pipe.id));
-        }
-        None if caller.is_admin => {}
+    let pipe_id = match &query.pipe_name {
+        Some(name) => Some(pipe_to_manage(db, caller, name).await?.0.id),
+        None if caller.is_admin => None,
         None => {
             return Err(Error::Forbidden("Permission denied: only instance admins may read the whole audit log; name a pipe_name".into()));
         }
-    }
+    };
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    let total_count = select.clone().count(db).await?;
-    let rows = select.order_by_desc(audit_events::Column::Id).offset(query.offset).limit(limit).all(db).await?;
-    Ok(AuditLog { events: rows.into_iter().map(to_event).collect(), total_count, limit, offset: query.offset })
+    let total_count = events_of(pipe_id).count(db).await?;
+    let events = newest(db, pipe_id, query.offset, limit).await?;
+    Ok(AuditLog { events, total_count, limit, offset: query.offset })
 }
 
 /// A pipe's latest events, for its page (the caller has checked the viewer manages it).
 pub async fn pipe_history(db: &impl ConnectionTrait, pipe_id: i32, limit: u64) -> Result<Vec<AuditEvent>> {
-    let rows = audit_events::Entity::find()
-        .filter(audit_events::Column::PipeId.eq(pipe_id))
-        .order_by_desc(audit_events::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
+    newest(db, Some(pipe_id), 0, limit).await
+}
+
+/// Every event, or one pipe's.
+fn events_of(pipe_id: Option<i32>) -> Select<audit_events::Entity> {
+    audit_events::Entity::find().apply_if(pipe_id, |select, id| select.filter(audit_events::Column::PipeId.eq(id)))
+}
+
+/// A page of events, newest first.
+async fn newest(db: &impl ConnectionTrait, pipe_id: Option<i32>, offset: u64, limit: u64) -> Result<Vec<AuditEvent>> {
+    let rows = events_of(pipe_id).order_by_desc(audit_events::Column::Id).offset(offset).limit(limit).all(db).await?;
     Ok(rows.into_iter().map(to_event).collect())
 }
 

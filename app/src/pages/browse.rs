@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
-use crate::app::{PageTitle, SignInPrompt};
+use crate::app::{PageTitle, Session, SignInPrompt};
 use crate::components::{Pager, encode, query_string, range_text};
 use crate::model::{ListScope, PipeFilters, PipeSummary};
+use crate::server_fns::error_text;
 use crate::server_fns::pipes::{filter_choices, list_pipes};
 
 /// Pipes shown per page.
@@ -67,6 +68,7 @@ fn page_href(filters: &PipeFilters, start: PageStart, offset: u64) -> String {
 
 #[component]
 pub fn Browse() -> impl IntoView {
+    let Session { me, .. } = expect_context::<Session>();
     let query = use_query_map();
     let filters = Memo::new(move |_| {
         let query = query.read();
@@ -135,8 +137,11 @@ pub fn Browse() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading pipes…"</p> }>
             {move || Suspend::new(async move {
+                let me = me.await;
                 match list.await {
-                    Err(_) => view! { <SignInPrompt /> }.into_any(),
+                    Err(_) if matches!(me, Ok(None)) => view! { <SignInPrompt /> }.into_any(),
+                    // A filter the server refuses (an unknown status, say) is said as such.
+                    Err(e) => view! { <p class="card error" role="alert">{error_text(&e)}</p> }.into_any(),
                     Ok(list) => {
                         let f = filters.get_untracked();
                         let offset = list.offset;

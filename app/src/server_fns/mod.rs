@@ -22,7 +22,7 @@ pub(crate) mod ssr {
     use tower_sessions::Session;
 
     use crate::orchestrator::{Caller, Error, Orchestrator};
-    use crate::state::{AppState, session_caller};
+    use crate::state::{AppState, RequestViewer, session_caller};
 
     /// A form checkbox sends a value only when ticked.
     pub fn ticked(value: &Option<String>) -> bool {
@@ -44,7 +44,12 @@ pub(crate) mod ssr {
     /// The signed-in user, or `None` for an anonymous visitor.
     pub async fn viewer() -> Result<Option<Caller>, ServerFnError> {
         let session = session().await?;
-        session_caller(&session, orchestrator()?.db()).await.map_err(to_server_error)
+        let db = orchestrator()?;
+        match use_context::<RequestViewer>() {
+            Some(viewer) => viewer.get_or_load(&session, db.db()).await,
+            None => session_caller(&session, db.db()).await,
+        }
+        .map_err(to_server_error)
     }
 
     /// The signed-in user; anyone else is told to sign in (HTTP 401).
