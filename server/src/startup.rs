@@ -84,13 +84,16 @@ async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Resp
 async fn sign_in_redirect(request: Request<Body>, next: Next) -> Response {
     let accepts_html = request.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     let wants_page = request.method() == Method::GET && accepts_html && !request.uri().path().starts_with("/api/");
-    let target = request.uri().path_and_query().map_or_else(|| "/".to_string(), |p| p.to_string());
+    // Where to come back to; only a page request needs it.
+    let target = wants_page.then(|| request.uri().path_and_query().map_or_else(|| "/".to_string(), |p| p.to_string()));
     let response = next.run(request).await;
-    if wants_page && response.status() == StatusCode::UNAUTHORIZED {
-        let location = format!("/login?next={}", app::components::encode(&target));
-        return (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    match target {
+        Some(target) if response.status() == StatusCode::UNAUTHORIZED => {
+            let location = format!("/login?next={}", app::components::encode(&target));
+            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+        }
+        _ => response,
     }
-    response
 }
 
 /// Cross-site request forgery guard for the browser's writes (forms and server functions):
