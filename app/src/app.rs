@@ -7,11 +7,15 @@ use leptos_router::{
     path,
 };
 
+use crate::model::Caller;
 use crate::pages::{
     approvals::Approvals, audit::AuditLogPage, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports,
     settings::AdminSettings, tokens::Tokens,
 };
-use crate::server_fns::account::{Login as LoginFn, Logout, Me, Signup, whoami};
+use crate::server_fns::{
+    AppError,
+    account::{Login as LoginFn, Logout, Signup, whoami},
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -33,8 +37,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Who is signed in, shared by every page; asked again after signing in, up or out.
 #[derive(Clone, Copy)]
-pub struct Session {
-    pub me: Resource<Result<Option<Me>, ServerFnError>>,
+pub struct SignIn {
+    pub caller: Resource<Result<Option<Caller>, AppError>>,
     pub login: ServerAction<LoginFn>,
     pub signup: ServerAction<Signup>,
     pub logout: ServerAction<Logout>,
@@ -44,8 +48,8 @@ pub struct Session {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let (login, signup, logout) = (ServerAction::<LoginFn>::new(), ServerAction::<Signup>::new(), ServerAction::<Logout>::new());
-    let me = Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| whoami());
-    provide_context(Session { me, login, signup, logout });
+    let caller = Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| whoami());
+    provide_context(SignIn { caller, login, signup, logout });
     view! {
         <Stylesheet id="pipeshare" href="/pkg/pipeshare.css" />
         <Title formatter=|page: String| format!("{page} · pipeshare") />
@@ -71,25 +75,25 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Header() -> impl IntoView {
-    let Session { me, logout, .. } = expect_context::<Session>();
+    let SignIn { caller, logout, .. } = expect_context::<SignIn>();
     view! {
         <header class="site">
             <nav aria-label="Main">
                 <A href="/" attr:class="brand">"pipeshare"</A>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        match me.await {
-                            Ok(Some(me)) => view! {
+                        match caller.await {
+                            Ok(Some(caller)) => view! {
                                 <A href="/">"Browse"</A>
                                 <A href="/reports">"Reports"</A>
-                                <Show when=move || me.is_admin>
+                                <Show when=move || caller.is_admin>
                                     <A href="/admin/approvals">"Approvals"</A>
                                     <A href="/admin/settings">"Settings"</A>
                                     <A href="/admin/audit">"Audit log"</A>
                                 </Show>
                                 <span class="spacer"></span>
                                 <A href="/tokens">"API tokens"</A>
-                                <span class="who">{me.username.clone()}</span>
+                                <span class="who">{caller.username.clone()}</span>
                                 <ActionForm action=logout attr:class="inline">
                                     <button type="submit" class="link">"Sign out"</button>
                                 </ActionForm>
@@ -114,15 +118,5 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     view! {
         <Title text=text.clone() />
         <h1>{text}</h1>
-    }
-}
-
-/// Shown when a page needs a signed-in user.
-#[component]
-pub fn SignInPrompt() -> impl IntoView {
-    view! {
-        <div class="card">
-            <p>"Please " <a href="/login">"sign in"</a> " to see this page."</p>
-        </div>
     }
 }

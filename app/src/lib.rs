@@ -4,7 +4,11 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+#[cfg(feature = "ssr")]
+pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod http;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod orchestrator;
@@ -12,5 +16,6 @@ pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod urls;
 
 pub use app::{App, shell};

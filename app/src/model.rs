@@ -5,8 +5,234 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// "a, b or c": the choices of an enum, for an error message.
+fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// An enum with a fixed text for each value: the same text on the wire (serde), in the
+/// database (SeaORM, server side) and in forms and addresses (`as_str`, `FromStr`). A text
+/// that names no value is refused with a message listing the choices.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident ($what:literal) { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] #[cfg_attr(feature = "ssr", sea_orm(string_value = $text))] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(value: &str) -> Result<Self, String> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == value).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("Unknown {} '{value}'; use {}", $what, one_of(&names))
+                })
+            }
+        }
+    };
+}
+
+/// Names of things a caller can write (pipes, users, groups): parsed where they come in, so
+/// nothing past the edge sees one that could escape a path, hide a control character or
+/// fill a column. 1 to `MAX` letters, digits, `_`, `-` or `.`, and never `.` or `..`.
+macro_rules! name_type {
+    ($(#[$meta:meta])* pub struct $name:ident ($what:literal, $max:literal);) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX: usize = $max;
+
+            pub fn parse(text: &str) -> Result<Self, String> {
+                let text = text.trim();
+                let valid = !text.is_empty()
+                    && text.len() <= $max
+                    && text != "."
+                    && text != ".."
+                    && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if valid {
+                    Ok($name(text.to_string()))
+                } else {
+                    Err(format!(
+                        "{} name '{}' is not valid: use 1 to {} letters, digits, '_', '-' or '.'",
+                        $what,
+                        shown(text),
+                        $max
+                    ))
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(text: &str) -> Result<Self, String> {
+                $name::parse(text)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(text: String) -> Result<Self, String> {
+                $name::parse(&text)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(name: $name) -> String {
+                name.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+/// Text from a caller, as an error message may repeat it: control characters escaped, and
+/// cut short when long.
+pub fn shown(text: &str) -> String {
+    const LONGEST: usize = 80;
+    let escaped: String =
+        text.chars().take(LONGEST).map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect();
+    if text.chars().count() > LONGEST { format!("{escaped}…") } else { escaped }
+}
+
+name_type! {
+    /// A pipe's name, as its manifest gives it.
+    pub struct PipeName ("Pipe", 128);
+}
+
+name_type! {
+    pub struct UserName ("User", 64);
+}
+
+name_type! {
+    pub struct GroupName ("Group", 64);
+}
+
+text_enum! {
+    /// The state of a pipe's share.
+    pub enum ShareStatus ("share status") {
+        Active = "active",
+        /// Waiting for an instance admin's review.
+        PendingApproval = "pending_approval",
+        Rejected = "rejected",
+        /// Only ever an answer: the share was removed.
+        Withdrawn = "withdrawn",
+    }
+}
+
+impl ShareStatus {
+    /// Shares in these states count against the owner's `max_pipes_per_user`.
+    pub const COUNTED: [ShareStatus; 2] = [ShareStatus::Active, ShareStatus::PendingApproval];
+}
+
+text_enum! {
+    /// The level of a grant, from weakest to strongest.
+    pub enum AccessLevel ("access level") {
+        Read = "read",
+        ReadWrite = "read_write",
+        /// May share the pipe and manage its grants, like its owner.
+        Admin = "admin",
+    }
+}
+
+text_enum! {
+    /// Whom a grant is for.
+    pub enum SubjectKind ("subject type") {
+        User = "user",
+        Group = "group",
+    }
+}
+
+text_enum! {
+    /// Who may see a share: anyone, or only those granted access.
+    pub enum Visibility ("visibility") {
+        Public = "public",
+        Private = "private",
+    }
+}
+
+impl Visibility {
+    pub fn of(is_public: bool) -> Self {
+        if is_public { Visibility::Public } else { Visibility::Private }
+    }
+}
+
+text_enum! {
+    /// What a recorded change did.
+    pub enum AuditAction ("audit action") {
+        SharePipe = "share_pipe",
+        UnsharePipe = "unshare_pipe",
+        Grant = "grant",
+        Revoke = "revoke",
+        ReviewShare = "review_share",
+        SetSetting = "set_setting",
+    }
+}
+
+text_enum! {
+    /// The file formats a report is exported as.
+    pub enum ExportFormat ("format") {
+        Csv = "csv",
+        Json = "json",
+    }
+}
+
+text_enum! {
+    /// An admin's verdict on a pending share.
+    pub enum Decision ("decision") {
+        Approve = "approve",
+        Reject = "reject",
+    }
+}
+
 /// Who is asking: found from an API token, a browser session or the operator's CLI.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One name everywhere for the signed-in user (the pages show it in the header).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
     pub user_id: i32,
     pub username: String,
@@ -20,16 +246,17 @@ pub struct TokenInfo {
     pub created_at: chrono::DateTime<Utc>,
 }
 
-/// Which pipes a listing covers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ListScope {
-    /// The pipes the caller may share (the seed's `list_shareable`).
-    #[default]
-    Shareable,
-    /// Other people's pipes the caller may see: active public shares, and active private
-    /// shares the caller holds a grant on.
-    SharedWithMe,
+text_enum! {
+    /// Which pipes a listing covers.
+    #[derive(Default)]
+    pub enum ListScope ("scope") {
+        /// The pipes the caller may share (the seed's `list_shareable`).
+        #[default]
+        Shareable = "shareable",
+        /// Other people's pipes the caller may see: active public shares, and active private
+        /// shares the caller holds a grant on.
+        SharedWithMe = "shared_with_me",
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -40,8 +267,7 @@ pub struct PipeFilters {
     pub author: Option<String>,
     /// Free text, matched against name and description.
     pub search: Option<String>,
-    /// `public` or `private`.
-    pub visibility: Option<String>,
+    pub visibility: Option<Visibility>,
     /// Only pipes with (true) or without (false) an active share.
     pub shared: Option<bool>,
     pub limit: Option<u64>,
@@ -63,10 +289,10 @@ pub struct PipeSummary {
     /// True only while the pipe has an active share.
     pub sharing_enabled: bool,
     pub owner: String,
-    /// `public` or `private`: what the share asks for; an unshared pipe is private.
-    pub visibility: String,
-    /// `active`, `pending_approval`, `rejected`, or none when the pipe is not shared.
-    pub share_status: Option<String>,
+    /// What the share asks for; an unshared pipe is private.
+    pub visibility: Visibility,
+    /// None when the pipe is not shared.
+    pub share_status: Option<ShareStatus>,
     pub share_id: Option<String>,
     /// The admin's note when a share was reviewed.
     pub review_note: Option<String>,
@@ -112,7 +338,7 @@ pub struct ShareOptions {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShareResult {
     pub pipe_name: String,
-    pub sharing_status: String,
+    pub sharing_status: ShareStatus,
     pub share_id: String,
     pub sharing_options: ShareOptions,
     pub share_url: String,
@@ -122,14 +348,14 @@ pub struct ShareResult {
 pub struct UnshareResult {
     pub pipe_name: String,
     pub share_id: String,
-    pub sharing_status: String,
+    pub sharing_status: ShareStatus,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppliedPermissions {
-    pub users: Vec<String>,
-    pub groups: Vec<String>,
-    pub access_level: String,
+    pub users: Vec<UserName>,
+    pub groups: Vec<GroupName>,
+    pub access_level: AccessLevel,
     pub expiration: Option<String>,
     pub revoked: bool,
     #[serde(flatten)]
@@ -139,10 +365,9 @@ pub struct AppliedPermissions {
 /// One grant on a pipe as shown to its managers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GrantView {
-    /// `user` or `group`.
-    pub subject_type: String,
+    pub subject_type: SubjectKind,
     pub name: String,
-    pub access_level: String,
+    pub access_level: AccessLevel,
     pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
     pub permission_id: String,
@@ -194,50 +419,28 @@ pub struct PendingShares {
     pub total_count: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approve,
-    Reject,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewResult {
     pub pipe_name: String,
     pub share_id: String,
-    pub sharing_status: String,
+    pub sharing_status: ShareStatus,
     pub review_note: Option<String>,
     pub reviewed_by: String,
     pub reviewed_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TimeRange {
-    #[serde(rename = "7_days")]
-    Days7,
-    #[serde(rename = "30_days")]
-    Days30,
-    #[serde(rename = "90_days")]
-    Days90,
-    #[serde(rename = "1_year")]
-    Year,
-    #[serde(rename = "all_time")]
-    AllTime,
+text_enum! {
+    /// The period a report covers.
+    pub enum TimeRange ("time_range") {
+        Days7 = "7_days",
+        Days30 = "30_days",
+        Days90 = "90_days",
+        Year = "1_year",
+        AllTime = "all_time",
+    }
 }
 
 impl TimeRange {
-    pub const ALL: [TimeRange; 5] = [TimeRange::Days7, TimeRange::Days30, TimeRange::Days90, TimeRange::Year, TimeRange::AllTime];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimeRange::Days7 => "7_days",
-            TimeRange::Days30 => "30_days",
-            TimeRange::Days90 => "90_days",
-            TimeRange::Year => "1_year",
-            TimeRange::AllTime => "all_time",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             TimeRange::Days7 => "Last 7 days",
@@ -396,7 +599,7 @@ pub struct AuditEvent {
     pub at: DateTime<Utc>,
     /// Who made the change; `cli` for the operator's command line.
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub pipe_name: Option<String>,
     pub detail: Value,
 }

@@ -68,9 +68,9 @@ async fn main() {
 
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
     let db = db::connect(&url).await.unwrap();
-    let owner = accounts::create_user(&db, "owner", "bench-password", false).await.unwrap();
-    let reader = accounts::create_user(&db, "reader", "bench-password", false).await.unwrap();
-    let admin = accounts::create_user(&db, "admin", "bench-password", true).await.unwrap();
+    let owner = accounts::create_user(&db, &"owner".parse().unwrap(), "bench-password", false).await.unwrap();
+    let reader = accounts::create_user(&db, &"reader".parse().unwrap(), "bench-password", false).await.unwrap();
+    let admin = accounts::create_user(&db, &"admin".parse().unwrap(), "bench-password", true).await.unwrap();
 
     let rss_before = peak_rss_mib();
     let start = Instant::now();
@@ -98,7 +98,7 @@ async fn main() {
     let owner = Caller::from(&owner);
     let reader = Caller::from(&reader);
     let admin = Caller::from(&admin);
-    app::orchestrator::settings::Settings::set(&db, None, "max_pipes_per_user", "1000").await.unwrap();
+    app::orchestrator::settings::Settings::update(&db, None, &[("max_pipes_per_user", "1000".into())]).await.unwrap();
 
     time_calls(&orchestrator, &owner, "list_shareable, first page of 50", 50, |_| json!({"limit": 50})).await;
     time_calls(&orchestrator, &owner, "list_shareable, deep page (offset n/2)", 20, |_| json!({"limit": 50, "offset": pipes / 2})).await;

@@ -1,115 +1,80 @@
-//! `GET /reports/export?format=csv|json&time_range=<range>`: the signed-in user's share
-//! report as a file, with every section included.
-use std::collections::HashMap;
-
-use app::model::{ReportOptions, TimeRange};
-use app::orchestrator::{Error, report};
-use app::state::{AppState, session_caller};
+//! `GET /reports/export?format=csv|json&time_range=<range>`: the caller's share report as a
+//! file, with every section included; for a browser session or a bearer token.
+use app::auth::Auth;
+use app::model::{ExportFormat as Format, ReportOptions, TimeRange};
+use app::orchestrator::{Error, Orchestrator, input::parse, report};
 use axum::{
     extract::{Query, State},
-    http::{StatusCode, header},
+    http::header,
     response::{IntoResponse, Response},
 };
-use tower_sessions::Session;
+use serde::Deserialize;
 
-use crate::api;
-
-/// The file formats offered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Json,
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+    time_range: Option<String>,
 }
 
-impl Format {
-    fn name(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Json => "json",
-        }
-    }
-
-    fn parse(value: Option<&str>) -> Result<Self, Error> {
-        match value {
-            Some("csv") => Ok(Format::Csv),
-            Some("json") => Ok(Format::Json),
-            Some(other) => Err(Error::bad(format!("Unknown format '{other}'; use csv or json"))),
-            None => Err(Error::bad("format is required; use csv or json")),
-        }
-    }
+/// The file format asked for; there is no default.
+fn format_of(value: Option<&str>) -> Result<Format, Error> {
+    parse(value.ok_or_else(|| Error::bad("format is required; use csv or json"))?)
 }
 
-/// Plain text with the status of an orchestrator error; internal details go to the log.
-fn failure(error: Error) -> Response {
-    if let Error::Internal(detail) = &error {
-        tracing::error!("report export: {detail}");
-    }
-    (api::status_of(&error), error.public_message()).into_response()
-}
-
-pub async fn export_report(State(state): State<AppState>, session: Session, Query(params): Query<HashMap<String, String>>) -> Response {
-    let db = state.orchestrator.db();
-    let caller = match session_caller(&session, db).await {
-        Ok(Some(caller)) => caller,
-        Ok(None) => {
-            return (StatusCode::UNAUTHORIZED, "Please sign in to export reports: /login?next=/reports\n").into_response();
-        }
-        Err(err) => return failure(err),
-    };
-    let time_range = match params.get("time_range").map(String::as_str) {
+pub async fn export_report(
+    State(orchestrator): State<Orchestrator>,
+    auth: Auth,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, Error> {
+    let caller = auth.require()?;
+    let time_range = match query.time_range.as_deref() {
         None | Some("") => TimeRange::Days30,
-        Some(value) => match TimeRange::parse(value) {
-            Ok(range) => range,
-            Err(err) => return failure(err),
-        },
+        Some(value) => parse(value)?,
     };
-    let format = match Format::parse(params.get("format").map(String::as_str)) {
-        Ok(format) => format,
-        Err(err) => return failure(err),
-    };
+    let format = format_of(query.format.as_deref())?;
     let options = ReportOptions {
         time_range,
         include_usage_stats: true,
         include_user_metrics: true,
         include_trend_analysis: true,
-        report_format: format.name().into(),
+        report_format: format.as_str().into(),
     };
-    let report = match report::generate_share_report(db, &caller, &options).await {
-        Ok(report) => report,
-        Err(err) => return failure(err),
-    };
+    let report = orchestrator.generate_share_report(&caller, &options).await?;
     let (content_type, body) = match format {
         Format::Csv => ("text/csv; charset=utf-8", report::to_csv(&report)),
-        Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(json) => ("application/json", json),
-            Err(err) => return failure(Error::Internal(format!("serialising a report: {err}"))),
-        },
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report).map_err(|err| Error::Internal(format!("serialising a report: {err}")))?;
+            ("application/json", json)
+        }
     };
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"pipeshare-report-{}.{}\"", time_range.as_str(), format.name())),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"pipeshare-report-{time_range}.{format}\"")),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use app::orchestrator::{Orchestrator, accounts, db};
-    use app::state::SESSION_USER;
-    use leptos::config::LeptosOptions;
+    use app::auth::{SESSION_USER, session_caller};
+    use app::orchestrator::{accounts, db};
+    use axum::http::StatusCode;
+    use tower_sessions::Session;
 
     use super::*;
     use crate::sessions::DbSessionStore;
 
-    async fn call(state: &AppState, session: Session, query: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, String) {
-        let params = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let response = export_report(State(state.clone()), session, Query(params)).await;
+    async fn call(orchestrator: &Orchestrator, session: Session, query: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, String) {
+        let value = |key: &str| query.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string());
+        let query = ExportQuery { format: value("format"), time_range: value("time_range") };
+        let caller = session_caller(&session, orchestrator.db()).await.unwrap();
+        let response = export_report(State(orchestrator.clone()), Auth(caller), Query(query)).await.into_response();
         let (parts, body) = response.into_parts();
         let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
         (parts.status, parts.headers, String::from_utf8(body.to_vec()).unwrap())
@@ -119,12 +84,9 @@ mod tests {
     async fn exports_the_callers_report_as_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let db = db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        let alice = accounts::create_user(&db, "alice", "correct horse battery", false).await.unwrap();
+        let alice = accounts::create_user(&db, &"alice".parse().unwrap(), "correct horse battery", false).await.unwrap();
         let store = Arc::new(DbSessionStore::new(db.clone()));
-        let state = AppState {
-            leptos_options: LeptosOptions::builder().output_name("pipeshare").build(),
-            orchestrator: Orchestrator::new(db, "http://localhost"),
-        };
+        let state = Orchestrator::new(db, "http://localhost");
         let anonymous = Session::new(None, store.clone(), None);
         let (status, _, body) = call(&state, anonymous, &[("format", "csv")]).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -164,9 +126,9 @@ mod tests {
 
     #[test]
     fn only_csv_and_json_are_offered() {
-        assert_eq!(Format::parse(Some("csv")).unwrap(), Format::Csv);
-        assert_eq!(Format::parse(Some("json")).unwrap(), Format::Json);
-        assert!(matches!(Format::parse(Some("xml")), Err(Error::BadRequest(_))));
-        assert!(matches!(Format::parse(None), Err(Error::BadRequest(_))));
+        assert_eq!(format_of(Some("csv")).unwrap(), Format::Csv);
+        assert_eq!(format_of(Some("json")).unwrap(), Format::Json);
+        assert!(matches!(format_of(Some("xml")), Err(Error::BadRequest(_))));
+        assert!(matches!(format_of(None), Err(Error::BadRequest(_))));
     }
 }

@@ -8,8 +8,9 @@ use std::{
 use app::orchestrator::{
     Caller, Error, Orchestrator, accounts,
     db::{self, DEFAULT_DATABASE_URL},
-    scan::{self, ScanSummary},
-    settings::{KEYS, Settings},
+    input::parse,
+    scan::ScanSummary,
+    settings::KEYS,
     transfer,
 };
 use clap::{Args, Parser, Subcommand};
@@ -152,14 +153,23 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            if let Error::Internal(detail) = &err {
-                tracing::error!("{detail}");
-            }
-            eprintln!("error: {}", err.public_message());
-            ExitCode::FAILURE
-        }
+        Err(err) => failure(err),
     }
+}
+
+/// How the CLI ends on an error: the message on standard error (internal details in the
+/// log) and an exit code for the kind: 2 bad input, 3 not found, 4 conflict, 5 not allowed,
+/// 1 anything else.
+fn failure(err: Error) -> ExitCode {
+    err.log();
+    eprintln!("error: {}", err.public_message());
+    ExitCode::from(match err {
+        Error::BadRequest(_) | Error::TooLarge(_) | Error::MethodNotAllowed(_) => 2,
+        Error::NotFound(_) => 3,
+        Error::Conflict(_) => 4,
+        Error::Unauthorized(_) | Error::Forbidden(_) => 5,
+        Error::Internal(_) => 1,
+    })
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
@@ -167,6 +177,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         return migrate(&cli.database_url, command).await;
     }
     let db = db::connect_with_pool(&cli.database_url, cli.db_pool_size).await?;
+    // The operator at the terminal: every action runs as `None`, trusted like an admin.
+    let orchestrator = Orchestrator::new(db.clone(), String::new());
     match cli.command {
         Command::Serve(args) => serve(db, args).await,
         Command::Demo { serve: args, corpus } => {
@@ -178,29 +190,28 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 return Err(Error::bad("Give the password on standard input with --password-stdin"));
             }
             let password = read_password()?;
-            let user = accounts::create_user(&db, &name, &password, admin).await?;
+            let user = orchestrator.create_user(None, &parse(&name)?, &password, admin).await?;
             println!("created {} '{}'", if user.is_admin { "admin" } else { "user" }, user.username);
             Ok(())
         }
         Command::Token(TokenCommand::Create { name, label }) => {
-            let token = accounts::create_token(&db, &name, &label).await?;
+            let token = orchestrator.create_token(None, &parse(&name)?, &label).await?;
             println!("API token for '{name}' (shown only now; send it as 'Authorization: Bearer <token>'):");
             println!("{token}");
             Ok(())
         }
         Command::Group(GroupCommand::Add { name }) => {
-            accounts::create_group(&db, &name).await?;
+            orchestrator.create_group(None, &parse(&name)?).await?;
             println!("created group '{name}'");
             Ok(())
         }
         Command::Group(GroupCommand::Member(MemberCommand::Add { group, user })) => {
-            accounts::add_group_member(&db, &group, &user).await?;
+            orchestrator.add_group_member(None, &parse(&group)?, &parse(&user)?).await?;
             println!("added '{user}' to group '{group}'");
             Ok(())
         }
         Command::Scan { dir, owner, strict, json } => {
-            let owner = accounts::require_user(&db, &owner).await?;
-            let summary = scan_with_progress(&db, &dir, owner.id).await?;
+            let summary = scan_with_progress(&orchestrator, &dir, &owner).await?;
             report_scan(&summary, json);
             if strict && (summary.invalid > 0 || summary.skipped > 0) {
                 return Err(Error::bad(format!(
@@ -213,27 +224,27 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Migrate(_) => unreachable!("handled before connecting"),
         Command::Export { file } => {
             let counts = if file.as_os_str() == "-" {
-                transfer::export(&db, &mut std::io::BufWriter::new(std::io::stdout().lock())).await?
+                orchestrator.export(&mut std::io::BufWriter::new(std::io::stdout().lock())).await?
             } else {
                 let out = std::fs::File::create(&file).map_err(|e| Error::bad(format!("Cannot write {}: {e}", file.display())))?;
-                transfer::export(&db, &mut std::io::BufWriter::new(out)).await?
+                orchestrator.export(&mut std::io::BufWriter::new(out)).await?
             };
             eprintln!("exported {}", describe_counts(&counts));
             Ok(())
         }
         Command::Import { file } => {
             let input = std::fs::File::open(&file).map_err(|e| Error::bad(format!("Cannot read {}: {e}", file.display())))?;
-            let counts = transfer::import(&db, std::io::BufReader::new(input)).await?;
+            let counts = orchestrator.import(std::io::BufReader::new(input)).await?;
             println!("imported {}", describe_counts(&counts));
             Ok(())
         }
         Command::Settings(SettingsCommand::Set { key, value }) => {
-            let settings = Settings::set(&db, None, &key, &value).await?;
+            let settings = orchestrator.update_settings(None, &[(key.as_str(), value)]).await?;
             println!("{key} = {}", settings.get(&key).unwrap_or_default());
             Ok(())
         }
         Command::Settings(SettingsCommand::Get { key }) => {
-            let settings = Settings::load(&db).await?;
+            let settings = orchestrator.instance_settings(None).await?;
             match key {
                 Some(key) => {
                     let value = settings
@@ -298,26 +309,27 @@ async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
     startup::serve(listener, Orchestrator::new(db, base_url), config).await.map_err(|e| Error::Internal(format!("server: {e}")))
 }
 
-async fn scan_with_progress(db: &DatabaseConnection, dir: &Path, owner_id: i32) -> Result<ScanSummary, Error> {
+async fn scan_with_progress(orchestrator: &Orchestrator, dir: &Path, owner: &str) -> Result<ScanSummary, Error> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
-    let summary = scan::scan_dir(db, dir, owner_id, |s| {
-        if let Some(bar) = &bar {
-            bar.set_message(format!(
-                "{} folders: {} added, {} updated, {} unchanged, {} skipped, {} invalid",
-                s.folders_seen(),
-                s.added,
-                s.updated,
-                s.unchanged,
-                s.skipped,
-                s.invalid
-            ));
-        }
-    })
-    .await;
+    let summary = orchestrator
+        .scan(None, dir, owner, |s| {
+            if let Some(bar) = &bar {
+                bar.set_message(format!(
+                    "{} folders: {} added, {} updated, {} unchanged, {} skipped, {} invalid",
+                    s.folders_seen(),
+                    s.added,
+                    s.updated,
+                    s.unchanged,
+                    s.skipped,
+                    s.invalid
+                ));
+            }
+        })
+        .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -343,30 +355,29 @@ const DEMO_USERS: [(&str, &str, bool); 3] =
     [("admin", "pipeshare-admin", true), ("alice", "pipeshare-alice", false), ("bob", "pipeshare-bob", false)];
 
 async fn load_demo(db: &DatabaseConnection, corpus: &Path) -> Result<(), Error> {
+    let orchestrator = Orchestrator::new(db.clone(), String::new());
     for (name, password, admin) in DEMO_USERS {
         if accounts::find_user(db, name).await?.is_none() {
-            accounts::create_user(db, name, password, admin).await?;
+            orchestrator.create_user(None, &parse(name)?, password, admin).await?;
         }
     }
     if accounts::find_group(db, "developers").await?.is_none() {
-        accounts::create_group(db, "developers").await?;
+        let developers = parse("developers")?;
+        orchestrator.create_group(None, &developers).await?;
         for member in ["alice", "bob"] {
-            accounts::add_group_member(db, "developers", member).await?;
+            orchestrator.add_group_member(None, &developers, &parse(member)?).await?;
         }
     }
-    let admin = accounts::require_user(db, "admin").await?;
-    let alice = accounts::require_user(db, "alice").await?;
     // Pipelines belong to alice, plugins to the admin, so both have something to share.
     let (pipes_dir, plugs_dir) = (corpus.join("plugpipe/pipes"), corpus.join("plugpipe/plugs"));
     if pipes_dir.is_dir() && plugs_dir.is_dir() {
-        report_scan(&scan_with_progress(db, &pipes_dir, alice.id).await?, false);
-        report_scan(&scan_with_progress(db, &plugs_dir, admin.id).await?, false);
+        report_scan(&scan_with_progress(&orchestrator, &pipes_dir, "alice").await?, false);
+        report_scan(&scan_with_progress(&orchestrator, &plugs_dir, "admin").await?, false);
     } else {
-        report_scan(&scan_with_progress(db, corpus, admin.id).await?, false);
+        report_scan(&scan_with_progress(&orchestrator, corpus, "admin").await?, false);
     }
 
-    let orchestrator = Orchestrator::new(db.clone(), String::new());
-    let caller = Caller::from(&admin);
+    let caller = Caller::from(&accounts::require_user(db, "admin").await?);
     let stable = orchestrator
         .process(&caller, &json!({"action": "list_shareable", "pipe_filters": {"status": "stable"}, "limit": 3}), &json!({}))
         .await?;
@@ -374,7 +385,7 @@ async fn load_demo(db: &DatabaseConnection, corpus: &Path) -> Result<(), Error> 
         let context = json!({"action": "share_pipe", "pipe_name": pipe["name"], "sharing_options": {"public": true}});
         orchestrator.process(&caller, &context, &json!({})).await?;
     }
-    let token = accounts::create_token(db, "admin", "demo").await?;
+    let token = orchestrator.create_token(None, &parse("admin")?, "demo").await?;
     println!("demo users: {}", DEMO_USERS.map(|(n, p, _)| format!("{n} / {p}")).join(", "));
     if let Some(first) = stable["pipes"].as_array().and_then(|p| p.first()) {
         println!("a public pipe page: /pipes/{}", first["name"].as_str().unwrap_or_default());

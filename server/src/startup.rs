@@ -1,7 +1,7 @@
 //! Building the router and serving it; used by `main` and by the tests.
 use std::net::SocketAddr;
 
-use app::orchestrator::Orchestrator;
+use app::orchestrator::{Error, Orchestrator};
 use app::state::AppState;
 use axum::{
     Router,
@@ -56,7 +56,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
         .route("/pipes/{name}/download", get(download::download_manifest))
         .route("/reports/export", get(export::export_report))
-        .leptos_routes_with_context(&state, routes, app::state::provide_request_context, {
+        .leptos_routes_with_context(&state, routes, app::auth::provide_request_context, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
@@ -73,7 +73,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
 /// or the app's 404 page.
 async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
     if request.uri().path().starts_with("/api/v1/") {
-        return api::failure(StatusCode::NOT_FOUND, format!("No API endpoint at {}; use POST /api/v1/process", request.uri().path()));
+        return Error::NotFound(format!("No API endpoint at {}; use POST /api/v1/process", request.uri().path())).into_response();
     }
     let uri = request.uri().clone();
     leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, State(state), request).await
@@ -89,19 +89,21 @@ async fn sign_in_redirect(request: Request<Body>, next: Next) -> Response {
     let response = next.run(request).await;
     match target {
         Some(target) if response.status() == StatusCode::UNAUTHORIZED => {
-            let location = format!("/login?next={}", app::components::encode(&target));
+            let location = format!("/login?next={}", app::urls::encode(&target));
             (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
         }
         _ => response,
     }
 }
 
-/// Cross-site request forgery guard for the browser's writes (forms and server functions):
-/// a write must come from a page of this site. The bearer-token API sends no cookies and is
-/// not concerned. Session cookies are also `SameSite=Lax`.
+/// Cross-site request forgery guard for every write made with a session cookie (forms,
+/// server functions, and the JSON API called from this site's pages): a write must come from
+/// a page of this site. A request with an `Authorization` header is a script's, which a
+/// browser never sends on its own, and is not concerned. Session cookies are also
+/// `SameSite=Lax`.
 async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || request.uri().path().starts_with("/api/v1/") {
+    if safe || request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -114,7 +116,11 @@ async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
         (None, _) => headers.get("sec-fetch-site").and_then(|s| s.to_str().ok()) == Some("cross-site"),
     };
     if cross_site {
-        return (StatusCode::FORBIDDEN, "Cross-site request refused").into_response();
+        let refused = Error::Forbidden("Cross-site request refused".into());
+        if request.uri().path().starts_with("/api/v1/") {
+            return refused.into_response();
+        }
+        return (refused.status(), refused.public_message()).into_response();
     }
     next.run(request).await
 }

@@ -90,7 +90,7 @@ async fn sign_in_to(server: &common::Server, username: &str, password: &str, nex
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "text/html")
         .header("referer", format!("{}/login", server.url))
-        .body(format!("username={username}&password={}&next={}", password.replace(' ', "+"), app::components::encode(next)))
+        .body(format!("username={username}&password={}&next={}", password.replace(' ', "+"), app::urls::encode(next)))
         .send()
         .await
         .unwrap();

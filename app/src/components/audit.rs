@@ -1,7 +1,7 @@
 //! The audit log as a table, for a pipe's page and the admins' log page.
 use leptos::prelude::*;
 
-use crate::model::AuditEvent;
+use crate::model::{AuditAction, AuditEvent, ShareStatus};
 
 /// Events newest first; `show_pipe` adds a column naming each event's pipe.
 #[component]
@@ -22,11 +22,11 @@ pub fn AuditTable(events: Vec<AuditEvent>, show_pipe: bool) -> impl IntoView {
             <tbody>
                 {events.into_iter().map(|event| view! {
                     <tr>
-                        <td>{event.at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                        <td>{super::when(event.at)}</td>
                         <td>{event.actor.clone()}</td>
                         {show_pipe.then(|| {
                             let pipe = event.pipe_name.clone().unwrap_or_default();
-                            let href = format!("/pipes/{}", super::encode(&pipe));
+                            let href = format!("/pipes/{}", crate::urls::encode(&pipe));
                             view! { <td><a href=href>{pipe}</a></td> }
                         })}
                         <td>{describe(&event)}</td>
@@ -54,27 +54,27 @@ fn describe(event: &AuditEvent) -> String {
         }
         parts.join(" and ")
     };
-    match event.action.as_str() {
-        "share_pipe" => {
+    let status = text("sharing_status").parse::<ShareStatus>().ok();
+    match event.action {
+        AuditAction::SharePipe => {
             let how = if detail["sharing_options"]["public"].as_bool().unwrap_or(false) { "publicly" } else { "privately" };
-            let waiting = if text("sharing_status") == "pending_approval" { ", awaiting approval" } else { "" };
+            let waiting = if status == Some(ShareStatus::PendingApproval) { ", awaiting approval" } else { "" };
             format!("shared it {how}{waiting}")
         }
-        "unshare_pipe" => "withdrew the share".into(),
-        "set_setting" => format!("set {} from {} to {}", text("key"), text("from"), text("to")),
-        "grant" => match detail["expiration"].as_str() {
+        AuditAction::UnsharePipe => "withdrew the share".into(),
+        AuditAction::SetSetting => format!("set {} from {} to {}", text("key"), text("from"), text("to")),
+        AuditAction::Grant => match detail["expiration"].as_str() {
             Some(until) => format!("granted {} to {} until {}", text("access_level"), subjects(), until.get(..10).unwrap_or(until)),
             None => format!("granted {} to {}", text("access_level"), subjects()),
         },
-        "revoke" => format!("revoked access of {}", subjects()),
-        "review_share" => {
-            let verdict = if text("sharing_status") == "active" { "approved" } else { "rejected" };
+        AuditAction::Revoke => format!("revoked access of {}", subjects()),
+        AuditAction::ReviewShare => {
+            let verdict = if status == Some(ShareStatus::Active) { "approved" } else { "rejected" };
             match detail["note"].as_str() {
                 Some(note) => format!("{verdict} the share: {note}"),
                 None => format!("{verdict} the share"),
             }
         }
-        other => other.replace('_', " "),
     }
 }
 
@@ -84,7 +84,14 @@ mod tests {
     use serde_json::json;
 
     fn event(action: &str, detail: serde_json::Value) -> AuditEvent {
-        AuditEvent { id: 1, at: chrono::Utc::now(), actor: "alice".into(), action: action.into(), pipe_name: Some("p".into()), detail }
+        AuditEvent {
+            id: 1,
+            at: chrono::Utc::now(),
+            actor: "alice".into(),
+            action: action.parse().unwrap(),
+            pipe_name: Some("p".into()),
+            detail,
+        }
     }
 
     #[test]

@@ -1,8 +1,65 @@
-//! Pieces shared by several pages.
+//! Pieces shared by several pages: how a page shows what it loaded, form helpers, dates,
+//! paging.
 pub mod audit;
 pub mod chart;
 
+use chrono::{DateTime, Utc};
+use leptos::html::Form;
 use leptos::prelude::*;
+
+use crate::pages::not_found::NotFound;
+use crate::server_fns::AppError;
+
+/// What a page shows for a server answer: `content` when it loaded; otherwise why not: the
+/// sign-in prompt (401), the not-found page (404) or the error's message. Every page shows
+/// its data through this.
+pub fn loaded<T>(result: Result<T, AppError>, content: impl FnOnce(T) -> AnyView) -> AnyView {
+    match result {
+        Ok(value) => content(value),
+        Err(AppError::Refused { status: 401, .. }) => view! { <SignInPrompt /> }.into_any(),
+        Err(AppError::Refused { status: 404, .. }) => view! { <NotFound /> }.into_any(),
+        Err(error) => view! { <p class="card error" role="alert">{error.message()}</p> }.into_any(),
+    }
+}
+
+/// Shown when a page needs a signed-in user.
+#[component]
+pub fn SignInPrompt() -> impl IntoView {
+    view! {
+        <div class="card">
+            <p>"Please " <a href="/login">"sign in"</a> " to see this page."</p>
+        </div>
+    }
+}
+
+/// The error of an action's last run, as text for the page.
+pub fn action_error<T>(value: impl Get<Value = Option<Result<T, AppError>>>) -> impl Fn() -> Option<String> {
+    move || value.get().and_then(|r| r.err()).map(|e| e.message())
+}
+
+/// A success message of an action's last run.
+pub fn action_success(value: impl Get<Value = Option<Result<String, AppError>>>) -> impl Fn() -> Option<String> {
+    move || value.get().and_then(Result::ok)
+}
+
+/// Empties a form after its action succeeded; a failed one keeps what was typed.
+pub fn reset_on_success<T: Send + Sync + 'static>(
+    value: impl With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    form: NodeRef<Form>,
+) {
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Ok(_))))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+}
+
+/// A time as every page writes it: `2026-11-26 09:30 UTC`.
+pub fn when(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
+}
 
 /// Links to the page before and the page after this one, where there are such pages.
 #[component]
@@ -20,35 +77,13 @@ pub fn range_text(offset: u64, shown: u64, total: u64, noun: &str) -> Option<Str
     (shown > 0).then(|| format!("{}–{} of {total} {noun}", offset + 1, offset + shown))
 }
 
-/// Percent-encodes text for one URL path segment or query value.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// A query string from pairs, leaving out empty values.
-pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String {
-    let parts: Vec<String> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(&v))).collect();
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn encodes_what_urls_cannot_carry() {
-        assert_eq!(encode("a b/c?d"), "a%20b%2Fc%3Fd");
+    fn range_text_says_where_a_page_stands() {
         assert_eq!(range_text(25, 25, 60, "pipes").as_deref(), Some("26–50 of 60 pipes"));
         assert_eq!(range_text(0, 0, 0, "pipes"), None);
-        assert_eq!(query_string([("q", "x y".to_string()), ("category", String::new()), ("offset", "50".into())]), "?q=x%20y&offset=50");
-        assert_eq!(query_string([("q", String::new())]), "");
     }
 }

@@ -4,81 +4,11 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Query, SelectStatement},
 };
-use serde::{Deserialize, Serialize};
 
 use super::accounts::Caller;
 use super::entities::{grants, group_members, pipes, shares};
 use super::error::{Error, Result};
-
-/// The level of a grant, from weakest to strongest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessLevel {
-    Read,
-    ReadWrite,
-    /// May share the pipe and manage its grants, like its owner.
-    Admin,
-}
-
-impl AccessLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessLevel::Read => "read",
-            AccessLevel::ReadWrite => "read_write",
-            AccessLevel::Admin => "admin",
-        }
-    }
-
-    pub fn parse(value: &str) -> Result<Self> {
-        match value {
-            "read" => Ok(AccessLevel::Read),
-            "read_write" => Ok(AccessLevel::ReadWrite),
-            "admin" => Ok(AccessLevel::Admin),
-            other => Err(Error::bad(format!("Unknown access level '{other}'; use read, read_write or admin"))),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShareStatus {
-    Active,
-    PendingApproval,
-    Rejected,
-}
-
-impl ShareStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ShareStatus::Active => "active",
-            ShareStatus::PendingApproval => "pending_approval",
-            ShareStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn of(share: &shares::Model) -> Option<Self> {
-        [ShareStatus::Active, ShareStatus::PendingApproval, ShareStatus::Rejected].into_iter().find(|s| s.as_str() == share.status)
-    }
-
-    /// Shares in these states count against the owner's `max_pipes_per_user`.
-    pub const COUNTED: [&'static str; 2] = ["active", "pending_approval"];
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    User,
-    Group,
-}
-
-impl SubjectKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectKind::User => "user",
-            SubjectKind::Group => "group",
-        }
-    }
-}
+pub use crate::model::{AccessLevel, ShareStatus, SubjectKind};
 
 /// The ids of the groups the user belongs to, as a subquery.
 fn groups_of(user_id: i32) -> SelectStatement {
@@ -92,8 +22,8 @@ fn groups_of(user_id: i32) -> SelectStatement {
 /// Grants that reach the user: made to them, or to a group they are in.
 pub fn reaches(user_id: i32) -> Condition {
     Condition::any()
-        .add(grants::Column::SubjectKind.eq(SubjectKind::User.as_str()).and(grants::Column::SubjectId.eq(user_id)))
-        .add(grants::Column::SubjectKind.eq(SubjectKind::Group.as_str()).and(grants::Column::SubjectId.in_subquery(groups_of(user_id))))
+        .add(grants::Column::SubjectKind.eq(SubjectKind::User).and(grants::Column::SubjectId.eq(user_id)))
+        .add(grants::Column::SubjectKind.eq(SubjectKind::Group).and(grants::Column::SubjectId.in_subquery(groups_of(user_id))))
 }
 
 /// Grants not yet expired at `now`.
@@ -112,7 +42,7 @@ pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
         .column(grants::Column::PipeId)
         .filter(reaches(caller.user_id))
         .filter(unexpired(now))
-        .filter(grants::Column::AccessLevel.eq(AccessLevel::Admin.as_str()))
+        .filter(grants::Column::AccessLevel.eq(AccessLevel::Admin))
         .into_query();
     Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
 }
@@ -129,12 +59,12 @@ pub fn shared_with(caller: &Caller, now: DateTime<Utc>) -> Condition {
     let active = shares::Entity::find()
         .select_only()
         .column(shares::Column::PipeId)
-        .filter(shares::Column::Status.eq(ShareStatus::Active.as_str()))
+        .filter(shares::Column::Status.eq(ShareStatus::Active))
         .into_query();
     let active_public = shares::Entity::find()
         .select_only()
         .column(shares::Column::PipeId)
-        .filter(shares::Column::Status.eq(ShareStatus::Active.as_str()))
+        .filter(shares::Column::Status.eq(ShareStatus::Active))
         .filter(shares::Column::IsPublic.eq(true))
         .into_query();
     Condition::all()
@@ -160,7 +90,7 @@ pub async fn access(
     pipe: &pipes::Model,
     share: Option<&shares::Model>,
 ) -> Result<PipeAccess> {
-    let active = share.is_some_and(|s| ShareStatus::of(s) == Some(ShareStatus::Active));
+    let active = share.is_some_and(|s| s.status == ShareStatus::Active);
     let public = share.is_some_and(|s| s.is_public);
     let Some(caller) = viewer else {
         return Ok(PipeAccess { manage: false, download: active && public });
@@ -168,7 +98,7 @@ pub async fn access(
     if caller.is_admin || pipe.owner_id == caller.user_id {
         return Ok(PipeAccess { manage: true, download: true });
     }
-    let held: Vec<String> = grants::Entity::find()
+    let held: Vec<AccessLevel> = grants::Entity::find()
         .select_only()
         .column(grants::Column::AccessLevel)
         .filter(grants::Column::PipeId.eq(pipe.id))
@@ -177,7 +107,7 @@ pub async fn access(
         .into_tuple()
         .all(db)
         .await?;
-    let manage = held.iter().any(|level| level == AccessLevel::Admin.as_str());
+    let manage = held.contains(&AccessLevel::Admin);
     Ok(PipeAccess { manage, download: manage || (active && (public || !held.is_empty())) })
 }
 

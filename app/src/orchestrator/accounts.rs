@@ -1,5 +1,5 @@
 //! Users, groups, passwords and API tokens.
-pub use crate::model::{Caller, TokenInfo};
+pub use crate::model::{Caller, GroupName, TokenInfo, UserName};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use rand::{RngCore, rngs::OsRng};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -18,11 +18,6 @@ impl From<&users::Model> for Caller {
 pub const TOKEN_PREFIX: &str = "pps_";
 pub const MIN_PASSWORD_LEN: usize = 8;
 
-fn check_name(kind: &str, name: &str) -> Result<()> {
-    let valid = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if valid { Ok(()) } else { Err(Error::bad(format!("{kind} name '{name}' is not valid: use 1 to 64 letters, digits, '_', '-' or '.'"))) }
-}
-
 /// Hashes with argon2 on a blocking thread: it is deliberately slow.
 pub async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
@@ -36,8 +31,7 @@ pub async fn hash_password(password: String) -> Result<String> {
     .map_err(|err| Error::Internal(format!("hashing task: {err}")))?
 }
 
-pub async fn create_user(db: &impl ConnectionTrait, username: &str, password: &str, is_admin: bool) -> Result<users::Model> {
-    check_name("User", username)?;
+pub async fn create_user(db: &impl ConnectionTrait, username: &UserName, password: &str, is_admin: bool) -> Result<users::Model> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(Error::bad(format!("The password must have at least {MIN_PASSWORD_LEN} characters")));
     }
@@ -139,8 +133,7 @@ pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Resul
     Ok(users::Entity::find_by_id(token.user_id).one(db).await?.as_ref().map(Caller::from))
 }
 
-pub async fn create_group(db: &impl ConnectionTrait, name: &str) -> Result<user_groups::Model> {
-    check_name("Group", name)?;
+pub async fn create_group(db: &impl ConnectionTrait, name: &GroupName) -> Result<user_groups::Model> {
     if find_group(db, name).await?.is_some() {
         return Err(Error::Conflict(format!("Group '{name}' already exists")));
     }
@@ -150,7 +143,7 @@ pub async fn create_group(db: &impl ConnectionTrait, name: &str) -> Result<user_
         .map_err(|err| unique_violation(err, || format!("Group '{name}' already exists")))
 }
 
-pub async fn add_group_member(db: &impl ConnectionTrait, group: &str, username: &str) -> Result<()> {
+pub async fn add_group_member(db: &impl ConnectionTrait, group: &GroupName, username: &UserName) -> Result<()> {
     let group = require_group(db, group).await?;
     let user = require_user(db, username).await?;
     let existing = group_members::Entity::find_by_id((group.id, user.id)).one(db).await?;

@@ -1,13 +1,11 @@
-//! What instance admins do from the browser: users, groups and settings. The CLI is the
-//! operator's own door and calls `accounts` and `settings` directly.
+//! The directory of users and groups that instance admins manage.
 pub use crate::model::{Directory, GroupInfo, UserInfo};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use super::access::require_admin;
-use super::accounts::{self, Caller};
+use super::accounts::Caller;
 use super::entities::{group_members, user_groups, users};
-use super::error::{Error, Result};
-use super::settings::Settings;
+use super::error::Result;
 
 pub async fn directory(db: &DatabaseConnection, caller: &Caller) -> Result<Directory> {
     require_admin(caller, "manage users and groups")?;
@@ -33,38 +31,4 @@ pub async fn directory(db: &DatabaseConnection, caller: &Caller) -> Result<Direc
             })
             .collect(),
     })
-}
-
-pub async fn create_user(db: &DatabaseConnection, caller: &Caller, username: &str, password: &str, is_admin: bool) -> Result<()> {
-    require_admin(caller, "create users")?;
-    accounts::create_user(db, username.trim(), password, is_admin).await.map(|_| ())
-}
-
-pub async fn create_group(db: &DatabaseConnection, caller: &Caller, name: &str) -> Result<()> {
-    require_admin(caller, "create groups")?;
-    accounts::create_group(db, name.trim()).await.map(|_| ())
-}
-
-pub async fn add_group_member(db: &DatabaseConnection, caller: &Caller, group: &str, username: &str) -> Result<()> {
-    require_admin(caller, "change groups")?;
-    accounts::add_group_member(db, group.trim(), username.trim()).await
-}
-
-pub async fn settings(db: &DatabaseConnection, caller: &Caller) -> Result<Settings> {
-    require_admin(caller, "see settings")?;
-    Settings::load(db).await
-}
-
-pub async fn update_setting(db: &DatabaseConnection, caller: &Caller, key: &str, value: &str) -> Result<Settings> {
-    require_admin(caller, "change settings")?;
-    Settings::set(db, Some(caller), key, value).await
-}
-
-/// Creates an account from the sign-in page, while the instance allows it.
-pub async fn sign_up(db: &DatabaseConnection, username: &str, password: &str) -> Result<Caller> {
-    if !Settings::load(db).await?.allow_self_signup {
-        return Err(Error::Forbidden("Sign-up is closed on this instance; ask an admin for an account".into()));
-    }
-    let user = accounts::create_user(db, username.trim(), password, false).await?;
-    Ok(Caller::from(&user))
 }

@@ -11,7 +11,8 @@ use super::access::pipe_to_manage;
 use super::accounts::Caller;
 use super::entities::{audit_events, pipes};
 use super::error::{Error, Result};
-use super::input::Fields;
+use super::input::{Fields, parse};
+use crate::model::{AuditAction, PipeName};
 
 /// The actor recorded for changes made from the operator's command line.
 pub const CLI_ACTOR: &str = "cli";
@@ -22,7 +23,7 @@ const MAX_LIMIT: u64 = 500;
 pub async fn record(
     db: &impl ConnectionTrait,
     caller: Option<&Caller>,
-    action: &str,
+    action: AuditAction,
     pipe: Option<&pipes::Model>,
     detail: Value,
 ) -> Result<()> {
@@ -30,7 +31,7 @@ pub async fn record(
         at: Set(crate::orchestrator::now()),
         actor_id: Set(caller.map(|c| c.user_id)),
         actor: Set(caller.map_or(CLI_ACTOR.to_string(), |c| c.username.clone())),
-        action: Set(action.into()),
+        action: Set(action),
         pipe_id: Set(pipe.map(|p| p.id)),
         pipe_name: Set(pipe.map(|p| p.name.clone())),
         detail: Set(detail.to_string()),
@@ -43,7 +44,7 @@ pub async fn record(
 /// Which part of the log to read: one pipe's events, or (admins only) the whole instance's.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AuditQuery {
-    pub pipe_name: Option<String>,
+    pub pipe_name: Option<PipeName>,
     pub limit: Option<u64>,
     pub offset: u64,
 }
@@ -55,7 +56,7 @@ impl AuditQuery {
             return Err(Error::bad(format!("context.limit must be between 1 and {MAX_LIMIT}")));
         }
         Ok(AuditQuery {
-            pipe_name: context.str("pipe_name")?.map(str::trim).filter(|n| !n.is_empty()).map(String::from),
+            pipe_name: context.str("pipe_name")?.map(str::trim).filter(|n| !n.is_empty()).map(parse).transpose()?,
             limit,
             offset: context.count("offset")?.unwrap_or(0),
         })

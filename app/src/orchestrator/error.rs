@@ -16,9 +16,15 @@ pub enum Error {
     /// No such thing, or the caller may not see it (HTTP 404).
     #[error("{0}")]
     NotFound(String),
+    /// The address exists, but not for this method (HTTP 405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// The action clashes with stored state: duplicates, quota, wrong state (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// The input is larger than the instance accepts (HTTP 413).
+    #[error("{0}")]
+    TooLarge(String),
     /// Something broke on our side. The text is for the log, never for the caller.
     #[error("internal error: {0}")]
     Internal(String),
@@ -61,14 +67,17 @@ impl Error {
         Error::NotFound(format!("Pipe '{pipe}' not found"))
     }
 
-    /// The HTTP status every door answers this error with.
+    /// The HTTP status of this error (the HTTP doors answer with it; the CLI's exit code
+    /// says the same kind).
     pub fn http_status(&self) -> u16 {
         match self {
             Error::BadRequest(_) => 400,
             Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
+            Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
+            Error::TooLarge(_) => 413,
             Error::Internal(_) => 500,
         }
     }

@@ -3,6 +3,12 @@
 use serde_json::{Map, Value};
 
 use super::error::{Error, Result};
+use crate::model::PipeName;
+
+/// A value from its text (an enum's name, say); a text that names none is a 400.
+pub fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
+    text.parse().map_err(Error::BadRequest)
+}
 
 /// A JSON object from the caller, with the path used in error messages (`context`,
 /// `context.sharing_options`, ...).
@@ -41,6 +47,11 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A string naming one value of `T` (an enum's name, say).
+    pub fn parsed<T: std::str::FromStr<Err = String>>(&self, key: &str) -> Result<Option<T>> {
+        self.str(key)?.map(parse).transpose()
+    }
+
     pub fn bool(&self, key: &str) -> Result<Option<bool>> {
         match self.get(key) {
             None => Ok(None),
@@ -76,12 +87,17 @@ impl<'a> Fields<'a> {
     }
 
     /// `pipe_name`, required by every action on one pipe.
-    pub fn pipe_name(&self) -> Result<&'a str> {
+    pub fn pipe_name(&self) -> Result<PipeName> {
         match self.get("pipe_name") {
             None => Err(Error::pipe_name_required()),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
+            Some(Value::String(s)) if !s.trim().is_empty() => parse(s),
             Some(Value::String(_)) => Err(Error::pipe_name_required()),
             Some(_) => Err(Error::bad("context.pipe_name must be a string")),
         }
+    }
+
+    /// A list of names, each parsed (user or group names, say).
+    pub fn names<T: std::str::FromStr<Err = String>>(&self, key: &str) -> Result<Vec<T>> {
+        self.strings(key)?.iter().map(|name| parse(name)).collect()
     }
 }

@@ -13,20 +13,11 @@ use super::accounts::Caller;
 use super::catalog::{tags, usernames};
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
-use super::input::Fields;
+use super::input::{Fields, parse};
+use crate::model::Visibility;
 
 /// The statuses the seed names; every status found in scanned manifests is accepted too.
 pub const SEED_STATUSES: [&str; 3] = ["stable", "development", "experimental"];
-
-impl ListScope {
-    pub fn parse(value: &str) -> Result<Self> {
-        match value {
-            "shareable" => Ok(ListScope::Shareable),
-            "shared_with_me" => Ok(ListScope::SharedWithMe),
-            other => Err(Error::bad(format!("Unknown scope '{other}'; use shareable or shared_with_me"))),
-        }
-    }
-}
 
 impl PipeFilters {
     /// From `pipe_filters`, with `search`, `limit` and `offset` also accepted on the context.
@@ -48,14 +39,9 @@ impl PipeFilters {
         if text("after")?.is_some() && text("before")?.is_some() {
             return Err(Error::bad("Give after or before, not both"));
         }
-        let visibility = text("visibility")?;
-        if let Some(v) = &visibility {
-            if v != "public" && v != "private" {
-                return Err(Error::bad(format!("Unknown visibility '{v}'; use public or private")));
-            }
-        }
+        let visibility = text("visibility")?.map(|v| parse(&v)).transpose()?;
         Ok(PipeFilters {
-            scope: text("scope")?.map(|s| ListScope::parse(&s)).transpose()?.unwrap_or_default(),
+            scope: text("scope")?.map(|s| parse(&s)).transpose()?.unwrap_or_default(),
             visibility,
             shared: match filters.bool("shared")? {
                 Some(b) => Some(b),
@@ -73,16 +59,14 @@ impl PipeFilters {
     }
 
     fn applied(&self) -> Map<String, Value> {
-        let mut applied: Map<String, Value> = [
-            ("category", &self.category),
-            ("status", &self.status),
-            ("author", &self.author),
-            ("search", &self.search),
-            ("visibility", &self.visibility),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), Value::from(v.as_str()))))
-        .collect();
+        let mut applied: Map<String, Value> =
+            [("category", &self.category), ("status", &self.status), ("author", &self.author), ("search", &self.search)]
+                .into_iter()
+                .filter_map(|(key, value)| value.as_ref().map(|v| (key.to_string(), Value::from(v.as_str()))))
+                .collect();
+        if let Some(visibility) = self.visibility {
+            applied.insert("visibility".into(), Value::from(visibility.as_str()));
+        }
         if let Some(shared) = self.shared {
             applied.insert("shared".into(), Value::from(shared));
         }
@@ -111,12 +95,12 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     };
     let share_ids =
         |condition: SimpleExpr| shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query();
-    match filters.visibility.as_deref() {
-        Some("public") => query = query.filter(pipes::Column::Id.in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
-        Some(_) => query = query.filter(pipes::Column::Id.not_in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
+    match filters.visibility {
+        Some(Visibility::Public) => query = query.filter(pipes::Column::Id.in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
+        Some(Visibility::Private) => query = query.filter(pipes::Column::Id.not_in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
         None => {}
     }
-    let active = || share_ids(shares::Column::Status.eq(ShareStatus::Active.as_str()));
+    let active = || share_ids(shares::Column::Status.eq(ShareStatus::Active));
     match filters.shared {
         Some(true) => query = query.filter(pipes::Column::Id.in_subquery(active())),
         Some(false) => query = query.filter(pipes::Column::Id.not_in_subquery(active())),
@@ -172,10 +156,10 @@ pub fn summarize(pipe: &pipes::Model, share: Option<&shares::Model>, owners: &st
         category: pipe.category.clone(),
         author: pipe.author.clone(),
         status: pipe.status.clone(),
-        sharing_enabled: share.is_some_and(|s| ShareStatus::of(s) == Some(ShareStatus::Active)),
+        sharing_enabled: share.is_some_and(|s| s.status == ShareStatus::Active),
         owner: owners.get(&pipe.owner_id).cloned().unwrap_or_default(),
-        visibility: if share.is_some_and(|s| s.is_public) { "public" } else { "private" }.into(),
-        share_status: share.map(|s| s.status.clone()),
+        visibility: Visibility::of(share.is_some_and(|s| s.is_public)),
+        share_status: share.map(|s| s.status),
         share_id: share.map(|s| s.share_id.clone()),
         review_note: share.and_then(|s| s.review_note.clone()),
         description: pipe.description.clone(),

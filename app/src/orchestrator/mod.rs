@@ -22,29 +22,37 @@ pub mod share;
 pub mod sign_in;
 pub mod transfer;
 
+mod process;
+
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
 use serde_json::Value;
 
 pub use accounts::Caller;
 pub use error::{Error, Result};
-use input::Fields;
-use settings::Settings;
+pub use process::Action;
 
+use crate::model::{
+    AuditLog, Directory, DownloadResult, GroupName, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList, PipeName,
+    ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName,
+};
+
+/// The one door into pipeshare's rules. The JSON API (through [`Orchestrator::process`]), the
+/// browser's server functions and the CLI all call these methods; each method checks who may
+/// do it and loads the settings it needs.
 #[derive(Clone)]
 pub struct Orchestrator {
     db: DatabaseConnection,
     /// Where share URLs point, e.g. `https://pipes.example.com`.
     base_url: String,
-}
-
-fn to_json(value: impl Serialize) -> Result<Value> {
-    serde_json::to_value(value).map_err(|err| Error::Internal(format!("serialising a result: {err}")))
+    /// The seed's per-call `config`, which may only tighten the instance settings.
+    config: Option<Arc<Value>>,
 }
 
 impl Orchestrator {
     pub fn new(db: DatabaseConnection, base_url: impl Into<String>) -> Self {
-        Orchestrator { db, base_url: base_url.into() }
+        Orchestrator { db, base_url: base_url.into(), config: None }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -55,40 +63,191 @@ impl Orchestrator {
         &self.base_url
     }
 
+    /// This orchestrator under the caller's `config` (checked now): the settings it loads are
+    /// the instance's, tightened by it.
+    pub fn with_config(&self, config: &Value) -> Result<Orchestrator> {
+        Settings::default().tightened_by(config)?;
+        Ok(Orchestrator { config: Some(Arc::new(config.clone())), ..self.clone() })
+    }
+
+    /// The settings in force for this call.
+    pub async fn settings(&self) -> Result<Settings> {
+        let settings = Settings::load(&self.db).await?;
+        match &self.config {
+            Some(config) => settings.tightened_by(config),
+            None => Ok(settings),
+        }
+    }
+
     /// The seed's `process(context, config)`: one action, chosen by `context.action`
     /// (`list_shareable` when absent), under the instance settings as tightened by `config`.
     pub async fn process(&self, caller: &Caller, context: &Value, config: &Value) -> Result<Value> {
-        let context = Fields::new("context", Some(context))?;
-        let settings = Settings::load(&self.db).await?.tightened_by(config)?;
-        let db = &self.db;
-        match context.str("action")?.unwrap_or("list_shareable") {
-            "list_shareable" => to_json(list::list_shareable(db, caller, &list::PipeFilters::from_context(&context)?).await?),
-            "share_pipe" => {
-                let name = context.pipe_name()?;
-                let options = share::ShareOptions::from_context(&context)?;
-                to_json(share::share_pipe(db, caller, &settings, &self.base_url, name, options).await?)
-            }
-            "unshare_pipe" => to_json(share::unshare_pipe(db, caller, context.pipe_name()?).await?),
-            "manage_permissions" => {
-                let name = context.pipe_name()?;
-                let change = permissions::PermissionChange::from_context(&context)?;
-                to_json(permissions::manage_permissions(db, caller, name, change).await?)
-            }
-            "download_pipe" => to_json(download::download_pipe(db, Some(caller), context.pipe_name()?, context.str("version")?).await?),
-            "list_pending_shares" => to_json(review::list_pending_shares(db, caller).await?),
-            "review_share" => {
-                let name = context.pipe_name()?;
-                let decision = context.str("decision")?.ok_or_else(|| Error::bad("context.decision is required: approve or reject"))?;
-                let decision = review::Decision::parse(decision)?;
-                to_json(review::review_share(db, caller, name, decision, context.str("note")?).await?)
-            }
-            "generate_share_report" => {
-                to_json(report::generate_share_report(db, caller, &report::ReportOptions::from_context(&context)?).await?)
-            }
-            "audit_log" => to_json(audit::audit_log(db, caller, &audit::AuditQuery::from_context(&context)?).await?),
-            other => Err(Error::bad(format!("Unknown sharing action: {other}"))),
-        }
+        let action = Action::from_context(context)?;
+        self.with_config(config)?.run(caller, action).await
     }
+
+    // Pipes: listing, one pipe, sharing, grants, downloads.
+
+    pub async fn list_shareable(&self, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
+        list::list_shareable(&self.db, caller, filters).await
+    }
+
+    /// The values the browse filters offer: categories and statuses in the catalogue.
+    pub async fn filter_choices(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let categories = catalog::categories(&self.db).await?;
+        let statuses = list::accepted_statuses(&self.db).await?.into_iter().collect();
+        Ok((categories, statuses))
+    }
+
+    /// A pipe's page; `None` is an anonymous visitor, who sees only active public shares.
+    pub async fn pipe_details(&self, caller: Option<&Caller>, name: &PipeName) -> Result<PipeDetails> {
+        details::pipe_details(&self.db, caller, name).await
+    }
+
+    pub async fn share_pipe(&self, caller: &Caller, name: &PipeName, options: ShareOptions) -> Result<ShareResult> {
+        let settings = self.settings().await?;
+        share::share_pipe(&self.db, caller, &settings, &self.base_url, name, options).await
+    }
+
+    pub async fn unshare_pipe(&self, caller: &Caller, name: &PipeName) -> Result<UnshareResult> {
+        share::unshare_pipe(&self.db, caller, name).await
+    }
+
+    pub async fn manage_permissions(
+        &self,
+        caller: &Caller,
+        name: &PipeName,
+        change: permissions::PermissionChange,
+    ) -> Result<PermissionsResult> {
+        permissions::manage_permissions(&self.db, caller, name, change).await
+    }
+
+    /// A pipe's manifest, recorded as one download; `None` is an anonymous visitor.
+    pub async fn download_pipe(&self, caller: Option<&Caller>, name: &PipeName, version: Option<&str>) -> Result<DownloadResult> {
+        download::download_pipe(&self.db, caller, name, version).await
+    }
+
+    // Approvals, reports and the audit log.
+
+    pub async fn list_pending_shares(&self, caller: &Caller) -> Result<PendingShares> {
+        review::list_pending_shares(&self.db, caller).await
+    }
+
+    pub async fn review_share(
+        &self,
+        caller: &Caller,
+        name: &PipeName,
+        decision: review::Decision,
+        note: Option<&str>,
+    ) -> Result<ReviewResult> {
+        review::review_share(&self.db, caller, name, decision, note).await
+    }
+
+    pub async fn generate_share_report(&self, caller: &Caller, options: &ReportOptions) -> Result<ShareReport> {
+        report::generate_share_report(&self.db, caller, options).await
+    }
+
+    pub async fn audit_log(&self, caller: &Caller, query: &audit::AuditQuery) -> Result<AuditLog> {
+        audit::audit_log(&self.db, caller, query).await
+    }
+
+    // Accounts: signing in, tokens, and what instance admins manage. `by` is the admin who
+    // asks, or `None` for the operator at the server's terminal (the CLI).
+
+    /// The user for a correct password, `None` for a wrong one (slowed down after failures).
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Option<Caller>> {
+        sign_in::sign_in(&self.db, username, password).await
+    }
+
+    /// Creates an account from the sign-in page, while the instance allows it.
+    pub async fn sign_up(&self, username: &UserName, password: &str) -> Result<Caller> {
+        if !self.settings().await?.allow_self_signup {
+            return Err(Error::Forbidden("Sign-up is closed on this instance; ask an admin for an account".into()));
+        }
+        let user = accounts::create_user(&self.db, username, password, false).await?;
+        Ok(Caller::from(&user))
+    }
+
+    pub async fn list_tokens(&self, caller: &Caller) -> Result<Vec<TokenInfo>> {
+        accounts::list_tokens(&self.db, caller).await
+    }
+
+    /// A new API token for `username`: a user makes their own; the operator makes anyone's.
+    /// It is returned only now; only its hash is stored.
+    pub async fn create_token(&self, by: Option<&Caller>, username: &UserName, label: &str) -> Result<String> {
+        if let Some(caller) = by
+            && caller.username != username.as_str()
+        {
+            access::require_admin(caller, "create tokens for other users")?;
+        }
+        accounts::create_token(&self.db, username, label).await
+    }
+
+    pub async fn revoke_token(&self, caller: &Caller, token_id: i32) -> Result<()> {
+        accounts::revoke_token(&self.db, caller, token_id).await
+    }
+
+    pub async fn directory(&self, by: &Caller) -> Result<Directory> {
+        admin::directory(&self.db, by).await
+    }
+
+    pub async fn create_user(&self, by: Option<&Caller>, username: &UserName, password: &str, is_admin: bool) -> Result<Caller> {
+        require_admin_or_operator(by, "create users")?;
+        Ok(Caller::from(&accounts::create_user(&self.db, username, password, is_admin).await?))
+    }
+
+    pub async fn create_group(&self, by: Option<&Caller>, name: &GroupName) -> Result<()> {
+        require_admin_or_operator(by, "create groups")?;
+        accounts::create_group(&self.db, name).await.map(|_| ())
+    }
+
+    pub async fn add_group_member(&self, by: Option<&Caller>, group: &GroupName, username: &UserName) -> Result<()> {
+        require_admin_or_operator(by, "change groups")?;
+        accounts::add_group_member(&self.db, group, username).await
+    }
+
+    /// The instance settings, as stored (without any call's `config`).
+    pub async fn instance_settings(&self, by: Option<&Caller>) -> Result<Settings> {
+        require_admin_or_operator(by, "see settings")?;
+        Settings::load(&self.db).await
+    }
+
+    /// Changes several settings in one transaction; only the keys whose value changes are
+    /// written and audited. A value that does not parse changes nothing.
+    pub async fn update_settings(&self, by: Option<&Caller>, changes: &[(&str, String)]) -> Result<Settings> {
+        require_admin_or_operator(by, "change settings")?;
+        Settings::update(&self.db, by, changes).await
+    }
+
+    // The operator's commands: loading a folder of manifests, moving the whole instance.
+
+    /// Loads the manifests under `dir` as pipes owned by `owner`.
+    pub async fn scan(
+        &self,
+        by: Option<&Caller>,
+        dir: &std::path::Path,
+        owner: &str,
+        progress: impl FnMut(&scan::ScanSummary),
+    ) -> Result<scan::ScanSummary> {
+        require_admin_or_operator(by, "scan folders")?;
+        let owner = accounts::require_user(&self.db, owner).await?;
+        scan::scan_dir(&self.db, dir, owner.id, progress).await
+    }
+
+    /// Writes every table to `out` (the operator only: it holds every password hash).
+    pub async fn export(&self, out: &mut impl std::io::Write) -> Result<transfer::Counts> {
+        transfer::export(&self.db, out).await
+    }
+
+    /// Loads an export into this (empty) database (the operator only).
+    pub async fn import(&self, input: impl std::io::BufRead) -> Result<transfer::Counts> {
+        transfer::import(&self.db, input).await
+    }
+}
+
+/// Instance admins and the operator (`None`) pass.
+fn require_admin_or_operator(by: Option<&Caller>, what: &str) -> Result<()> {
+    by.map_or(Ok(()), |caller| access::require_admin(caller, what))
 }
 
 /// The current time at the precision every backend stores (microseconds), so a time reads

@@ -11,12 +11,13 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 use super::access::{AccessLevel, SubjectKind, pipe_to_manage};
-use super::accounts::{Caller, require_group, require_user};
+use super::accounts::{Caller, GroupName, UserName, require_group, require_user};
 use super::audit;
 use super::catalog::usernames;
 use super::entities::{grants, user_groups};
 use super::error::{Error, Result};
 use super::input::Fields;
+use crate::model::AuditAction;
 
 /// When a grant ends: as the caller wrote it, and as a UTC instant.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,8 +43,8 @@ impl Expiration {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PermissionChange {
-    pub users: Vec<String>,
-    pub groups: Vec<String>,
+    pub users: Vec<UserName>,
+    pub groups: Vec<GroupName>,
     pub access_level: AccessLevel,
     pub expiration: Option<Expiration>,
     /// Remove the named grants instead of setting them.
@@ -59,9 +60,9 @@ impl PermissionChange {
         }
         let permissions = context.object("permissions")?;
         let change = PermissionChange {
-            users: permissions.strings("users")?,
-            groups: permissions.strings("groups")?,
-            access_level: AccessLevel::parse(permissions.str("access_level")?.unwrap_or("read"))?,
+            users: permissions.names("users")?,
+            groups: permissions.names("groups")?,
+            access_level: permissions.parsed("access_level")?.unwrap_or(AccessLevel::Read),
             expiration: permissions.str("expiration")?.map(Expiration::parse).transpose()?,
             revoke: permissions.bool("revoke")?.unwrap_or(false),
             extra: permissions.rest(&["users", "groups", "access_level", "expiration", "revoke"]),
@@ -97,7 +98,7 @@ pub async fn manage_permissions(
         if change.revoke {
             grants::Entity::delete_many()
                 .filter(grants::Column::PipeId.eq(pipe.id))
-                .filter(grants::Column::SubjectKind.eq(kind.as_str()))
+                .filter(grants::Column::SubjectKind.eq(kind))
                 .filter(grants::Column::SubjectId.eq(subject_id))
                 .exec(&txn)
                 .await?;
@@ -105,9 +106,9 @@ pub async fn manage_permissions(
         }
         let grant = grants::ActiveModel {
             pipe_id: Set(pipe.id),
-            subject_kind: Set(kind.as_str().into()),
+            subject_kind: Set(kind),
             subject_id: Set(subject_id),
-            access_level: Set(change.access_level.as_str().into()),
+            access_level: Set(change.access_level),
             expires_at: Set(change.expiration.as_ref().map(|e| e.at)),
             extra: Set(extra.clone()),
             permission_id: Set(permission_id.clone()),
@@ -134,11 +135,12 @@ pub async fn manage_permissions(
     let detail = json!({
         "users": change.users,
         "groups": change.groups,
-        "access_level": change.access_level.as_str(),
+        "access_level": change.access_level,
         "expiration": change.expiration.as_ref().map(|e| e.at),
         "permission_id": permission_id,
     });
-    audit::record(&txn, Some(caller), if change.revoke { "revoke" } else { "grant" }, Some(&pipe), detail).await?;
+    let action = if change.revoke { AuditAction::Revoke } else { AuditAction::Grant };
+    audit::record(&txn, Some(caller), action, Some(&pipe), detail).await?;
     txn.commit().await?;
 
     Ok(PermissionsResult {
@@ -147,7 +149,7 @@ pub async fn manage_permissions(
         active_permissions: AppliedPermissions {
             users: change.users,
             groups: change.groups,
-            access_level: change.access_level.as_str().into(),
+            access_level: change.access_level,
             expiration: change.expiration.map(|e| e.text),
             revoked: change.revoke,
             extra: change.extra,
@@ -165,8 +167,8 @@ pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<Gr
         .order_by_asc(grants::Column::Id)
         .all(db)
         .await?;
-    let user_names = usernames(db, rows.iter().filter(|g| g.subject_kind == SubjectKind::User.as_str()).map(|g| g.subject_id)).await?;
-    let group_ids: Vec<i32> = rows.iter().filter(|g| g.subject_kind == SubjectKind::Group.as_str()).map(|g| g.subject_id).collect();
+    let user_names = usernames(db, rows.iter().filter(|g| g.subject_kind == SubjectKind::User).map(|g| g.subject_id)).await?;
+    let group_ids: Vec<i32> = rows.iter().filter(|g| g.subject_kind == SubjectKind::Group).map(|g| g.subject_id).collect();
     let group_names: HashMap<i32, String> = if group_ids.is_empty() {
         HashMap::new()
     } else {
@@ -182,7 +184,7 @@ pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<Gr
     Ok(rows
         .into_iter()
         .map(|grant| {
-            let names = if grant.subject_kind == SubjectKind::User.as_str() { &user_names } else { &group_names };
+            let names = if grant.subject_kind == SubjectKind::User { &user_names } else { &group_names };
             GrantView {
                 name: names.get(&grant.subject_id).cloned().unwrap_or_default(),
                 subject_type: grant.subject_kind,

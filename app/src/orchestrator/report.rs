@@ -13,21 +13,15 @@ use sea_orm::{
     sea_query::{Alias, Expr},
 };
 
-use super::access::{ShareStatus, unexpired};
+use super::access::unexpired;
 use super::accounts::Caller;
 use super::catalog::usernames;
 use super::entities::{downloads, grants, pipes, shares};
-use super::error::{Error, Result};
+use super::error::Result;
 use super::input::Fields;
+use crate::model::ShareStatus;
 
 impl TimeRange {
-    pub fn parse(value: &str) -> Result<Self> {
-        TimeRange::ALL.into_iter().find(|r| r.as_str() == value).ok_or_else(|| {
-            let names: Vec<&str> = TimeRange::ALL.iter().map(|r| r.as_str()).collect();
-            Error::bad(format!("Unknown time_range '{value}'; use one of {}", names.join(", ")))
-        })
-    }
-
     fn days(self) -> Option<i64> {
         match self {
             TimeRange::Days7 => Some(7),
@@ -44,7 +38,7 @@ impl ReportOptions {
         let options = context.object("report_options")?;
         let defaults = ReportOptions::default();
         Ok(ReportOptions {
-            time_range: options.str("time_range")?.map(TimeRange::parse).transpose()?.unwrap_or(defaults.time_range),
+            time_range: options.parsed("time_range")?.unwrap_or(defaults.time_range),
             include_usage_stats: options.bool("include_usage_stats")?.unwrap_or(defaults.include_usage_stats),
             include_user_metrics: options.bool("include_user_metrics")?.unwrap_or(defaults.include_user_metrics),
             include_trend_analysis: options.bool("include_trend_analysis")?.unwrap_or(defaults.include_trend_analysis),
@@ -64,7 +58,7 @@ fn shares_in(scope: &Condition, status: ShareStatus) -> Select<shares::Entity> {
     shares::Entity::find()
         .join(JoinType::InnerJoin, shares::Relation::Pipe.def())
         .filter(scope.clone())
-        .filter(shares::Column::Status.eq(status.as_str()))
+        .filter(shares::Column::Status.eq(status))
 }
 
 fn downloads_in(scope: &Condition, since: Option<DateTime<Utc>>) -> Select<downloads::Entity> {

@@ -9,11 +9,12 @@ use super::audit;
 use super::catalog::usernames;
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
+use crate::model::AuditAction;
 
 pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Result<PendingShares> {
     require_admin(caller, "list pending shares")?;
     let rows = shares::Entity::find()
-        .filter(shares::Column::Status.eq(ShareStatus::PendingApproval.as_str()))
+        .filter(shares::Column::Status.eq(ShareStatus::PendingApproval))
         .order_by_asc(shares::Column::RequestedAt)
         .find_also_related(pipes::Entity)
         .all(db)
@@ -40,16 +41,6 @@ pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Re
     Ok(PendingShares { total_count: shares.len(), shares })
 }
 
-impl Decision {
-    pub fn parse(value: &str) -> Result<Self> {
-        match value {
-            "approve" => Ok(Decision::Approve),
-            "reject" => Ok(Decision::Reject),
-            other => Err(Error::bad(format!("Unknown decision '{other}'; use approve or reject"))),
-        }
-    }
-}
-
 pub async fn review_share(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -60,7 +51,7 @@ pub async fn review_share(
     require_admin(caller, "review shares")?;
     let (pipe, share) = find_pipe(db, pipe_name).await?.ok_or_else(|| Error::pipe_not_found(pipe_name))?;
     let share = share.ok_or_else(|| Error::NotFound(format!("Pipe '{}' is not shared", pipe.name)))?;
-    if ShareStatus::of(&share) != Some(ShareStatus::PendingApproval) {
+    if share.status != ShareStatus::PendingApproval {
         return Err(Error::Conflict(format!("The share of '{}' is {}, not pending approval", pipe.name, share.status)));
     }
     let status = match decision {
@@ -71,7 +62,7 @@ pub async fn review_share(
     let note = note.map(str::trim).filter(|n| !n.is_empty()).map(String::from);
     let share_id = share.share_id.clone();
     let mut active = share.into_active_model();
-    active.status = Set(status.as_str().into());
+    active.status = Set(status);
     active.reviewed_by = Set(Some(caller.user_id));
     active.reviewed_at = Set(Some(now));
     active.review_note = Set(note.clone());
@@ -81,19 +72,19 @@ pub async fn review_share(
     let updated = shares::Entity::update_many()
         .set(active)
         .filter(shares::Column::PipeId.eq(pipe.id))
-        .filter(shares::Column::Status.eq(ShareStatus::PendingApproval.as_str()))
+        .filter(shares::Column::Status.eq(ShareStatus::PendingApproval))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
         return Err(Error::Conflict(format!("The share of '{}' was reviewed meanwhile", pipe.name)));
     }
-    let detail = serde_json::json!({"share_id": share_id, "sharing_status": status.as_str(), "note": note});
-    audit::record(&txn, Some(caller), "review_share", Some(&pipe), detail).await?;
+    let detail = serde_json::json!({"share_id": share_id, "sharing_status": status, "note": note});
+    audit::record(&txn, Some(caller), AuditAction::ReviewShare, Some(&pipe), detail).await?;
     txn.commit().await?;
     Ok(ReviewResult {
         pipe_name: pipe.name,
         share_id,
-        sharing_status: status.as_str().into(),
+        sharing_status: status,
         review_note: note,
         reviewed_by: caller.username.clone(),
         reviewed_at: now,

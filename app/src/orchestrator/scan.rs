@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use super::catalog::compare_versions;
 use super::entities::{pipe_versions, pipes};
 use super::error::{Error, Result};
+use crate::model::PipeName;
 
 /// Manifest file names, strongest first: where files of one folder disagree, the earlier wins.
 pub const MANIFEST_FILES: [&str; 4] = ["plug.yaml", "plugin.yaml", "glue.yaml", "pipe.yaml"];
@@ -145,7 +146,12 @@ pub fn read_version_folder(dir: &Path, summary: &mut ScanSummary) -> Option<Scan
     let name_dir = dir.parent();
     let category_dir = name_dir.and_then(Path::parent);
     let folder_category = folder_name(category_dir).filter(|c| !KIND_FOLDERS.contains(&c.as_str()));
-    let name = first_text("name").or_else(|| folder_name(name_dir))?;
+    // The manifest's name where it is a valid pipe name, else the folder's.
+    let Some(name) = first_text("name").into_iter().chain(folder_name(name_dir)).find_map(|n| PipeName::parse(&n).ok()) else {
+        summary.invalid += 1;
+        summary.problem(dir, "neither the manifest's name nor the folder's is a valid pipe name");
+        return None;
+    };
     let version = first_text("version").or_else(|| folder_name(Some(dir)))?;
     let tags = found
         .iter()
@@ -162,7 +168,7 @@ pub fn read_version_folder(dir: &Path, summary: &mut ScanSummary) -> Option<Scan
         manifests: found.iter().map(|(file, m)| (file.to_string(), m.clone())).collect(),
         content_hash: hex::encode(hasher.finalize()),
         source_path: dir.to_path_buf(),
-        name,
+        name: name.into(),
         version,
     })
 }

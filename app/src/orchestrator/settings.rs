@@ -9,6 +9,7 @@ use super::audit;
 use super::entities::settings;
 use super::error::{Error, Result};
 use super::input::Fields;
+use crate::model::AuditAction;
 
 pub const MAX_PIPES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
 
@@ -28,29 +29,42 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Validates and stores one setting, changed by `caller` (`None`: the operator's CLI).
-    pub async fn set(db: &DatabaseConnection, caller: Option<&Caller>, key: &str, value: &str) -> Result<Settings> {
-        let mut settings = Settings::load(db).await?;
-        let before = settings.get(key);
-        settings.apply(key, value)?;
+    /// Validates and stores settings changed by `caller` (`None`: the operator's CLI), in one
+    /// transaction. Every value is checked before anything is written; only the keys whose
+    /// value changes are written, each with one audit event.
+    pub async fn update(db: &DatabaseConnection, caller: Option<&Caller>, changes: &[(&str, String)]) -> Result<Settings> {
+        let before = Settings::load(db).await?;
+        let mut after = before;
+        for (key, value) in changes {
+            after.apply(key, value)?;
+        }
+        let changed: Vec<&str> = KEYS.into_iter().filter(|key| before.get(key) != after.get(key)).collect();
+        if changed.is_empty() {
+            return Ok(after);
+        }
         // The transaction starts with its write: on SQLite, a transaction that reads first
         // cannot always upgrade to a writer when another connection wrote meanwhile.
         let txn = db.begin().await?;
-        let row = settings::ActiveModel {
-            key: Set(key.to_string()),
-            value: Set(settings.get(key).expect("applied keys are known")),
-            updated_at: Set(crate::orchestrator::now()),
-        };
-        settings::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(settings::Column::Key).update_columns([settings::Column::Value, settings::Column::UpdatedAt]).to_owned(),
-            )
-            .exec(&txn)
-            .await?;
-        let detail = serde_json::json!({"key": key, "from": before, "to": settings.get(key)});
-        audit::record(&txn, caller, "set_setting", None, detail).await?;
+        let now = crate::orchestrator::now();
+        for key in changed {
+            let row = settings::ActiveModel {
+                key: Set(key.to_string()),
+                value: Set(after.get(key).expect("known keys have values")),
+                updated_at: Set(now),
+            };
+            settings::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(settings::Column::Key)
+                        .update_columns([settings::Column::Value, settings::Column::UpdatedAt])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await?;
+            let detail = serde_json::json!({"key": key, "from": before.get(key), "to": after.get(key)});
+            audit::record(&txn, caller, AuditAction::SetSetting, None, detail).await?;
+        }
         txn.commit().await?;
-        Ok(settings)
+        Ok(after)
     }
 
     pub fn get(&self, key: &str) -> Option<String> {
@@ -136,6 +150,38 @@ mod tests {
         assert!(Settings::default().tightened_by(&json!({"max_pipes_per_user": 0})).is_err());
         assert!(Settings::default().tightened_by(&json!({"require_approval": "yes"})).is_err());
         assert!(Settings::default().tightened_by(&json!([1])).is_err());
+    }
+
+    #[tokio::test]
+    async fn saving_the_form_writes_and_audits_only_what_changed() {
+        use crate::orchestrator::entities::audit_events;
+        use sea_orm::PaginatorTrait;
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::orchestrator::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        let form = |max: &str, approval: bool| {
+            [
+                ("max_pipes_per_user", max.to_string()),
+                ("enable_public_sharing", "true".to_string()),
+                ("require_approval", approval.to_string()),
+                ("allow_self_signup", "false".to_string()),
+            ]
+        };
+        let saved = Settings::update(&db, None, &form("50", true)).await.unwrap();
+        assert!(saved.require_approval);
+        let events = audit_events::Entity::find().all(&db).await.unwrap();
+        assert_eq!(events.len(), 1, "one key changed, one audit row: {events:?}");
+        assert_eq!(events[0].action, AuditAction::SetSetting);
+        assert_eq!(serde_json::from_str::<Value>(&events[0].detail).unwrap()["key"], "require_approval");
+
+        // Nothing changed: nothing written.
+        Settings::update(&db, None, &form("50", true)).await.unwrap();
+        assert_eq!(audit_events::Entity::find().count(&db).await.unwrap(), 1);
+
+        // One bad value: nothing of the form is stored.
+        assert!(Settings::update(&db, None, &form("0", false)).await.is_err());
+        assert!(Settings::load(&db).await.unwrap().require_approval);
+        assert_eq!(audit_events::Entity::find().count(&db).await.unwrap(), 1);
     }
 
     #[test]

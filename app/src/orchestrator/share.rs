@@ -15,6 +15,7 @@ use super::entities::{pipes, shares, users};
 use super::error::{Error, Result};
 use super::input::Fields;
 use super::settings::Settings;
+use crate::model::AuditAction;
 
 impl ShareOptions {
     pub fn from_context(context: &Fields) -> Result<Self> {
@@ -36,7 +37,7 @@ impl ShareOptions {
 
 /// The public address of a pipe's page.
 pub fn share_url(base_url: &str, pipe_name: &str) -> String {
-    format!("{}/pipes/{}", base_url.trim_end_matches('/'), crate::components::encode(pipe_name))
+    format!("{}/pipes/{}", base_url.trim_end_matches('/'), crate::urls::encode(pipe_name))
 }
 
 fn new_share_id(pipe_name: &str) -> String {
@@ -89,7 +90,7 @@ pub async fn share_pipe(
             // Re-sharing replaces the request; an earlier review belongs to the old one.
             let mut share = share.into_active_model();
             share.is_public = Set(options.public);
-            share.status = Set(status.as_str().into());
+            share.status = Set(status);
             share.options = Set(options_json);
             share.requested_by = Set(caller.user_id);
             share.requested_at = Set(now);
@@ -104,7 +105,7 @@ pub async fn share_pipe(
                 pipe_id: Set(pipe.id),
                 share_id: Set(new_share_id(&pipe.name)),
                 is_public: Set(options.public),
-                status: Set(status.as_str().into()),
+                status: Set(status),
                 options: Set(options_json),
                 requested_by: Set(caller.user_id),
                 requested_at: Set(now),
@@ -119,7 +120,7 @@ pub async fn share_pipe(
         }
     };
     let detail = json!({"share_id": share.share_id, "sharing_status": share.status, "sharing_options": options});
-    audit::record(&txn, Some(caller), "share_pipe", Some(&pipe), detail).await?;
+    audit::record(&txn, Some(caller), AuditAction::SharePipe, Some(&pipe), detail).await?;
     txn.commit().await?;
     Ok(ShareResult {
         pipe_name: pipe.name.clone(),
@@ -136,9 +137,10 @@ pub async fn unshare_pipe(db: &DatabaseConnection, caller: &Caller, pipe_name: &
     let share = share.ok_or_else(|| Error::NotFound(format!("Pipe '{}' is not shared", pipe.name)))?;
     let txn = db.begin().await?;
     shares::Entity::delete_by_id(share.id).exec(&txn).await?;
-    audit::record(&txn, Some(caller), "unshare_pipe", Some(&pipe), json!({"share_id": share.share_id, "was": share.status})).await?;
+    audit::record(&txn, Some(caller), AuditAction::UnsharePipe, Some(&pipe), json!({"share_id": share.share_id, "was": share.status}))
+        .await?;
     txn.commit().await?;
-    Ok(UnshareResult { pipe_name: pipe.name, share_id: share.share_id, sharing_status: "withdrawn".into() })
+    Ok(UnshareResult { pipe_name: pipe.name, share_id: share.share_id, sharing_status: ShareStatus::Withdrawn })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict};
 
-use super::accounts::{Caller, verify_password};
+use super::accounts::{Caller, UserName, verify_password};
 use super::entities::login_failures;
 use super::error::Result;
 
@@ -23,8 +23,13 @@ pub fn delay_after(failures: u32) -> Duration {
 }
 
 /// The signed-in user for a correct password, `None` for a wrong one (or an unknown name).
+/// A text that is not a user name at all is wrong without any work, and nothing of it is
+/// stored.
 pub async fn sign_in(db: &DatabaseConnection, username: &str, password: &str) -> Result<Option<Caller>> {
-    let key = username.trim().to_lowercase();
+    let Ok(username) = UserName::parse(username) else {
+        return Ok(None);
+    };
+    let key = username.to_lowercase();
     let now = crate::orchestrator::now();
     let failures = match login_failures::Entity::find_by_id(key.clone()).one(db).await? {
         Some(row) if now - row.last_failed_at < FORGET_AFTER => row.failures.max(0) as u32,
@@ -34,7 +39,7 @@ pub async fn sign_in(db: &DatabaseConnection, username: &str, password: &str) ->
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
     }
-    let found = verify_password(db, username.trim(), password).await?;
+    let found = verify_password(db, &username, password).await?;
     if found.is_some() {
         if failures > 0 {
             login_failures::Entity::delete_by_id(key).exec(db).await?;

@@ -3,21 +3,17 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::app::{PageTitle, Session, SignInPrompt};
-use crate::components::encode;
-use crate::model::{PendingShare, PendingShares};
-use crate::pages::pipe::action_error;
-use crate::server_fns::{
-    admin::{NOT_REVIEWED, ReviewShare, ReviewShares, list_pending},
-    error_text,
-};
+use crate::app::PageTitle;
+use crate::components::{action_error, loaded, when};
+use crate::model::{Decision, PendingShare, PendingShares};
+use crate::server_fns::admin::{NOT_REVIEWED, ReviewShare, ReviewShares, list_pending};
+use crate::urls::encode;
 
 /// `/admin/approvals`: the admins' queue of shares waiting for approval. Each row can be
 /// approved or rejected on its own (plain forms, working without JavaScript); ticked rows can
 /// be reviewed together with one note.
 #[component]
 pub fn Approvals() -> impl IntoView {
-    let Session { me, .. } = expect_context::<Session>();
     let review = ServerAction::<ReviewShare>::new();
     let bulk = ServerAction::<ReviewShares>::new();
     let pending = Resource::new(move || (review.version().get(), bulk.version().get()), |_| list_pending());
@@ -64,18 +60,18 @@ pub fn Approvals() -> impl IntoView {
         <p class="error" role="alert">{action_error(bulk.value())}</p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let me = me.await;
-                match pending.await {
-                    Err(_) if matches!(me, Ok(None)) => view! { <SignInPrompt /> }.into_any(),
-                    Err(e) => view! { <p class="card error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(list) if list.shares.is_empty() => view! {
-                        <div class="card empty">
-                            <p>"Nothing to review: no share is waiting for approval."</p>
-                        </div>
+                loaded(pending.await, |list| {
+                    if list.shares.is_empty() {
+                        view! {
+                            <div class="card empty">
+                                <p>"Nothing to review: no share is waiting for approval."</p>
+                            </div>
+                        }
+                        .into_any()
+                    } else {
+                        view! { <Queue list queue /> }.into_any()
                     }
-                    .into_any(),
-                    Ok(list) => view! { <Queue list queue /> }.into_any(),
-                }
+                })
             })}
         </Transition>
     }
@@ -109,13 +105,13 @@ fn Queue(list: PendingShares, queue: QueueState) -> impl IntoView {
         });
     };
     let nothing_ticked = move || selected.with(BTreeSet::is_empty) || bulk.pending().get();
-    let dispatch = move |decision: &'static str| {
+    let dispatch = move |decision: Decision| {
         let names: Vec<String> = selected.get_untracked().into_iter().collect();
         if names.is_empty() {
             return;
         }
         review.value().set(None);
-        bulk.dispatch(ReviewShares { names, decision: decision.into(), note: note.get_untracked() });
+        bulk.dispatch(ReviewShares { names, decision, note: note.get_untracked() });
     };
     view! {
         <section class="card bulk" aria-labelledby="bulk-title">
@@ -132,10 +128,10 @@ fn Queue(list: PendingShares, queue: QueueState) -> impl IntoView {
                     <label for="bulk-note">"Note for the selected shares (optional)"</label>
                     <input id="bulk-note" type="text" bind:value=note />
                 </div>
-                <button type="button" disabled=nothing_ticked on:click=move |_| dispatch("approve")>
+                <button type="button" disabled=nothing_ticked on:click=move |_| dispatch(Decision::Approve)>
                     "Approve selected"
                 </button>
-                <button type="button" class="danger" disabled=nothing_ticked on:click=move |_| dispatch("reject")>
+                <button type="button" class="danger" disabled=nothing_ticked on:click=move |_| dispatch(Decision::Reject)>
                     "Reject selected"
                 </button>
             </div>
@@ -186,7 +182,7 @@ fn Row(index: usize, share: PendingShare, review: ServerAction<ReviewShare>, sel
         }
     };
     let note_id = format!("reject-note-{index}");
-    let requested = share.requested_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let requested = when(share.requested_at);
     let options = options_text(&share.sharing_options);
     let (approve_name, reject_name) = (name.clone(), name.clone());
     view! {
@@ -219,12 +215,12 @@ fn Row(index: usize, share: PendingShare, review: ServerAction<ReviewShare>, sel
             <td data-label="Decision" class="decide">
                 <ActionForm action=review attr:class="inline">
                     <input type="hidden" name="name" value=approve_name.clone() />
-                    <input type="hidden" name="decision" value="approve" />
+                    <input type="hidden" name="decision" value=Decision::Approve.as_str() />
                     <button type="submit" aria-label=format!("Approve {approve_name}")>"Approve"</button>
                 </ActionForm>
                 <ActionForm action=review attr:class="reject-form">
                     <input type="hidden" name="name" value=reject_name.clone() />
-                    <input type="hidden" name="decision" value="reject" />
+                    <input type="hidden" name="decision" value=Decision::Reject.as_str() />
                     <label for=note_id.clone()>"Reason (optional)"</label>
                     <input id=note_id type="text" name="note" />
                     <button type="submit" class="danger" aria-label=format!("Reject {reject_name}")>"Reject"</button>

@@ -2,11 +2,9 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::PageTitle;
-use crate::components::{Pager, audit::AuditTable, query_string, range_text};
-use crate::server_fns::{
-    admin::{AUDIT_PAGE, audit_page},
-    error_text,
-};
+use crate::components::{Pager, audit::AuditTable, loaded, range_text};
+use crate::server_fns::admin::{AUDIT_PAGE, audit_page};
+use crate::urls::query_string;
 
 /// `/admin/audit`: every sharing change on the instance, newest first, or one pipe's
 /// (`?pipe=<name>`). The whole log is for admins; a pipe's managers may read its part.
@@ -31,9 +29,7 @@ pub fn AuditLogPage() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading the log…"</p> }>
             {move || Suspend::new(async move {
-                match log.await {
-                    Err(e) => view! { <p class="card error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(log) => {
+                loaded(log.await, |log| {
                         let shown = log.events.len() as u64;
                         let prev = (log.offset > 0).then(|| href(log.offset.saturating_sub(AUDIT_PAGE)));
                         let next = (log.offset + shown < log.total_count).then(|| href(log.offset + shown));
@@ -43,8 +39,7 @@ pub fn AuditLogPage() -> impl IntoView {
                             <Pager prev next prev_label="← Newer" next_label="Older →" />
                         }
                         .into_any()
-                    }
-                }
+                })
             })}
         </Transition>
     }

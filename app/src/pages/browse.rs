@@ -1,11 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
-use crate::app::{PageTitle, Session, SignInPrompt};
-use crate::components::{Pager, encode, query_string, range_text};
-use crate::model::{ListScope, PipeFilters, PipeSummary};
-use crate::server_fns::error_text;
+use crate::app::PageTitle;
+use crate::components::{Pager, loaded, range_text};
+use crate::model::{ListScope, PipeFilters, PipeSummary, ShareStatus, Visibility};
 use crate::server_fns::pipes::{filter_choices, list_pipes};
+use crate::urls::{encode, query_string};
 
 /// Pipes shown per page.
 pub const PAGE_SIZE: u64 = 25;
@@ -15,12 +15,12 @@ pub const PAGE_SIZE: u64 = 25;
 pub fn filters_from_query(get: impl Fn(&str) -> Option<String>) -> PipeFilters {
     let text = |key: &str| get(key).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     PipeFilters {
-        scope: if text("scope").as_deref() == Some("shared_with_me") { ListScope::SharedWithMe } else { ListScope::Shareable },
+        scope: text("scope").and_then(|s| s.parse().ok()).unwrap_or_default(),
         category: text("category"),
         status: text("status"),
         author: text("author"),
         search: text("q"),
-        visibility: text("visibility").filter(|v| v == "public" || v == "private"),
+        visibility: text("visibility").and_then(|v| v.parse().ok()),
         shared: match text("shared").as_deref() {
             Some("yes") => Some(true),
             Some("no") => Some(false),
@@ -50,14 +50,14 @@ fn page_href(filters: &PipeFilters, start: PageStart, offset: u64) -> String {
         PageStart::Before(name) => ("", name),
     };
     let shared = filters.shared.map(|s| if s { "yes" } else { "no" }.to_string()).unwrap_or_default();
-    let scope = if filters.scope == ListScope::SharedWithMe { "shared_with_me" } else { "" };
+    let scope = if filters.scope == ListScope::default() { "" } else { filters.scope.as_str() };
     let href = query_string([
         ("scope", scope.to_string()),
         ("q", filters.search.clone().unwrap_or_default()),
         ("category", filters.category.clone().unwrap_or_default()),
         ("status", filters.status.clone().unwrap_or_default()),
         ("author", filters.author.clone().unwrap_or_default()),
-        ("visibility", filters.visibility.clone().unwrap_or_default()),
+        ("visibility", filters.visibility.map(|v| v.as_str().to_string()).unwrap_or_default()),
         ("shared", shared),
         ("after", after.to_string()),
         ("before", before.to_string()),
@@ -68,7 +68,6 @@ fn page_href(filters: &PipeFilters, start: PageStart, offset: u64) -> String {
 
 #[component]
 pub fn Browse() -> impl IntoView {
-    let Session { me, .. } = expect_context::<Session>();
     let query = use_query_map();
     let filters = Memo::new(move |_| {
         let query = query.read();
@@ -85,7 +84,7 @@ pub fn Browse() -> impl IntoView {
                 <label for="f-scope">"Show"</label>
                 <select id="f-scope" name="scope" prop:value=current("scope")>
                     <option value="">"Pipes I can share"</option>
-                    <option value="shared_with_me">"Shared with me"</option>
+                    <option value=ListScope::SharedWithMe.as_str()>"Shared with me"</option>
                 </select>
             </div>
             <div class="field grow">
@@ -121,8 +120,8 @@ pub fn Browse() -> impl IntoView {
                 <label for="f-visibility">"Visibility"</label>
                 <select id="f-visibility" name="visibility" prop:value=current("visibility")>
                     <option value="">"Any"</option>
-                    <option value="public">"Public"</option>
-                    <option value="private">"Private"</option>
+                    <option value=Visibility::Public.as_str()>"Public"</option>
+                    <option value=Visibility::Private.as_str()>"Private"</option>
                 </select>
             </div>
             <div class="field">
@@ -137,12 +136,8 @@ pub fn Browse() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading pipes…"</p> }>
             {move || Suspend::new(async move {
-                let me = me.await;
-                match list.await {
-                    Err(_) if matches!(me, Ok(None)) => view! { <SignInPrompt /> }.into_any(),
-                    // A filter the server refuses (an unknown status, say) is said as such.
-                    Err(e) => view! { <p class="card error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(list) => {
+                // A filter the server refuses (an unknown status, say) is said as such.
+                loaded(list.await, |list| {
                         let f = filters.get_untracked();
                         let offset = list.offset;
                         let shown = list.pipes.len() as u64;
@@ -163,8 +158,7 @@ pub fn Browse() -> impl IntoView {
                             <Pager prev next prev_label="← Previous" next_label="Next →" />
                         }
                         .into_any()
-                    }
-                }
+                })
             })}
         </Transition>
     }
@@ -186,11 +180,11 @@ pub fn PipeTable(pipes: Vec<PipeSummary>) -> impl IntoView {
             </thead>
             <tbody>
                 {pipes.into_iter().map(|p| {
-                    let sharing = match p.share_status.as_deref() {
-                        Some("active") => format!("{} · active", p.visibility),
-                        Some("pending_approval") => format!("{} · awaiting approval", p.visibility),
-                        Some("rejected") => "rejected".to_string(),
-                        _ => "not shared".to_string(),
+                    let sharing = match p.share_status {
+                        Some(ShareStatus::Active) => format!("{} · active", p.visibility),
+                        Some(ShareStatus::PendingApproval) => format!("{} · awaiting approval", p.visibility),
+                        Some(ShareStatus::Rejected) => "rejected".to_string(),
+                        Some(ShareStatus::Withdrawn) | None => "not shared".to_string(),
                     };
                     view! {
                         <tr>
@@ -199,7 +193,7 @@ pub fn PipeTable(pipes: Vec<PipeSummary>) -> impl IntoView {
                             <td>{p.category.unwrap_or_default()}</td>
                             <td>{p.status.unwrap_or_default()}</td>
                             <td>{p.owner}</td>
-                            <td><span class=format!("badge {}", p.share_status.unwrap_or_else(|| "none".into()))>{sharing}</span></td>
+                            <td><span class=format!("badge {}", p.share_status.map_or("none", ShareStatus::as_str))>{sharing}</span></td>
                         </tr>
                     }
                 }).collect_view()}

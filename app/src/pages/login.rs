@@ -3,26 +3,26 @@ use leptos::server::ServerActionError;
 use leptos::server_fn::{ServerFn, error::ServerFnUrlError};
 use leptos_router::hooks::use_query_map;
 
-use crate::app::{PageTitle, Session};
+use crate::app::{PageTitle, SignIn};
+use crate::server_fns::AppError;
 use crate::server_fns::account::{Login as LoginFn, Signup, signup_open};
-use crate::server_fns::error_text;
 
 /// The error of an action's last run (its `value`), as text; before any run, the error a
 /// form post without JavaScript to `path` came back with (the server puts it in the address).
 /// The sign-in actions live above the routes, which is where Leptos looks for that error itself.
-fn failure_of<T>(value: impl Get<Value = Option<Result<T, ServerFnError>>> + Send + Sync + 'static, path: &str) -> Signal<Option<String>> {
+fn failure_of<T>(value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static, path: &str) -> Signal<Option<String>> {
     let posted = use_context::<ServerActionError>()
         .filter(|error| error.path() == path)
-        .map(|error| error_text(&ServerFnUrlError::<ServerFnError>::decode_err(error.err())));
+        .map(|error| ServerFnUrlError::<AppError>::decode_err(error.err()).message());
     Signal::derive(move || match value.get() {
-        Some(result) => result.err().map(|e| error_text(&e)),
+        Some(result) => result.err().map(|e| e.message()),
         None => posted.clone(),
     })
 }
 
 #[component]
 pub fn Login() -> impl IntoView {
-    let Session { login, signup, .. } = expect_context::<Session>();
+    let SignIn { login, signup, .. } = expect_context::<SignIn>();
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     let open = Resource::new(|| (), |_| signup_open());
     let failure = failure_of(login.value(), LoginFn::PATH);

@@ -2,13 +2,10 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::app::PageTitle;
-use crate::components::{audit::AuditTable, encode};
-use crate::model::{AuditEvent, GrantView, PipeDetails};
-use crate::pages::not_found::NotFound;
-use crate::server_fns::{
-    error_text,
-    pipes::{GrantAccess, RevokeGrant, SharePipe, UnsharePipe, get_pipe},
-};
+use crate::components::{action_error, audit::AuditTable, loaded, when};
+use crate::model::{AccessLevel, AuditEvent, GrantView, PipeDetails, ShareStatus};
+use crate::server_fns::pipes::{GrantAccess, RevokeGrant, SharePipe, UnsharePipe, get_pipe};
+use crate::urls::encode;
 
 /// `/pipes/<name>`: the pipe's page, and its public share URL. Anonymous visitors see it only
 /// while it has an active public share; its managers see the sharing and permissions panels.
@@ -28,10 +25,7 @@ pub fn PipePage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match details.await {
-                    Ok(details) => view! { <PipeView details actions /> }.into_any(),
-                    Err(_) => view! { <NotFound /> }.into_any(),
-                }
+                loaded(details.await, |details| view! { <PipeView details actions /> }.into_any())
             })}
         </Suspense>
     }
@@ -49,12 +43,13 @@ struct PipeActions {
 fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
     let pipe = details.summary.clone();
     let name = pipe.name.clone();
-    let sharing = match pipe.share_status.as_deref() {
-        Some("active") => format!("Shared ({})", pipe.visibility),
-        Some("pending_approval") => format!("Waiting for an admin's approval ({})", pipe.visibility),
-        Some("rejected") => "Share rejected".to_string(),
-        _ => "Not shared".to_string(),
+    let sharing = match pipe.share_status {
+        Some(ShareStatus::Active) => format!("Shared ({})", pipe.visibility),
+        Some(ShareStatus::PendingApproval) => format!("Waiting for an admin's approval ({})", pipe.visibility),
+        Some(ShareStatus::Rejected) => "Share rejected".to_string(),
+        Some(ShareStatus::Withdrawn) | None => "Not shared".to_string(),
     };
+    let rejected = pipe.share_status == Some(ShareStatus::Rejected);
     let fact = |label: &'static str, value: Option<String>| value.map(|v| view! { <dt>{label}</dt><dd>{v}</dd> });
     view! {
         <article class="card">
@@ -73,10 +68,10 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
             <p>{pipe.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</p>
             <a class="button" href=format!("/pipes/{}/download", encode(&name)) rel="nofollow" download>"Download manifest"</a>
         </article>
-        {(pipe.share_status.as_deref() == Some("rejected") || pipe.review_note.is_some()).then(|| view! {
+        {(rejected || pipe.review_note.is_some()).then(|| view! {
             <div class="card notice" role="status">
                 <h2>"Review"</h2>
-                <p>{format!("The share was {}.", if pipe.share_status.as_deref() == Some("rejected") { "rejected" } else { "reviewed" })}</p>
+                <p>{format!("The share was {}.", if rejected { "rejected" } else { "reviewed" })}</p>
                 {pipe.review_note.clone().map(|note| view! { <blockquote class="review-note">{note}</blockquote> })}
             </div>
         })}
@@ -87,11 +82,6 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
             <pre class="manifest">{details.manifest_yaml.clone()}</pre>
         </section>
     }
-}
-
-/// The error of an action's last run, as text for the page.
-pub fn action_error<T>(value: impl Get<Value = Option<Result<T, ServerFnError>>>) -> impl Fn() -> Option<String> {
-    move || value.get().and_then(|r| r.err()).map(|e| error_text(&e))
 }
 
 #[component]
@@ -150,9 +140,7 @@ fn PermissionsPanel(name: String, grants: Vec<GrantView>, actions: PipeActions) 
                 <div class="field">
                     <label for="grant-level">"Access"</label>
                     <select id="grant-level" name="access_level">
-                        <option value="read">"read"</option>
-                        <option value="read_write">"read_write"</option>
-                        <option value="admin">"admin"</option>
+                        {AccessLevel::ALL.iter().map(|level| view! { <option value=level.as_str()>{level.as_str()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
@@ -171,16 +159,16 @@ fn PermissionsPanel(name: String, grants: Vec<GrantView>, actions: PipeActions) 
                         <tbody>
                             {grants.into_iter().map(|g| {
                                 let name = name.clone();
-                                let expires = g.expires_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into());
+                                let expires = g.expires_at.map(when).unwrap_or_else(|| "never".into());
                                 view! {
                                     <tr class:expired=g.expired>
                                         <td>{format!("{} {}", g.subject_type, g.name)}</td>
-                                        <td>{g.access_level.clone()}</td>
+                                        <td>{g.access_level.as_str()}</td>
                                         <td>{expires}{g.expired.then(|| view! { " " <span class="badge rejected">"expired"</span> })}</td>
                                         <td>
                                             <ActionForm action=actions.revoke attr:class="inline">
                                                 <input type="hidden" name="name" value=name.clone() />
-                                                <input type="hidden" name="subject_type" value=g.subject_type.clone() />
+                                                <input type="hidden" name="subject_type" value=g.subject_type.as_str() />
                                                 <input type="hidden" name="subject" value=g.name.clone() />
                                                 <button type="submit" class="danger" attr:aria-label=format!("Revoke {}", g.name)>"Revoke"</button>
                                             </ActionForm>

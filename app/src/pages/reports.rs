@@ -1,10 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
-use crate::app::{PageTitle, Session, SignInPrompt};
-use crate::components::{chart::TrendChart, encode};
+use crate::app::PageTitle;
+use crate::components::{chart::TrendChart, loaded, when};
 use crate::model::{ShareReport, TimeRange};
-use crate::server_fns::{error_text, reports::share_report};
+use crate::server_fns::reports::share_report;
+use crate::urls::encode;
 
 /// The range shown when the URL names none.
 pub const DEFAULT_RANGE: TimeRange = TimeRange::Days30;
@@ -23,7 +24,6 @@ pub fn export_href(format: &str, range: &str) -> String {
 /// (everyone's for an admin). The URL holds the range, so a view can be bookmarked.
 #[component]
 pub fn Reports() -> impl IntoView {
-    let Session { me, .. } = expect_context::<Session>();
     let query = use_query_map();
     let range = Memo::new(move |_| range_from_query(query.read().get("range")));
     let report = Resource::new(move || range.get(), share_report);
@@ -35,7 +35,7 @@ pub fn Reports() -> impl IntoView {
             <div class="field">
                 <label for="report-range-select">"Time range"</label>
                 <select id="report-range-select" name="range" prop:value=move || range.get()>
-                    {TimeRange::ALL.into_iter().map(|r| view! {
+                    {TimeRange::ALL.iter().copied().map(|r| view! {
                         <option value=r.as_str() selected=move || range.get() == r.as_str()>{r.label()}</option>
                     }).collect_view()}
                 </select>
@@ -45,13 +45,7 @@ pub fn Reports() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="loading report-loading">"Loading report…"</p> } set_pending>
             {move || Suspend::new(async move {
-                match report.await {
-                    Ok(report) => view! { <Dashboard report /> }.into_any(),
-                    Err(error) => match me.await {
-                        Ok(Some(_)) => view! { <p class="card error" role="alert">{error_text(&error)}</p> }.into_any(),
-                        _ => view! { <SignInPrompt /> }.into_any(),
-                    },
-                }
+                loaded(report.await, |report| view! { <Dashboard report /> }.into_any())
             })}
         </Transition>
     }
@@ -79,7 +73,7 @@ fn Dashboard(report: ShareReport) -> impl IntoView {
     let summary = report.summary.clone();
     let usage = report.usage_stats.clone();
     let scope = if report.scope == "instance" { "Whole instance" } else { "Your pipes" };
-    let generated = report.generated_at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let generated = when(report.generated_at);
     let public_percent = percent(summary.public_pipes, summary.total_shared_pipes);
     let categories = usage.as_ref().map(|u| u.category_downloads.clone()).unwrap_or_default();
     let top_category = categories.iter().map(|c| c.downloads).max().unwrap_or(0);

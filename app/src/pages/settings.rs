@@ -1,19 +1,18 @@
 use leptos::html::Form;
 use leptos::prelude::*;
 
-use crate::app::{PageTitle, Session, SignInPrompt};
+use crate::app::PageTitle;
+use crate::components::{action_error, action_success, loaded, reset_on_success};
 use crate::model::{Directory, Settings};
-use crate::pages::pipe::action_error;
 use crate::server_fns::{
+    AppError,
     admin::{AddGroupMember, CreateGroup, CreateUser, UpdateSettings, directory, get_settings},
-    error_text,
 };
 
 /// `/admin/settings`: the instance settings, and the users and groups. Admins only; the
 /// orchestrator says who is one.
 #[component]
 pub fn AdminSettings() -> impl IntoView {
-    let Session { me, .. } = expect_context::<Session>();
     let update = ServerAction::<UpdateSettings>::new();
     let create_user = ServerAction::<CreateUser>::new();
     let create_group = ServerAction::<CreateGroup>::new();
@@ -27,39 +26,17 @@ pub fn AdminSettings() -> impl IntoView {
         <PageTitle text="Settings" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let me = me.await;
-                match settings.await {
-                    Err(_) if matches!(me, Ok(None)) => view! { <SignInPrompt /> }.into_any(),
-                    Err(e) => view! { <p class="card error" role="alert">{error_text(&e)}</p> }.into_any(),
-                    Ok(current) => view! {
+                loaded(settings.await, |current| {
+                    view! {
                         <SettingsForm current update />
                         <Users people actions />
                         <Groups people actions />
                     }
-                    .into_any(),
-                }
+                    .into_any()
+                })
             })}
         </Suspense>
     }
-}
-
-/// A success message for an action's last run.
-fn action_success(value: impl Get<Value = Option<Result<String, ServerFnError>>>) -> impl Fn() -> Option<String> {
-    move || value.get().and_then(Result::ok)
-}
-
-/// Empties a form after its action succeeded; a failed one keeps what was typed.
-fn reset_on_success<T: Send + Sync + 'static>(
-    value: impl With<Value = Option<Result<T, ServerFnError>>> + Send + Sync + 'static,
-    form: NodeRef<Form>,
-) {
-    Effect::new(move |_| {
-        if value.with(|v| matches!(v, Some(Ok(_)))) {
-            if let Some(form) = form.get_untracked() {
-                form.reset();
-            }
-        }
-    });
 }
 
 #[component]
@@ -115,7 +92,7 @@ struct DirectoryActions {
     add_member: ServerAction<AddGroupMember>,
 }
 
-type People = Resource<Result<Directory, ServerFnError>>;
+type People = Resource<Result<Directory, AppError>>;
 
 #[component]
 fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
@@ -127,9 +104,7 @@ fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
             <h2 id="users-title">"Users"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match people.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(found) => view! {
+                    loaded(people.await, |found| view! {
                             <div class="table-scroll">
                                 <table class="directory">
                                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Admin"</th><th scope="col">"Groups"</th></tr></thead>
@@ -148,8 +123,7 @@ fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
                                 {found.users.into_iter().map(|u| view! { <option value=u.username></option> }).collect_view()}
                             </datalist>
                         }
-                        .into_any(),
-                    }
+                        .into_any())
                 })}
             </Transition>
             <h3>"Create a user"</h3>
@@ -186,10 +160,10 @@ fn Groups(people: People, actions: DirectoryActions) -> impl IntoView {
             <h2 id="groups-title">"Groups"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match people.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(found) if found.groups.is_empty() => view! { <p class="meta">"No groups yet."</p> }.into_any(),
-                        Ok(found) => view! {
+                    loaded(people.await, |found| if found.groups.is_empty() {
+                        view! { <p class="meta">"No groups yet."</p> }.into_any()
+                    } else {
+                        view! {
                             <div class="table-scroll">
                                 <table class="directory">
                                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Members"</th></tr></thead>
@@ -207,8 +181,8 @@ fn Groups(people: People, actions: DirectoryActions) -> impl IntoView {
                                 {found.groups.into_iter().map(|g| view! { <option value=g.name></option> }).collect_view()}
                             </datalist>
                         }
-                        .into_any(),
-                    }
+                        .into_any()
+                    })
                 })}
             </Transition>
             <h3>"Create a group"</h3>

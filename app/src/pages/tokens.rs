@@ -1,10 +1,8 @@
 use leptos::prelude::*;
 
-use crate::app::{PageTitle, SignInPrompt};
-use crate::server_fns::{
-    account::{CreateToken, RevokeToken, list_tokens},
-    error_text,
-};
+use crate::app::PageTitle;
+use crate::components::{action_error, loaded, when};
+use crate::server_fns::account::{CreateToken, RevokeToken, list_tokens};
 
 /// The signed-in user's API tokens: create (shown once), list, revoke.
 #[component]
@@ -21,30 +19,27 @@ pub fn Tokens() -> impl IntoView {
                 <input id="token-label" name="label" placeholder="ci-bot" />
                 <button type="submit">"Create token"</button>
             </ActionForm>
-            {move || match create.value().get() {
-                Some(Ok(token)) => view! {
-                    <div class="notice" role="status">
-                        <p>"Your new token. Copy it now: it is not shown again."</p>
-                        <code class="token">{token}</code>
-                    </div>
-                }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                None => ().into_any(),
-            }}
+            {move || create.value().get().and_then(Result::ok).map(|token| view! {
+                <div class="notice" role="status">
+                    <p>"Your new token. Copy it now: it is not shown again."</p>
+                    <code class="token">{token}</code>
+                </div>
+            })}
+            <p class="error" role="alert">{action_error(create.value())}</p>
         </div>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match tokens.await {
-                    Err(_) => view! { <SignInPrompt /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="card">"No tokens yet."</p> }.into_any(),
-                    Ok(list) => view! {
+                loaded(tokens.await, |list| if list.is_empty() {
+                    view! { <p class="card">"No tokens yet."</p> }.into_any()
+                } else {
+                    view! {
                         <table class="card">
                             <thead><tr><th>"Label"</th><th>"Created"</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|t| view! {
                                     <tr>
                                         <td>{t.label}</td>
-                                        <td>{t.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                        <td>{when(t.created_at)}</td>
                                         <td>
                                             <ActionForm action=revoke attr:class="inline">
                                                 <input type="hidden" name="id" value=t.id />
@@ -55,8 +50,8 @@ pub fn Tokens() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                }
+                    }.into_any()
+                })
             })}
         </Suspense>
     }

@@ -2,32 +2,30 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use super::AppError;
 #[cfg(feature = "ssr")]
-use super::ssr::{caller, orchestrator, ticked, to_server_error, viewer};
-use crate::model::{PipeDetails, PipeFilters, PipeList};
+use super::ssr::{caller, caller_if_any, orchestrator, ticked};
+use crate::model::{AccessLevel, PipeDetails, PipeFilters, PipeList, ShareStatus, SubjectKind};
+#[cfg(feature = "ssr")]
+use crate::orchestrator::input::parse;
 
 #[server(input = Json)]
-pub async fn list_pipes(filters: PipeFilters) -> Result<PipeList, ServerFnError> {
-    let caller = caller().await?;
-    crate::orchestrator::list::list_shareable(orchestrator()?.db(), &caller, &filters).await.map_err(to_server_error)
+pub async fn list_pipes(filters: PipeFilters) -> Result<PipeList, AppError> {
+    Ok(orchestrator()?.list_shareable(&caller().await?, &filters).await?)
 }
 
 /// The values the browse filters offer: categories and statuses in the catalogue.
 #[server]
-pub async fn filter_choices() -> Result<(Vec<String>, Vec<String>), ServerFnError> {
+pub async fn filter_choices() -> Result<(Vec<String>, Vec<String>), AppError> {
     caller().await?;
-    let db = orchestrator()?;
-    let db = db.db();
-    let categories = crate::orchestrator::catalog::categories(db).await.map_err(to_server_error)?;
-    let statuses = crate::orchestrator::list::accepted_statuses(db).await.map_err(to_server_error)?.into_iter().collect();
-    Ok((categories, statuses))
+    Ok(orchestrator()?.filter_choices().await?)
 }
 
 /// A pipe's page; anonymous visitors see only active public shares.
 #[server]
-pub async fn get_pipe(name: String) -> Result<PipeDetails, ServerFnError> {
-    let viewer = viewer().await?;
-    crate::orchestrator::details::pipe_details(orchestrator()?.db(), viewer.as_ref(), &name).await.map_err(to_server_error)
+pub async fn get_pipe(name: String) -> Result<PipeDetails, AppError> {
+    let caller = caller_if_any().await?;
+    Ok(orchestrator()?.pipe_details(caller.as_ref(), &parse(&name)?).await?)
 }
 
 #[server]
@@ -37,36 +35,28 @@ pub async fn share_pipe(
     approval_required: Option<String>,
     fork: Option<String>,
     contribute: Option<String>,
-) -> Result<String, ServerFnError> {
+) -> Result<ShareStatus, AppError> {
     use crate::model::{ShareOptions, SharePermissions};
-    use crate::orchestrator::settings::Settings;
 
-    let caller = caller().await?;
-    let orchestrator = orchestrator()?;
-    let db = orchestrator.db();
-    let settings = Settings::load(db).await.map_err(to_server_error)?;
     let options = ShareOptions {
         public: ticked(&public),
         approval_required: ticked(&approval_required),
         permissions: SharePermissions { read: true, fork: ticked(&fork), contribute: ticked(&contribute) },
         metadata: Default::default(),
     };
-    let result = crate::orchestrator::share::share_pipe(db, &caller, &settings, orchestrator.base_url(), &name, options)
-        .await
-        .map_err(to_server_error)?;
-    Ok(result.sharing_status)
+    Ok(orchestrator()?.share_pipe(&caller().await?, &parse(&name)?, options).await?.sharing_status)
 }
 
 #[server]
-pub async fn unshare_pipe(name: String) -> Result<(), ServerFnError> {
-    let caller = caller().await?;
-    crate::orchestrator::share::unshare_pipe(orchestrator()?.db(), &caller, &name).await.map_err(to_server_error).map(|_| ())
+pub async fn unshare_pipe(name: String) -> Result<(), AppError> {
+    orchestrator()?.unshare_pipe(&caller().await?, &parse(&name)?).await?;
+    Ok(())
 }
 
-/// Splits "a, b c" into names.
+/// Splits "a, b c" into names, each checked.
 #[cfg(feature = "ssr")]
-fn names(text: &str) -> Vec<String> {
-    text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(String::from).collect()
+fn names<T: std::str::FromStr<Err = String>>(text: &str) -> Result<Vec<T>, AppError> {
+    Ok(text.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(parse).collect::<Result<_, _>>()?)
 }
 
 #[server]
@@ -74,43 +64,37 @@ pub async fn grant_access(
     name: String,
     users: String,
     groups: String,
-    access_level: String,
+    access_level: AccessLevel,
     expiration: String,
-) -> Result<(), ServerFnError> {
-    use crate::orchestrator::{access::AccessLevel, permissions};
+) -> Result<(), AppError> {
+    use crate::orchestrator::permissions::{Expiration, PermissionChange};
 
     let caller = caller().await?;
-    let change = permissions::PermissionChange {
-        users: names(&users),
-        groups: names(&groups),
-        access_level: AccessLevel::parse(&access_level).map_err(to_server_error)?,
-        expiration: Some(expiration.trim())
-            .filter(|e| !e.is_empty())
-            .map(permissions::Expiration::parse)
-            .transpose()
-            .map_err(to_server_error)?,
+    let change = PermissionChange {
+        users: names(&users)?,
+        groups: names(&groups)?,
+        access_level,
+        expiration: Some(expiration.trim()).filter(|e| !e.is_empty()).map(Expiration::parse).transpose()?,
         revoke: false,
         extra: Default::default(),
     };
     if change.users.is_empty() && change.groups.is_empty() {
-        return Err(ServerFnError::new("Name at least one user or group"));
+        return Err(AppError::bad("Name at least one user or group"));
     }
-    permissions::manage_permissions(orchestrator()?.db(), &caller, &name, change).await.map_err(to_server_error).map(|_| ())
+    orchestrator()?.manage_permissions(&caller, &parse(&name)?, change).await?;
+    Ok(())
 }
 
 #[server]
-pub async fn revoke_grant(name: String, subject_type: String, subject: String) -> Result<(), ServerFnError> {
-    use crate::orchestrator::{access::AccessLevel, permissions};
+pub async fn revoke_grant(name: String, subject_type: SubjectKind, subject: String) -> Result<(), AppError> {
+    use crate::orchestrator::permissions::PermissionChange;
 
-    let caller = caller().await?;
-    let (users, groups) = if subject_type == "group" { (vec![], vec![subject]) } else { (vec![subject], vec![]) };
-    let change = permissions::PermissionChange {
-        users,
-        groups,
-        access_level: AccessLevel::Read,
-        expiration: None,
-        revoke: true,
-        extra: Default::default(),
+    let (users, groups) = match subject_type {
+        SubjectKind::User => (vec![parse(&subject)?], vec![]),
+        SubjectKind::Group => (vec![], vec![parse(&subject)?]),
     };
-    permissions::manage_permissions(orchestrator()?.db(), &caller, &name, change).await.map_err(to_server_error).map(|_| ())
+    let change =
+        PermissionChange { users, groups, access_level: AccessLevel::Read, expiration: None, revoke: true, extra: Default::default() };
+    orchestrator()?.manage_permissions(&caller().await?, &parse(&name)?, change).await?;
+    Ok(())
 }

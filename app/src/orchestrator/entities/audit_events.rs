@@ -8,7 +8,7 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub actor_id: Option<i32>,
     pub actor: String,
-    pub action: String,
+    pub action: crate::model::AuditAction,
     pub pipe_id: Option<i32>,
     pub pipe_name: Option<String>,
     /// JSON: what changed.

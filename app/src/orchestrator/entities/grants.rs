@@ -7,11 +7,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub pipe_id: i32,
-    /// `user` or `group`.
-    pub subject_kind: String,
+    pub subject_kind: crate::model::SubjectKind,
     pub subject_id: i32,
-    /// `read`, `read_write` or `admin`.
-    pub access_level: String,
+    pub access_level: crate::model::AccessLevel,
     pub expires_at: Option<DateTimeUtc>,
     /// Any other permission keys the caller sent, as a JSON object.
     pub extra: String,

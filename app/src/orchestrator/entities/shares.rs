@@ -11,8 +11,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub share_id: String,
     pub is_public: bool,
-    /// `active`, `pending_approval` or `rejected` (see `ShareStatus`).
-    pub status: String,
+    pub status: crate::model::ShareStatus,
     /// The sharing options as given, normalised, as JSON.
     pub options: String,
     pub requested_by: i32,

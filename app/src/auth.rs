@@ -1,0 +1,99 @@
+//! Who is calling: the one authentication check of every door over HTTP. A request names its
+//! caller with an `Authorization: Bearer <token>` header (scripts) or a session cookie
+//! (browsers); the JSON API, downloads, exports and server functions all ask here.
+use std::sync::Arc;
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::{header, request::Parts},
+};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use tokio::sync::OnceCell;
+use tower_sessions::Session;
+
+use crate::orchestrator::{Caller, Error, Result, accounts, entities::users};
+use crate::state::AppState;
+
+/// The session key holding the signed-in user's id.
+pub const SESSION_USER: &str = "user_id";
+
+/// The answer to a request that needs a caller and names none.
+pub fn sign_in_required() -> Error {
+    Error::Unauthorized("Please sign in first (/login), or send an API token as 'Authorization: Bearer <token>'".into())
+}
+
+/// The caller of a request, if it names one. Extract it in a handler (`auth: Auth`) and call
+/// [`Auth::require`] where a caller is needed; a bad token is refused during extraction.
+#[derive(Clone, Debug)]
+pub struct Auth(pub Option<Caller>);
+
+impl Auth {
+    /// The caller, or the 401 that asks to sign in or send a token.
+    pub fn require(self) -> Result<Caller> {
+        self.0.ok_or_else(sign_in_required)
+    }
+}
+
+impl<S> FromRequestParts<S> for Auth
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        let state = AppState::from_ref(state);
+        authenticate(parts, state.orchestrator.db()).await.map(Auth)
+    }
+}
+
+/// The bearer token of a request, if it sends an `Authorization` header; a header of another
+/// scheme is refused rather than ignored.
+fn bearer(parts: &Parts) -> Result<Option<&str>> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|token| Some(token.trim()))
+        .ok_or_else(|| Error::Unauthorized("The Authorization header must be 'Bearer <token>'".into()))
+}
+
+/// Finds the caller of a request: the owner of its bearer token, else the user of its
+/// session, else nobody.
+pub async fn authenticate(parts: &Parts, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
+    if let Some(token) = bearer(parts)? {
+        let caller = accounts::authenticate_token(db, token).await?;
+        return caller.map(Some).ok_or_else(|| Error::Unauthorized("Invalid API token".into()));
+    }
+    match parts.extensions.get::<Session>() {
+        Some(session) => session_caller(session, db).await,
+        None => Ok(None),
+    }
+}
+
+/// The signed-in user of a browser session, if any.
+pub async fn session_caller(session: &Session, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
+    let Some(user_id) = session.get::<i32>(SESSION_USER).await.ok().flatten() else {
+        return Ok(None);
+    };
+    Ok(users::Entity::find_by_id(user_id).one(db).await?.as_ref().map(Caller::from))
+}
+
+/// The caller, looked up once per request: a page rendered on the server runs several server
+/// functions, and each asks.
+#[derive(Clone, Default)]
+pub struct RequestCaller(Arc<OnceCell<Option<Caller>>>);
+
+impl RequestCaller {
+    pub async fn get_or_load(&self, parts: &Parts, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
+        self.0.get_or_try_init(|| authenticate(parts, db)).await.cloned()
+    }
+}
+
+/// What each request to a page or server function gets in its context.
+pub fn provide_request_context() {
+    leptos::prelude::provide_context(RequestCaller::default());
+}

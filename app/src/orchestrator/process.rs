@@ -1,0 +1,96 @@
+//! The seed's `process(context, config)` as a thin adapter: the context becomes one typed
+//! [`Action`] (tagged on `action`, with the seed's error texts), which runs through the
+//! orchestrator's typed methods like every other door's calls.
+use serde::Serialize;
+use serde_json::Value;
+
+use super::audit::AuditQuery;
+use super::error::{Error, Result};
+use super::input::{Fields, parse};
+use super::permissions::PermissionChange;
+use super::review::Decision;
+use super::{Caller, Orchestrator};
+use crate::model::{PipeFilters, PipeName, ReportOptions, ShareOptions};
+
+/// One action of the JSON API, read from the seed's `context`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    ListShareable(PipeFilters),
+    SharePipe { pipe_name: PipeName, options: ShareOptions },
+    UnsharePipe { pipe_name: PipeName },
+    ManagePermissions { pipe_name: PipeName, change: PermissionChange },
+    DownloadPipe { pipe_name: PipeName, version: Option<String> },
+    ListPendingShares,
+    ReviewShare { pipe_name: PipeName, decision: Decision, note: Option<String> },
+    GenerateShareReport(ReportOptions),
+    AuditLog(AuditQuery),
+}
+
+impl Action {
+    /// Reads `context.action` (`list_shareable` when absent) and the fields that action takes.
+    pub fn from_context(context: &Value) -> Result<Action> {
+        let context = Fields::new("context", Some(context))?;
+        let name = || context.pipe_name();
+        Ok(match context.str("action")?.unwrap_or("list_shareable") {
+            "list_shareable" => Action::ListShareable(PipeFilters::from_context(&context)?),
+            "share_pipe" => Action::SharePipe { pipe_name: name()?, options: ShareOptions::from_context(&context)? },
+            "unshare_pipe" => Action::UnsharePipe { pipe_name: name()? },
+            "manage_permissions" => Action::ManagePermissions { pipe_name: name()?, change: PermissionChange::from_context(&context)? },
+            "download_pipe" => Action::DownloadPipe { pipe_name: name()?, version: context.str("version")?.map(String::from) },
+            "list_pending_shares" => Action::ListPendingShares,
+            "review_share" => {
+                let pipe_name = name()?;
+                let decision = context.str("decision")?.ok_or_else(|| Error::bad("context.decision is required: approve or reject"))?;
+                Action::ReviewShare { pipe_name, decision: parse(decision)?, note: context.str("note")?.map(String::from) }
+            }
+            "generate_share_report" => Action::GenerateShareReport(ReportOptions::from_context(&context)?),
+            "audit_log" => Action::AuditLog(AuditQuery::from_context(&context)?),
+            other => return Err(Error::bad(format!("Unknown sharing action: {other}"))),
+        })
+    }
+}
+
+fn to_json(value: impl Serialize) -> Result<Value> {
+    serde_json::to_value(value).map_err(|err| Error::Internal(format!("serialising a result: {err}")))
+}
+
+impl Orchestrator {
+    /// Runs one action for `caller`; its result as the envelope's `result`.
+    pub async fn run(&self, caller: &Caller, action: Action) -> Result<Value> {
+        match action {
+            Action::ListShareable(filters) => to_json(self.list_shareable(caller, &filters).await?),
+            Action::SharePipe { pipe_name, options } => to_json(self.share_pipe(caller, &pipe_name, options).await?),
+            Action::UnsharePipe { pipe_name } => to_json(self.unshare_pipe(caller, &pipe_name).await?),
+            Action::ManagePermissions { pipe_name, change } => to_json(self.manage_permissions(caller, &pipe_name, change).await?),
+            Action::DownloadPipe { pipe_name, version } => to_json(self.download_pipe(Some(caller), &pipe_name, version.as_deref()).await?),
+            Action::ListPendingShares => to_json(self.list_pending_shares(caller).await?),
+            Action::ReviewShare { pipe_name, decision, note } => {
+                to_json(self.review_share(caller, &pipe_name, decision, note.as_deref()).await?)
+            }
+            Action::GenerateShareReport(options) => to_json(self.generate_share_report(caller, &options).await?),
+            Action::AuditLog(query) => to_json(self.audit_log(caller, &query).await?),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_context_names_one_action() {
+        assert_eq!(Action::from_context(&json!({})).unwrap(), Action::ListShareable(PipeFilters::default()));
+        assert_eq!(
+            Action::from_context(&json!({"action": "unshare_pipe", "pipe_name": " sqlite "})).unwrap(),
+            Action::UnsharePipe { pipe_name: PipeName::parse("sqlite").unwrap() }
+        );
+        let missing = Action::from_context(&json!({"action": "share_pipe"})).unwrap_err();
+        assert_eq!(missing.to_string(), "Pipe name is required for sharing operation");
+        let unknown = Action::from_context(&json!({"action": "fly"})).unwrap_err();
+        assert_eq!(unknown.to_string(), "Unknown sharing action: fly");
+        assert!(matches!(Action::from_context(&json!([1])), Err(Error::BadRequest(_))));
+        let malformed = Action::from_context(&json!({"action": "download_pipe", "pipe_name": "../etc/passwd"})).unwrap_err();
+        assert_eq!(malformed.to_string(), "Pipe name '../etc/passwd' is not valid: use 1 to 128 letters, digits, '_', '-' or '.'");
+    }
+}
