@@ -395,7 +395,7 @@ pub struct PipeDetails {
     /// The viewer may share the pipe and manage its grants.
     pub can_manage: bool,
     /// The share's options, for its managers.
-    pub sharing_options: Option<Value>,
+    pub sharing_options: Option<ShareOptions>,
     /// Every grant, for its managers.
     pub grants: Vec<GrantView>,
     /// The latest sharing changes, newest first, for its managers.
@@ -410,7 +410,7 @@ pub struct PendingShare {
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
     pub public: bool,
-    pub sharing_options: Value,
+    pub sharing_options: ShareOptions,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::access::pipe_to_manage;
 use super::accounts::Caller;
-use super::entities::{audit_events, pipes};
+use super::entities::{JsonText, audit_events, pipes};
 use super::error::{Error, Result};
 use super::input::{Fields, parse};
 use crate::model::{AuditAction, PipeName};
@@ -34,7 +34,7 @@ pub async fn record(
         action: Set(action),
         pipe_id: Set(pipe.map(|p| p.id)),
         pipe_name: Set(pipe.map(|p| p.name.clone())),
-        detail: Set(detail.to_string()),
+        detail: Set(JsonText(detail)),
         ..Default::default()
     };
     audit_events::Entity::insert(event).exec_without_returning(db).await?;
@@ -96,12 +96,5 @@ async fn newest(db: &impl ConnectionTrait, pipe_id: Option<i32>, offset: u64, li
 }
 
 fn to_event(row: audit_events::Model) -> AuditEvent {
-    AuditEvent {
-        id: row.id,
-        at: row.at,
-        actor: row.actor,
-        action: row.action,
-        pipe_name: row.pipe_name,
-        detail: serde_json::from_str(&row.detail).unwrap_or(Value::String(row.detail)),
-    }
+    AuditEvent { id: row.id, at: row.at, actor: row.actor, action: row.action, pipe_name: row.pipe_name, detail: row.detail.0 }
 }

@@ -49,7 +49,7 @@ pub async fn categories(db: &impl ConnectionTrait) -> Result<Vec<String>> {
 }
 
 pub fn tags(pipe: &pipes::Model) -> Vec<String> {
-    serde_json::from_str(&pipe.tags).unwrap_or_default()
+    pipe.tags.0.clone()
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! One pipe as its page shows it.
 pub use crate::model::PipeDetails;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::Value;
 
 use super::access::pipe_to_download;
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
-use super::error::Result;
+use super::error::{Error, Result};
 use super::list::summarize;
 use super::permissions::grants_on;
 
@@ -20,15 +19,16 @@ const HISTORY_SHOWN: u64 = 10;
 pub async fn pipe_details(db: &DatabaseConnection, viewer: Option<&Caller>, name: &str) -> Result<PipeDetails> {
     let (pipe, share, access) = pipe_to_download(db, viewer, name).await?;
     let versions = versions_of(db, pipe.id).await?;
-    let manifest_yaml = versions
-        .first()
-        .and_then(|v| serde_json::from_str::<Value>(&v.spec).ok())
-        .and_then(|spec| serde_norway::to_string(&spec).ok())
-        .unwrap_or_default();
+    let manifest_yaml = match versions.first() {
+        Some(latest) => {
+            serde_norway::to_string(&latest.spec.0).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?
+        }
+        None => String::new(),
+    };
     let download_count = downloads::Entity::find().filter(downloads::Column::PipeId.eq(pipe.id)).count(db).await?;
     let owners = usernames(db, [pipe.owner_id]).await?;
     let (sharing_options, grants, history) = if access.manage {
-        let options = share.as_ref().and_then(|s| serde_json::from_str(&s.options).ok());
+        let options = share.as_ref().map(|s| s.options.0.clone());
         (options, grants_on(db, pipe.id).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
     } else {
         (None, Vec::new(), Vec::new())

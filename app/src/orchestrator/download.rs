@@ -9,10 +9,6 @@ use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
 use super::error::{Error, Result};
 
-fn parse_json(text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|err| Error::Internal(format!("stored manifest is not JSON: {err}")))
-}
-
 /// Anyone may download a pipe they may see; `viewer` is `None` for an anonymous visitor.
 pub async fn download_pipe(
     db: &DatabaseConnection,
@@ -43,8 +39,8 @@ pub async fn download_pipe(
         pipe_name: pipe.name.clone(),
         version: chosen.version.clone(),
         versions: versions.iter().map(|v| v.version.clone()).collect(),
-        spec: parse_json(&chosen.spec)?,
-        manifests: parse_json(&chosen.manifests)?,
+        spec: chosen.spec.0.clone(),
+        manifests: Value::Object(chosen.manifests.0.clone()),
         owner: usernames(db, [pipe.owner_id]).await?.remove(&pipe.owner_id).unwrap_or_default(),
         downloaded_at: now,
     })

@@ -14,7 +14,7 @@ use super::access::{AccessLevel, SubjectKind, pipe_to_manage};
 use super::accounts::{Caller, GroupName, UserName, require_group, require_user};
 use super::audit;
 use super::catalog::usernames;
-use super::entities::{grants, user_groups};
+use super::entities::{JsonText, grants, user_groups};
 use super::error::{Error, Result};
 use super::input::Fields;
 use crate::model::AuditAction;
@@ -90,7 +90,6 @@ pub async fn manage_permissions(
     }
     let suffix: u32 = rand::thread_rng().r#gen();
     let permission_id = format!("perm_{}_{}_{suffix:08x}", pipe.name, crate::orchestrator::now().format("%Y%m%d"));
-    let extra = serde_json::to_string(&change.extra).map_err(|e| Error::Internal(e.to_string()))?;
     let now = crate::orchestrator::now();
 
     let txn = db.begin().await?;
@@ -110,7 +109,7 @@ pub async fn manage_permissions(
             subject_id: Set(subject_id),
             access_level: Set(change.access_level),
             expires_at: Set(change.expiration.as_ref().map(|e| e.at)),
-            extra: Set(extra.clone()),
+            extra: Set(JsonText(change.extra.clone())),
             permission_id: Set(permission_id.clone()),
             granted_by: Set(caller.user_id),
             created_at: Set(now),

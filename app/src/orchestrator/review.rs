@@ -1,7 +1,6 @@
 //! The admins' approval queue: `list_pending_shares` and `review_share`.
 pub use crate::model::{Decision, PendingShare, PendingShares, ReviewResult};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait};
-use serde_json::Value;
 
 use super::access::{ShareStatus, find_pipe, require_admin};
 use super::accounts::Caller;
@@ -34,7 +33,7 @@ pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Re
                 requested_by: name(share.requested_by),
                 requested_at: share.requested_at,
                 public: share.is_public,
-                sharing_options: serde_json::from_str(&share.options).unwrap_or(Value::Null),
+                sharing_options: share.options.0,
             })
         })
         .collect();

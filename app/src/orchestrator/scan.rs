@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::catalog::compare_versions;
-use super::entities::{pipe_versions, pipes};
+use super::entities::{JsonText, pipe_versions, pipes};
 use super::error::{Error, Result};
 use crate::model::PipeName;
 
@@ -180,10 +180,6 @@ enum Outcome {
     Skipped,
 }
 
-fn json_text(value: &impl Serialize) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
-}
-
 /// Copies a version's summary fields onto its pipe row.
 fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) -> Result<()> {
     pipe.latest_version = Set(scanned.version.clone());
@@ -191,7 +187,7 @@ fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) -> Resul
     pipe.author = Set(scanned.author.clone());
     pipe.status = Set(scanned.status.clone());
     pipe.description = Set(scanned.description.clone());
-    pipe.tags = Set(json_text(&scanned.tags)?);
+    pipe.tags = Set(JsonText(scanned.tags.clone()));
     pipe.updated_at = Set(crate::orchestrator::now());
     Ok(())
 }
@@ -218,8 +214,8 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
         Some(row) if row.content_hash == scanned.content_hash => return Ok(Outcome::Unchanged),
         Some(row) => {
             let mut row = row.into_active_model();
-            row.spec = Set(json_text(&scanned.spec)?);
-            row.manifests = Set(json_text(&scanned.manifests)?);
+            row.spec = Set(JsonText(scanned.spec.clone()));
+            row.manifests = Set(JsonText(scanned.manifests.clone()));
             row.content_hash = Set(scanned.content_hash.clone());
             row.source_path = Set(scanned.source_path.display().to_string());
             row.updated_at = Set(now);
@@ -230,8 +226,8 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
             pipe_versions::ActiveModel {
                 pipe_id: Set(pipe.id),
                 version: Set(scanned.version.clone()),
-                spec: Set(json_text(&scanned.spec)?),
-                manifests: Set(json_text(&scanned.manifests)?),
+                spec: Set(JsonText(scanned.spec.clone())),
+                manifests: Set(JsonText(scanned.manifests.clone())),
                 content_hash: Set(scanned.content_hash.clone()),
                 source_path: Set(scanned.source_path.display().to_string()),
                 created_at: Set(now),

@@ -172,7 +172,7 @@ mod tests {
         let events = audit_events::Entity::find().all(&db).await.unwrap();
         assert_eq!(events.len(), 1, "one key changed, one audit row: {events:?}");
         assert_eq!(events[0].action, AuditAction::SetSetting);
-        assert_eq!(serde_json::from_str::<Value>(&events[0].detail).unwrap()["key"], "require_approval");
+        assert_eq!(events[0].detail.0["key"], "require_approval");
 
         // Nothing changed: nothing written.
         Settings::update(&db, None, &form("50", true)).await.unwrap();

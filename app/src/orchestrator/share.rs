@@ -11,7 +11,7 @@ use serde_json::json;
 use super::access::{ShareStatus, pipe_to_manage};
 use super::accounts::Caller;
 use super::audit;
-use super::entities::{pipes, shares, users};
+use super::entities::{JsonText, pipes, shares, users};
 use super::error::{Error, Result};
 use super::input::Fields;
 use super::settings::Settings;
@@ -83,7 +83,6 @@ pub async fn share_pipe(
         )));
     }
     let now = crate::orchestrator::now();
-    let options_json = serde_json::to_string(&options).map_err(|e| Error::Internal(e.to_string()))?;
     let existing = shares::Entity::find().filter(shares::Column::PipeId.eq(pipe.id)).one(&txn).await?;
     let share = match existing {
         Some(share) => {
@@ -91,7 +90,7 @@ pub async fn share_pipe(
             let mut share = share.into_active_model();
             share.is_public = Set(options.public);
             share.status = Set(status);
-            share.options = Set(options_json);
+            share.options = Set(JsonText(options.clone()));
             share.requested_by = Set(caller.user_id);
             share.requested_at = Set(now);
             share.reviewed_by = Set(None);
@@ -106,7 +105,7 @@ pub async fn share_pipe(
                 share_id: Set(new_share_id(&pipe.name)),
                 is_public: Set(options.public),
                 status: Set(status),
-                options: Set(options_json),
+                options: Set(JsonText(options.clone())),
                 requested_by: Set(caller.user_id),
                 requested_at: Set(now),
                 reviewed_by: Set(None),

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::app::PageTitle;
 use crate::components::{action_error, loaded, when};
-use crate::model::{Decision, PendingShare, PendingShares};
+use crate::model::{Decision, PendingShare, PendingShares, ShareOptions};
 use crate::server_fns::admin::{NOT_REVIEWED, ReviewShare, ReviewShares, list_pending};
 use crate::urls::encode;
 
@@ -232,28 +232,20 @@ fn Row(index: usize, share: PendingShare, review: ServerAction<ReviewShare>, sel
 
 /// The share's options as short lines: what others may do, whether approval was asked for,
 /// and any other option as it came.
-fn options_text(options: &Value) -> Vec<String> {
-    let Some(map) = options.as_object() else {
-        return match options {
-            Value::Null => vec![],
-            other => vec![other.to_string()],
-        };
-    };
+fn options_text(options: &ShareOptions) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(permissions) = map.get("permissions").and_then(Value::as_object) {
-        let allowed: Vec<&str> =
-            ["read", "fork", "contribute"].into_iter().filter(|key| permissions.get(*key).and_then(Value::as_bool) == Some(true)).collect();
-        if !allowed.is_empty() {
-            lines.push(format!("others may {}", allowed.join(", ")));
-        }
+    let permissions = &options.permissions;
+    let allowed: Vec<&str> = [("read", permissions.read), ("fork", permissions.fork), ("contribute", permissions.contribute)]
+        .into_iter()
+        .filter_map(|(what, allowed)| allowed.then_some(what))
+        .collect();
+    if !allowed.is_empty() {
+        lines.push(format!("others may {}", allowed.join(", ")));
     }
-    if map.get("approval_required").and_then(Value::as_bool) == Some(true) {
+    if options.approval_required {
         lines.push("approval asked for".to_string());
     }
-    for (key, value) in map {
-        if matches!(key.as_str(), "public" | "approval_required" | "permissions") {
-            continue;
-        }
+    for (key, value) in &options.metadata {
         let value = match value {
             Value::String(text) => text.clone(),
             other => other.to_string(),
@@ -271,7 +263,12 @@ mod tests {
     #[test]
     fn options_read_as_lines() {
         let options = json!({"public": true, "approval_required": true, "permissions": {"read": true, "fork": true, "contribute": false}, "team": "data"});
-        assert_eq!(options_text(&options), vec!["others may read, fork", "approval asked for", "team: data"]);
-        assert!(options_text(&Value::Null).is_empty());
+        assert_eq!(
+            options_text(&serde_json::from_value(options).unwrap()),
+            vec!["others may read, fork", "approval asked for", "team: data"]
+        );
+        let nothing =
+            json!({"public": false, "approval_required": false, "permissions": {"read": false, "fork": false, "contribute": false}});
+        assert!(options_text(&serde_json::from_value(nothing).unwrap()).is_empty());
     }
 }

@@ -88,9 +88,8 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
 fn SharingPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
     let name = details.summary.name.clone();
     let options = details.sharing_options.unwrap_or_default();
-    let flag = |value: &serde_json::Value| value.as_bool().unwrap_or(false);
-    let (public, approval) = (flag(&options["public"]), flag(&options["approval_required"]));
-    let (fork, contribute) = (flag(&options["permissions"]["fork"]), flag(&options["permissions"]["contribute"]));
+    let (public, approval) = (options.public, options.approval_required);
+    let (fork, contribute) = (options.permissions.fork, options.permissions.contribute);
     let shared = details.summary.share_status.is_some();
     let unshare_name = name.clone();
     view! {

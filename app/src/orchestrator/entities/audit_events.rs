@@ -11,8 +11,9 @@ pub struct Model {
     pub action: crate::model::AuditAction,
     pub pipe_id: Option<i32>,
     pub pipe_name: Option<String>,
-    /// JSON: what changed.
-    pub detail: String,
+    /// What changed.
+    #[sea_orm(column_type = "Text")]
+    pub detail: super::JsonText<serde_json::Value>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

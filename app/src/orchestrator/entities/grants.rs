@@ -11,8 +11,9 @@ pub struct Model {
     pub subject_id: i32,
     pub access_level: crate::model::AccessLevel,
     pub expires_at: Option<DateTimeUtc>,
-    /// Any other permission keys the caller sent, as a JSON object.
-    pub extra: String,
+    /// Any other permission keys the caller sent.
+    #[sea_orm(column_type = "Text")]
+    pub extra: super::JsonText<serde_json::Map<String, serde_json::Value>>,
     pub permission_id: String,
     pub granted_by: i32,
     pub created_at: DateTimeUtc,

@@ -7,10 +7,12 @@ pub struct Model {
     pub id: i32,
     pub pipe_id: i32,
     pub version: String,
-    /// The winning manifest of the version folder, as JSON.
-    pub spec: String,
-    /// Every manifest of the folder, as a JSON object keyed by file name.
-    pub manifests: String,
+    /// The winning manifest of the version folder.
+    #[sea_orm(column_type = "Text")]
+    pub spec: super::JsonText<serde_json::Value>,
+    /// Every manifest of the folder, keyed by file name.
+    #[sea_orm(column_type = "Text")]
+    pub manifests: super::JsonText<serde_json::Map<String, serde_json::Value>>,
     /// SHA-256 over the folder's manifest files; a rescan with the same hash changes nothing.
     pub content_hash: String,
     pub source_path: String,

@@ -16,8 +16,8 @@ pub struct Model {
     /// Lower-cased at scan time.
     pub status: Option<String>,
     pub description: Option<String>,
-    /// JSON array of strings.
-    pub tags: String,
+    #[sea_orm(column_type = "Text")]
+    pub tags: super::JsonText<Vec<String>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

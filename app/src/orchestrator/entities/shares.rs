@@ -12,8 +12,9 @@ pub struct Model {
     pub share_id: String,
     pub is_public: bool,
     pub status: crate::model::ShareStatus,
-    /// The sharing options as given, normalised, as JSON.
-    pub options: String,
+    /// The sharing options as given, normalised.
+    #[sea_orm(column_type = "Text")]
+    pub options: super::JsonText<crate::model::ShareOptions>,
     pub requested_by: i32,
     pub requested_at: DateTimeUtc,
     pub reviewed_by: Option<i32>,
