@@ -392,7 +392,7 @@ pub struct PipeDetails {
     /// The latest version's manifest, as YAML.
     pub manifest_yaml: String,
     pub download_count: u64,
-    /// The viewer may share the pipe and manage its grants.
+    /// The caller may share the pipe and manage its grants.
     pub can_manage: bool,
     /// The share's options, for its managers.
     pub sharing_options: Option<ShareOptions>,
@@ -417,6 +417,13 @@ pub struct PendingShare {
 pub struct PendingShares {
     pub shares: Vec<PendingShare>,
     pub total_count: usize,
+}
+
+/// One share request as the admin saw it in the queue: a review applies to that request only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewTarget {
+    pub pipe_name: String,
+    pub requested_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,8 +5,9 @@ use std::{
     process::ExitCode,
 };
 
+use app::model::{PipeFilters, ShareOptions};
 use app::orchestrator::{
-    Caller, Error, Orchestrator, accounts,
+    Error, Orchestrator,
     db::{self, DEFAULT_DATABASE_URL},
     input::parse,
     scan::ScanSummary,
@@ -182,7 +183,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Serve(args) => serve(db, args).await,
         Command::Demo { serve: args, corpus } => {
-            load_demo(&db, &corpus).await?;
+            load_demo(&orchestrator, &corpus).await?;
             serve(db, args).await
         }
         Command::User(UserCommand::Add { name, admin, password_stdin }) => {
@@ -299,13 +300,13 @@ async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
     let listener =
         tokio::net::TcpListener::bind(&args.addr).await.map_err(|e| Error::bad(format!("Cannot listen on {}: {e}", args.addr)))?;
     let local = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
-    let base_url = args.base_url.unwrap_or_else(|| format!("http://{local}"));
+    let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{local}"));
     println!("pipeshare listening on http://{local} (share URLs use {base_url})");
     let _ = std::io::stdout().flush();
     if !Path::new(&args.site_root).join("pkg").is_dir() {
         tracing::warn!("{}/pkg is missing: pages render, but without the browser app; run scripts/build-site", args.site_root);
     }
-    let config = startup::ServerConfig { base_url: base_url.clone(), site_root: args.site_root };
+    let config = startup::ServerConfig { base_url: base_url.clone(), base_url_set: args.base_url.is_some(), site_root: args.site_root };
     startup::serve(listener, Orchestrator::new(db, base_url), config).await.map_err(|e| Error::Internal(format!("server: {e}")))
 }
 
@@ -354,41 +355,44 @@ fn report_scan(summary: &ScanSummary, as_json: bool) {
 const DEMO_USERS: [(&str, &str, bool); 3] =
     [("admin", "pipeshare-admin", true), ("alice", "pipeshare-alice", false), ("bob", "pipeshare-bob", false)];
 
-async fn load_demo(db: &DatabaseConnection, corpus: &Path) -> Result<(), Error> {
-    let orchestrator = Orchestrator::new(db.clone(), String::new());
-    for (name, password, admin) in DEMO_USERS {
-        if accounts::find_user(db, name).await?.is_none() {
-            orchestrator.create_user(None, &parse(name)?, password, admin).await?;
-        }
+/// Ok when the thing was made, or was there already (the demo loads again on every start).
+fn made_or_there<T>(result: Result<T, Error>) -> Result<(), Error> {
+    match result {
+        Ok(_) | Err(Error::Conflict(_)) => Ok(()),
+        Err(err) => Err(err),
     }
-    if accounts::find_group(db, "developers").await?.is_none() {
-        let developers = parse("developers")?;
-        orchestrator.create_group(None, &developers).await?;
-        for member in ["alice", "bob"] {
-            orchestrator.add_group_member(None, &developers, &parse(member)?).await?;
-        }
+}
+
+async fn load_demo(orchestrator: &Orchestrator, corpus: &Path) -> Result<(), Error> {
+    for (name, password, admin) in DEMO_USERS {
+        made_or_there(orchestrator.create_user(None, &parse(name)?, password, admin).await)?;
+    }
+    let developers = parse("developers")?;
+    made_or_there(orchestrator.create_group(None, &developers).await)?;
+    for member in ["alice", "bob"] {
+        made_or_there(orchestrator.add_group_member(None, &developers, &parse(member)?).await)?;
     }
     // Pipelines belong to alice, plugins to the admin, so both have something to share.
     let (pipes_dir, plugs_dir) = (corpus.join("plugpipe/pipes"), corpus.join("plugpipe/plugs"));
     if pipes_dir.is_dir() && plugs_dir.is_dir() {
-        report_scan(&scan_with_progress(&orchestrator, &pipes_dir, "alice").await?, false);
-        report_scan(&scan_with_progress(&orchestrator, &plugs_dir, "admin").await?, false);
+        report_scan(&scan_with_progress(orchestrator, &pipes_dir, "alice").await?, false);
+        report_scan(&scan_with_progress(orchestrator, &plugs_dir, "admin").await?, false);
     } else {
-        report_scan(&scan_with_progress(&orchestrator, corpus, "admin").await?, false);
+        report_scan(&scan_with_progress(orchestrator, corpus, "admin").await?, false);
     }
 
-    let caller = Caller::from(&accounts::require_user(db, "admin").await?);
-    let stable = orchestrator
-        .process(&caller, &json!({"action": "list_shareable", "pipe_filters": {"status": "stable"}, "limit": 3}), &json!({}))
-        .await?;
-    for pipe in stable["pipes"].as_array().into_iter().flatten().filter(|p| p["sharing_enabled"] != true) {
-        let context = json!({"action": "share_pipe", "pipe_name": pipe["name"], "sharing_options": {"public": true}});
-        orchestrator.process(&caller, &context, &json!({})).await?;
+    let admin = parse("admin")?;
+    let caller = orchestrator.user(&admin).await?;
+    let filters = PipeFilters { status: Some("stable".into()), limit: Some(3), ..Default::default() };
+    let stable = orchestrator.list_shareable(&caller, &filters).await?.pipes;
+    for pipe in stable.iter().filter(|p| !p.sharing_enabled) {
+        let options = ShareOptions { public: true, ..Default::default() };
+        orchestrator.share_pipe(&caller, &parse(&pipe.name)?, options).await?;
     }
-    let token = orchestrator.create_token(None, &parse("admin")?, "demo").await?;
+    let token = orchestrator.create_token(None, &admin, "demo").await?;
     println!("demo users: {}", DEMO_USERS.map(|(n, p, _)| format!("{n} / {p}")).join(", "));
-    if let Some(first) = stable["pipes"].as_array().and_then(|p| p.first()) {
-        println!("a public pipe page: /pipes/{}", first["name"].as_str().unwrap_or_default());
+    if let Some(first) = stable.first() {
+        println!("a public pipe page: /pipes/{}", first.name);
     }
     println!("admin API token: {token}");
     println!(

@@ -1,5 +1,5 @@
 //! Building the router and serving it; used by `main` and by the tests.
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use app::orchestrator::{Error, Orchestrator};
 use app::state::AppState;
@@ -7,7 +7,7 @@ use axum::{
     Router,
     body::Body,
     extract::{DefaultBodyLimit, Request, State},
-    http::{Method, StatusCode, header},
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -15,11 +15,13 @@ use axum::{
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{api, download, export, sessions::DbSessionStore};
 
+/// The browser session's cookie.
+pub const SESSION_COOKIE: &str = "pipeshare_session";
 /// Requests larger than this are refused with 413 before they are read in full.
 pub const BODY_LIMIT_BYTES: usize = 1 << 20;
 /// The name of the wasm and JavaScript files of the browser app under `<site root>/pkg`.
@@ -28,6 +30,9 @@ pub const OUTPUT_NAME: &str = "pipeshare";
 pub struct ServerConfig {
     /// Public address used in share URLs, e.g. `https://pipes.example.com`.
     pub base_url: String,
+    /// Whether the operator named `base_url` (`PIPESHARE_BASE_URL`): browser writes must then
+    /// come from its origin. Otherwise they must come from the `Host` they were sent to.
+    pub base_url_set: bool,
     /// Folder holding `pkg/` with the browser app's wasm, JavaScript and CSS.
     pub site_root: String,
 }
@@ -37,13 +42,26 @@ impl ServerConfig {
     fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
     }
+
+    /// The origin browser writes must come from, when the operator named the public address:
+    /// `https://pipes.example.com` of `https://pipes.example.com/hub/`.
+    fn trusted_origin(&self) -> Option<String> {
+        self.base_url_set.then(|| {
+            let (scheme, rest) = self.base_url.split_once("://").unwrap_or(("http", &self.base_url));
+            let host = rest.split('/').next().unwrap_or_default();
+            format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+        })
+    }
 }
+
+/// A request that takes longer than this is answered 408 and dropped.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAddr) -> Router {
     let leptos_options =
         LeptosOptions::builder().output_name(OUTPUT_NAME).site_root(config.site_root.as_str()).site_pkg_dir("pkg").site_addr(addr).build();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(orchestrator.db().clone()))
-        .with_name("pipeshare_session")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
@@ -62,9 +80,11 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         })
         .fallback(fallback)
         .layer(middleware::from_fn(sign_in_redirect))
-        .layer(middleware::from_fn(same_origin_writes))
+        .layer(middleware::from_fn_with_state(Arc::new(config.trusted_origin()), same_origin_writes))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(security_headers))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -101,7 +121,7 @@ async fn sign_in_redirect(request: Request<Body>, next: Next) -> Response {
 /// a page of this site. A request with an `Authorization` header is a script's, which a
 /// browser never sends on its own, and is not concerned. Session cookies are also
 /// `SameSite=Lax`.
-async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
+async fn same_origin_writes(State(trusted): State<Arc<Option<String>>>, request: Request<Body>, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
@@ -109,11 +129,13 @@ async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-    let cross_site = match (origin, host) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1) != Some(host),
-        (Some(_), None) => true,
+    let cross_site = match (origin, trusted.as_deref(), host) {
+        // Behind a proxy the Host may be rewritten; the configured address is what browsers see.
+        (Some(origin), Some(trusted), _) => !origin.eq_ignore_ascii_case(trusted),
+        (Some(origin), None, Some(host)) => origin.split("://").nth(1) != Some(host),
+        (Some(_), None, None) => true,
         // No Origin header: old browsers and scripts; browsers that send Fetch metadata say so.
-        (None, _) => headers.get("sec-fetch-site").and_then(|s| s.to_str().ok()) == Some("cross-site"),
+        (None, _, _) => headers.get("sec-fetch-site").and_then(|s| s.to_str().ok()) == Some("cross-site"),
     };
     if cross_site {
         let refused = Error::Forbidden("Cross-site request refused".into());
@@ -123,6 +145,29 @@ async fn same_origin_writes(request: Request<Body>, next: Next) -> Response {
         return (refused.status(), refused.public_message()).into_response();
     }
     next.run(request).await
+}
+
+/// Headers every answer carries: no content sniffing, no framing by other sites (against
+/// click-jacking), no full addresses in the Referer sent elsewhere; and pages and API answers
+/// for a signed-in caller are never stored by a shared cache.
+async fn security_headers(request: Request<Body>, next: Next) -> Response {
+    let personal = request.headers().contains_key(header::AUTHORIZATION)
+        || request.headers().get_all(header::COOKIE).iter().any(|c| c.to_str().is_ok_and(|c| c.contains(SESSION_COOKIE)));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|t| t.to_str().ok()).unwrap_or_default();
+    if personal && (content_type.starts_with("text/html") || content_type.starts_with("application/json")) {
+        headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("private, no-store"));
+    }
+    response
 }
 
 /// 200 once the database answers.

@@ -8,6 +8,7 @@ use sea_orm::{
 use super::accounts::Caller;
 use super::entities::{grants, group_members, pipes, shares};
 use super::error::{Error, Result};
+use super::settings::Settings;
 pub use crate::model::{AccessLevel, ShareStatus, SubjectKind};
 
 /// The ids of the groups the user belongs to, as a subquery.
@@ -47,9 +48,10 @@ pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
     Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
 }
 
-/// Other people's pipes the caller may see: an active public share, or an active private
-/// share with an unexpired grant that reaches the caller.
-pub fn shared_with(caller: &Caller, now: DateTime<Utc>) -> Condition {
+/// Other people's pipes the caller may see: an active public share (while the instance allows
+/// public sharing: `public_open`), or an active share with an unexpired grant that reaches
+/// the caller.
+pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Condition {
     let granted = grants::Entity::find()
         .select_only()
         .column(grants::Column::PipeId)
@@ -67,10 +69,12 @@ pub fn shared_with(caller: &Caller, now: DateTime<Utc>) -> Condition {
         .filter(shares::Column::Status.eq(ShareStatus::Active))
         .filter(shares::Column::IsPublic.eq(true))
         .into_query();
-    Condition::all()
-        .add(pipes::Column::OwnerId.ne(caller.user_id))
-        .add(pipes::Column::Id.in_subquery(active))
-        .add(Condition::any().add(pipes::Column::Id.in_subquery(active_public)).add(pipes::Column::Id.in_subquery(granted)))
+    let visible = if public_open {
+        Condition::any().add(pipes::Column::Id.in_subquery(active_public)).add(pipes::Column::Id.in_subquery(granted))
+    } else {
+        Condition::any().add(pipes::Column::Id.in_subquery(granted))
+    };
+    Condition::all().add(pipes::Column::OwnerId.ne(caller.user_id)).add(pipes::Column::Id.in_subquery(active)).add(visible)
 }
 
 /// What the caller may do with one pipe.
@@ -83,17 +87,19 @@ pub struct PipeAccess {
     pub download: bool,
 }
 
-/// What `viewer` may do with the pipe; `None` is an anonymous visitor.
+/// What `caller` may do with the pipe; `None` is an anonymous visitor.
 pub async fn access(
     db: &impl ConnectionTrait,
-    viewer: Option<&Caller>,
+    caller: Option<&Caller>,
     pipe: &pipes::Model,
     share: Option<&shares::Model>,
 ) -> Result<PipeAccess> {
     let active = share.is_some_and(|s| s.status == ShareStatus::Active);
-    let public = share.is_some_and(|s| s.is_public);
-    let Some(caller) = viewer else {
-        return Ok(PipeAccess { manage: false, download: active && public });
+    // A public share is public while the instance allows public sharing; turned off, it
+    // stays stored and counts for nobody, and comes back when it is turned on again.
+    let public = active && share.is_some_and(|s| s.is_public) && Settings::load(db).await?.enable_public_sharing;
+    let Some(caller) = caller else {
+        return Ok(PipeAccess { manage: false, download: public });
     };
     if caller.is_admin || pipe.owner_id == caller.user_id {
         return Ok(PipeAccess { manage: true, download: true });
@@ -108,7 +114,26 @@ pub async fn access(
         .all(db)
         .await?;
     let manage = held.contains(&AccessLevel::Admin);
-    Ok(PipeAccess { manage, download: manage || (active && (public || !held.is_empty())) })
+    Ok(PipeAccess { manage, download: manage || public || (active && !held.is_empty()) })
+}
+
+/// When the caller's `admin` access to a pipe through grants ends: `None` when they hold no
+/// expiring admin grant on it (none at all, or one that never ends).
+pub async fn admin_grant_ends(db: &impl ConnectionTrait, caller: &Caller, pipe_id: i32) -> Result<Option<DateTime<Utc>>> {
+    let ends: Vec<Option<DateTime<Utc>>> = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::ExpiresAt)
+        .filter(grants::Column::PipeId.eq(pipe_id))
+        .filter(reaches(caller.user_id))
+        .filter(unexpired(crate::orchestrator::now()))
+        .filter(grants::Column::AccessLevel.eq(AccessLevel::Admin))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ends.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    Ok(ends.into_iter().flatten().max())
 }
 
 /// A pipe with its share, if it has one.
@@ -130,14 +155,14 @@ pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &s
     }
 }
 
-/// The pipe, if the viewer may see and download it; otherwise the not-found answer.
+/// The pipe, if the caller may see and download it; otherwise the not-found answer.
 pub async fn pipe_to_download(
     db: &impl ConnectionTrait,
-    viewer: Option<&Caller>,
+    caller: Option<&Caller>,
     name: &str,
 ) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
     let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
-    let access = access(db, viewer, &pipe, share.as_ref()).await?;
+    let access = access(db, caller, &pipe, share.as_ref()).await?;
     if access.download { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }
 }
 

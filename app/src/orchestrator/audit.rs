@@ -11,7 +11,7 @@ use super::access::pipe_to_manage;
 use super::accounts::Caller;
 use super::entities::{JsonText, audit_events, pipes};
 use super::error::{Error, Result};
-use super::input::{Fields, parse};
+use super::input::{Fields, check_count, parse};
 use crate::model::{AuditAction, PipeName};
 
 /// The actor recorded for changes made from the operator's command line.
@@ -66,6 +66,7 @@ impl AuditQuery {
 /// The log, newest first. A pipe's managers read its events; only instance admins read
 /// the whole log (settings included).
 pub async fn audit_log(db: &DatabaseConnection, caller: &Caller, query: &AuditQuery) -> Result<AuditLog> {
+    check_count("offset", Some(query.offset))?;
     let pipe_id = match &query.pipe_name {
         Some(name) => Some(pipe_to_manage(db, caller, name).await?.0.id),
         None if caller.is_admin => None,
@@ -79,7 +80,7 @@ pub async fn audit_log(db: &DatabaseConnection, caller: &Caller, query: &AuditQu
     Ok(AuditLog { events, total_count, limit, offset: query.offset })
 }
 
-/// A pipe's latest events, for its page (the caller has checked the viewer manages it).
+/// A pipe's latest events, for its page (whoever calls this has checked that the caller manages the pipe).
 pub async fn pipe_history(db: &impl ConnectionTrait, pipe_id: i32, limit: u64) -> Result<Vec<AuditEvent>> {
     newest(db, Some(pipe_id), 0, limit).await
 }

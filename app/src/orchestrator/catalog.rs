@@ -34,20 +34,6 @@ pub async fn usernames(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = 
     Ok(users::Entity::find().filter(users::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|u| (u.id, u.username)).collect())
 }
 
-/// The categories in the catalogue, sorted.
-pub async fn categories(db: &impl ConnectionTrait) -> Result<Vec<String>> {
-    use sea_orm::{QueryOrder, QuerySelect};
-    let found: Vec<Option<String>> = pipes::Entity::find()
-        .select_only()
-        .column(pipes::Column::Category)
-        .distinct()
-        .order_by_asc(pipes::Column::Category)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(found.into_iter().flatten().collect())
-}
-
 pub fn tags(pipe: &pipes::Model) -> Vec<String> {
     pipe.tags.0.clone()
 }

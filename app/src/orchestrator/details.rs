@@ -14,10 +14,10 @@ use super::permissions::grants_on;
 /// How many of the latest sharing changes the page lists for the pipe's managers.
 const HISTORY_SHOWN: u64 = 10;
 
-/// The pipe, if `viewer` may see it (`None`: an anonymous visitor, who sees only active
+/// The pipe, if `caller` may see it (`None`: an anonymous visitor, who sees only active
 /// public shares); otherwise the same not-found answer as for a pipe that does not exist.
-pub async fn pipe_details(db: &DatabaseConnection, viewer: Option<&Caller>, name: &str) -> Result<PipeDetails> {
-    let (pipe, share, access) = pipe_to_download(db, viewer, name).await?;
+pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<PipeDetails> {
+    let (pipe, share, access) = pipe_to_download(db, caller, name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let manifest_yaml = match versions.first() {
         Some(latest) => {
@@ -34,7 +34,7 @@ pub async fn pipe_details(db: &DatabaseConnection, viewer: Option<&Caller>, name
         (None, Vec::new(), Vec::new())
     };
     Ok(PipeDetails {
-        summary: summarize(&pipe, share.as_ref(), &owners),
+        summary: summarize(&pipe, share.as_ref(), &owners, access.manage),
         versions: versions.into_iter().map(|v| v.version).collect(),
         manifest_yaml,
         download_count,

@@ -9,26 +9,26 @@ use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
 use super::error::{Error, Result};
 
-/// Anyone may download a pipe they may see; `viewer` is `None` for an anonymous visitor.
+/// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
 pub async fn download_pipe(
     db: &DatabaseConnection,
-    viewer: Option<&Caller>,
+    caller: Option<&Caller>,
     pipe_name: &str,
     version: Option<&str>,
 ) -> Result<DownloadResult> {
-    let (pipe, _, _) = pipe_to_download(db, viewer, pipe_name).await?;
+    let (pipe, _, _) = pipe_to_download(db, caller, pipe_name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let chosen = match version {
         Some(wanted) => versions
             .iter()
             .find(|v| v.version == wanted)
-            .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{wanted}'", pipe.name)))?,
+            .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{}'", pipe.name, crate::model::shown(wanted))))?,
         None => versions.first().ok_or_else(|| Error::Internal(format!("pipe '{}' has no versions", pipe.name)))?,
     };
     let now = crate::orchestrator::now();
     downloads::ActiveModel {
         pipe_id: Set(pipe.id),
-        user_id: Set(viewer.map(|c| c.user_id)),
+        user_id: Set(caller.map(|c| c.user_id)),
         version: Set(chosen.version.clone()),
         downloaded_at: Set(now),
         ..Default::default()

@@ -10,6 +10,35 @@ pub fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
     text.parse().map_err(Error::BadRequest)
 }
 
+/// A count (a limit, an offset) as a database can hold it: at most `i64::MAX`. Every door's
+/// counts pass here, whatever type they came in as.
+pub fn check_count(name: &str, value: Option<u64>) -> Result<Option<u64>> {
+    match value {
+        Some(n) if i64::try_from(n).is_err() => Err(Error::bad(format!("{name} must be a whole number from 0 to {}", i64::MAX))),
+        other => Ok(other),
+    }
+}
+
+/// The largest JSON object a caller may have stored as it came ("anything else kept" share
+/// options, grant metadata).
+pub const MAX_STORED_JSON_BYTES: usize = 16 * 1024;
+
+/// Refuses a caller's free-form object that is larger than pipeshare keeps.
+pub fn check_stored_size(what: &str, value: &impl serde::Serialize) -> Result<()> {
+    let size = serde_json::to_string(value).map_or(usize::MAX, |text| text.len());
+    if size > MAX_STORED_JSON_BYTES {
+        return Err(Error::TooLarge(format!("{what} take {size} bytes; at most {MAX_STORED_JSON_BYTES} are kept")));
+    }
+    Ok(())
+}
+
+/// An RFC 3339 time, such as `2026-11-26T09:30:00.123456Z`.
+pub fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|_| Error::bad(format!("'{}' is not an RFC 3339 time", crate::model::shown(text))))
+}
+
 /// A JSON object from the caller, with the path used in error messages (`context`,
 /// `context.sharing_options`, ...).
 pub struct Fields<'a> {
@@ -60,11 +89,12 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A non-negative integer.
+    /// A non-negative integer a database can hold.
     pub fn count(&self, key: &str) -> Result<Option<u64>> {
+        let bad = || Error::bad(format!("{} must be a whole number from 0 to {}", self.name(key), i64::MAX));
         match self.get(key) {
             None => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| Error::bad(format!("{} must be a non-negative integer", self.name(key)))),
+            Some(v) => check_count(&self.name(key), Some(v.as_u64().ok_or_else(bad)?)),
         }
     }
 

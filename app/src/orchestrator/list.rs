@@ -13,7 +13,8 @@ use super::accounts::Caller;
 use super::catalog::{tags, usernames};
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
-use super::input::{Fields, parse};
+use super::input::{Fields, check_count, parse};
+use super::settings::Settings;
 use crate::model::Visibility;
 
 /// The statuses the seed names; every status found in scanned manifests is accepted too.
@@ -74,11 +75,45 @@ impl PipeFilters {
     }
 }
 
-/// The statuses a filter may name.
-pub async fn accepted_statuses(db: &impl ConnectionTrait) -> Result<BTreeSet<String>> {
+/// The pipes `caller` sees in a listing of `scope`; public shares count while `public_open`.
+fn in_scope(caller: &Caller, scope: ListScope, now: chrono::DateTime<chrono::Utc>, public_open: bool) -> Condition {
+    match scope {
+        ListScope::Shareable => shareable_by(caller, now),
+        ListScope::SharedWithMe => shared_with(caller, now, public_open),
+    }
+}
+
+/// Whether public shares are visible now (the instance setting).
+async fn public_open(db: &impl ConnectionTrait) -> Result<bool> {
+    Ok(Settings::load(db).await?.enable_public_sharing)
+}
+
+/// The distinct values of `column` among the pipes matching `condition`, sorted.
+async fn values_of(db: &impl ConnectionTrait, column: pipes::Column, condition: Condition) -> Result<BTreeSet<String>> {
     let found: Vec<Option<String>> =
-        pipes::Entity::find().select_only().column(pipes::Column::Status).distinct().into_tuple().all(db).await?;
-    Ok(SEED_STATUSES.iter().map(|s| s.to_string()).chain(found.into_iter().flatten()).collect())
+        pipes::Entity::find().select_only().column(column).filter(condition).distinct().into_tuple().all(db).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// The statuses a filter may name: the seed's, and those of the pipes `condition` matches
+/// (only pipes the caller may list, so the answer tells nothing of the others).
+async fn accepted_statuses(db: &impl ConnectionTrait, condition: Condition) -> Result<BTreeSet<String>> {
+    let mut statuses = values_of(db, pipes::Column::Status, condition).await?;
+    statuses.extend(SEED_STATUSES.iter().map(|s| s.to_string()));
+    Ok(statuses)
+}
+
+/// What the browse filters offer `caller`: the categories and statuses of the pipes they may
+/// list (in either scope).
+pub async fn filter_choices(db: &impl ConnectionTrait, caller: &Caller) -> Result<(Vec<String>, Vec<String>)> {
+    let now = crate::orchestrator::now();
+    let open = public_open(db).await?;
+    let listable = || {
+        Condition::any().add(in_scope(caller, ListScope::Shareable, now, open)).add(in_scope(caller, ListScope::SharedWithMe, now, open))
+    };
+    let categories = values_of(db, pipes::Column::Category, listable()).await?;
+    let statuses = accepted_statuses(db, listable()).await?;
+    Ok((categories.into_iter().collect(), statuses.into_iter().collect()))
 }
 
 /// `%` and `_` in the caller's text match themselves.
@@ -88,11 +123,12 @@ fn like_pattern(text: &str) -> LikeExpr {
 }
 
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
+    check_count("limit", filters.limit)?;
+    check_count("offset", filters.offset)?;
     let now = crate::orchestrator::now();
-    let mut query = match filters.scope {
-        ListScope::Shareable => pipes::Entity::find().filter(shareable_by(caller, now)),
-        ListScope::SharedWithMe => pipes::Entity::find().filter(shared_with(caller, now)),
-    };
+    let open = filters.scope == ListScope::Shareable || public_open(db).await?;
+    let scope = || in_scope(caller, filters.scope, now, open);
+    let mut query = pipes::Entity::find().filter(scope());
     let share_ids =
         |condition: SimpleExpr| shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query();
     match filters.visibility {
@@ -111,7 +147,7 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     }
     if let Some(status) = &filters.status {
         let status = status.to_lowercase();
-        let accepted = accepted_statuses(db).await?;
+        let accepted = accepted_statuses(db, scope()).await?;
         if !accepted.contains(&status) {
             let list: Vec<&str> = accepted.iter().map(String::as_str).collect();
             return Err(Error::bad(format!("Unknown status '{status}'; accepted statuses: {}", list.join(", "))));
@@ -145,11 +181,20 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
         rows.reverse();
     }
     let owners = usernames(db, rows.iter().map(|(p, _)| p.owner_id)).await?;
-    let pipes = rows.into_iter().map(|(pipe, share)| summarize(&pipe, share.as_ref(), &owners)).collect();
+    // Everything in the shareable scope is the caller's to manage; what is shared with them
+    // is not, and its review note is not theirs to read.
+    let manages = filters.scope == ListScope::Shareable;
+    let pipes = rows.into_iter().map(|(pipe, share)| summarize(&pipe, share.as_ref(), &owners, manages)).collect();
     Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset })
 }
 
-pub fn summarize(pipe: &pipes::Model, share: Option<&shares::Model>, owners: &std::collections::HashMap<i32, String>) -> PipeSummary {
+/// A pipe as a listing shows it; the admin's review note only for those who manage it.
+pub fn summarize(
+    pipe: &pipes::Model,
+    share: Option<&shares::Model>,
+    owners: &std::collections::HashMap<i32, String>,
+    manages: bool,
+) -> PipeSummary {
     PipeSummary {
         name: pipe.name.clone(),
         version: pipe.latest_version.clone(),
@@ -161,7 +206,7 @@ pub fn summarize(pipe: &pipes::Model, share: Option<&shares::Model>, owners: &st
         visibility: Visibility::of(share.is_some_and(|s| s.is_public)),
         share_status: share.map(|s| s.status),
         share_id: share.map(|s| s.share_id.clone()),
-        review_note: share.and_then(|s| s.review_note.clone()),
+        review_note: share.and_then(|s| s.review_note.clone()).filter(|_| manages),
         description: pipe.description.clone(),
         tags: tags(pipe),
     }

@@ -92,11 +92,10 @@ impl Orchestrator {
         list::list_shareable(&self.db, caller, filters).await
     }
 
-    /// The values the browse filters offer: categories and statuses in the catalogue.
-    pub async fn filter_choices(&self) -> Result<(Vec<String>, Vec<String>)> {
-        let categories = catalog::categories(&self.db).await?;
-        let statuses = list::accepted_statuses(&self.db).await?.into_iter().collect();
-        Ok((categories, statuses))
+    /// The values the browse filters offer the caller: the categories and statuses of the
+    /// pipes they may list.
+    pub async fn filter_choices(&self, caller: &Caller) -> Result<(Vec<String>, Vec<String>)> {
+        list::filter_choices(&self.db, caller).await
     }
 
     /// A pipe's page; `None` is an anonymous visitor, who sees only active public shares.
@@ -133,14 +132,10 @@ impl Orchestrator {
         review::list_pending_shares(&self.db, caller).await
     }
 
-    pub async fn review_share(
-        &self,
-        caller: &Caller,
-        name: &PipeName,
-        decision: review::Decision,
-        note: Option<&str>,
-    ) -> Result<ReviewResult> {
-        review::review_share(&self.db, caller, name, decision, note).await
+    /// Decides a pending share request, under the settings of this moment.
+    pub async fn review_share(&self, caller: &Caller, name: &PipeName, review: &review::Review) -> Result<ReviewResult> {
+        let settings = self.settings().await?;
+        review::review_share(&self.db, caller, &settings, name, review).await
     }
 
     pub async fn generate_share_report(&self, caller: &Caller, options: &ReportOptions) -> Result<ShareReport> {
@@ -166,6 +161,11 @@ impl Orchestrator {
         }
         let user = accounts::create_user(&self.db, username, password, false).await?;
         Ok(Caller::from(&user))
+    }
+
+    /// The account named `name`, as a caller (the operator's CLI acts for users by name).
+    pub async fn user(&self, name: &UserName) -> Result<Caller> {
+        Ok(Caller::from(&accounts::require_user(&self.db, name).await?))
     }
 
     pub async fn list_tokens(&self, caller: &Caller) -> Result<Vec<TokenInfo>> {

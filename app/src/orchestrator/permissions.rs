@@ -10,13 +10,15 @@ use sea_orm::{
 };
 use serde_json::{Map, Value, json};
 
-use super::access::{AccessLevel, SubjectKind, pipe_to_manage};
+use super::access::{AccessLevel, SubjectKind, admin_grant_ends, pipe_to_manage};
 use super::accounts::{Caller, GroupName, UserName, require_group, require_user};
 use super::audit;
 use super::catalog::usernames;
+use super::entities::pipes;
 use super::entities::{JsonText, grants, user_groups};
 use super::error::{Error, Result};
 use super::input::Fields;
+use super::input::check_stored_size;
 use crate::model::AuditAction;
 
 /// When a grant ends: as the caller wrote it, and as a UTC instant.
@@ -74,13 +76,58 @@ impl PermissionChange {
     }
 }
 
+/// The most users and groups one grant request may name.
+pub const MAX_SUBJECTS: usize = 1000;
+
+/// Keeps the first of each name, in order.
+fn unique<T: std::hash::Hash + Eq + Clone>(names: Vec<T>) -> Vec<T> {
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    names.into_iter().filter(|name| seen.insert(name.clone())).collect()
+}
+
+impl PermissionChange {
+    /// Each name once, at most `MAX_SUBJECTS` of them, and metadata of a size pipeshare keeps.
+    fn bounded(mut self) -> Result<Self> {
+        self.users = unique(self.users);
+        self.groups = unique(self.groups);
+        if self.users.len() + self.groups.len() > MAX_SUBJECTS {
+            return Err(Error::bad(format!("A grant names at most {MAX_SUBJECTS} users and groups at once")));
+        }
+        check_stored_size("The permission's other keys", &self.extra)?;
+        Ok(self)
+    }
+}
+
+/// What a manager who holds the pipe only through an expiring `admin` grant may not do: grant
+/// themselves anything, or grant anyone access that outlasts their own.
+async fn check_delegated(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Model, change: &PermissionChange) -> Result<()> {
+    if caller.is_admin || pipe.owner_id == caller.user_id || change.revoke {
+        return Ok(());
+    }
+    if change.users.iter().any(|user| user.as_str() == caller.username) {
+        return Err(Error::Forbidden(format!("Permission denied: you may not grant yourself access to '{}'", pipe.name)));
+    }
+    if let Some(ends) = admin_grant_ends(db, caller, pipe.id).await?
+        && change.expiration.as_ref().is_none_or(|e| e.at > ends)
+    {
+        return Err(Error::Forbidden(format!(
+            "Permission denied: your admin access to '{}' ends at {}; a grant you make must end by then",
+            pipe.name,
+            ends.to_rfc3339()
+        )));
+    }
+    Ok(())
+}
+
 pub async fn manage_permissions(
     db: &DatabaseConnection,
     caller: &Caller,
     pipe_name: &str,
     change: PermissionChange,
 ) -> Result<PermissionsResult> {
+    let change = change.bounded()?;
     let (pipe, _) = pipe_to_manage(db, caller, pipe_name).await?;
+    check_delegated(db, caller, &pipe, &change).await?;
     let mut subjects = Vec::new();
     for name in &change.users {
         subjects.push((SubjectKind::User, require_user(db, name).await?.id));

@@ -6,9 +6,9 @@ use serde_json::Value;
 
 use super::audit::AuditQuery;
 use super::error::{Error, Result};
-use super::input::{Fields, parse};
+use super::input::{Fields, parse, parse_time};
 use super::permissions::PermissionChange;
-use super::review::Decision;
+use super::review::Review;
 use super::{Caller, Orchestrator};
 use crate::model::{PipeFilters, PipeName, ReportOptions, ShareOptions};
 
@@ -21,7 +21,7 @@ pub enum Action {
     ManagePermissions { pipe_name: PipeName, change: PermissionChange },
     DownloadPipe { pipe_name: PipeName, version: Option<String> },
     ListPendingShares,
-    ReviewShare { pipe_name: PipeName, decision: Decision, note: Option<String> },
+    ReviewShare { pipe_name: PipeName, review: Review },
     GenerateShareReport(ReportOptions),
     AuditLog(AuditQuery),
 }
@@ -41,7 +41,9 @@ impl Action {
             "review_share" => {
                 let pipe_name = name()?;
                 let decision = context.str("decision")?.ok_or_else(|| Error::bad("context.decision is required: approve or reject"))?;
-                Action::ReviewShare { pipe_name, decision: parse(decision)?, note: context.str("note")?.map(String::from) }
+                let requested_at = context.str("requested_at")?.map(parse_time).transpose()?;
+                let review = Review { decision: parse(decision)?, note: context.str("note")?.map(String::from), requested_at };
+                Action::ReviewShare { pipe_name, review }
             }
             "generate_share_report" => Action::GenerateShareReport(ReportOptions::from_context(&context)?),
             "audit_log" => Action::AuditLog(AuditQuery::from_context(&context)?),
@@ -64,9 +66,7 @@ impl Orchestrator {
             Action::ManagePermissions { pipe_name, change } => to_json(self.manage_permissions(caller, &pipe_name, change).await?),
             Action::DownloadPipe { pipe_name, version } => to_json(self.download_pipe(Some(caller), &pipe_name, version.as_deref()).await?),
             Action::ListPendingShares => to_json(self.list_pending_shares(caller).await?),
-            Action::ReviewShare { pipe_name, decision, note } => {
-                to_json(self.review_share(caller, &pipe_name, decision, note.as_deref()).await?)
-            }
+            Action::ReviewShare { pipe_name, review } => to_json(self.review_share(caller, &pipe_name, &review).await?),
             Action::GenerateShareReport(options) => to_json(self.generate_share_report(caller, &options).await?),
             Action::AuditLog(query) => to_json(self.audit_log(caller, &query).await?),
         }

@@ -8,7 +8,9 @@ use super::audit;
 use super::catalog::usernames;
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
-use crate::model::AuditAction;
+use super::settings::Settings;
+use crate::model::{AuditAction, Visibility};
+use chrono::{DateTime, Utc};
 
 pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Result<PendingShares> {
     require_admin(caller, "list pending shares")?;
@@ -40,12 +42,25 @@ pub async fn list_pending_shares(db: &DatabaseConnection, caller: &Caller) -> Re
     Ok(PendingShares { total_count: shares.len(), shares })
 }
 
+/// An admin's decision on one pending share request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub decision: Decision,
+    pub note: Option<String>,
+    /// When the request the admin saw was made: a request changed since then (re-shared,
+    /// say, from private to public) is not decided by this review.
+    pub requested_at: Option<DateTime<Utc>>,
+}
+
+/// The longest review note kept.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
 pub async fn review_share(
     db: &DatabaseConnection,
     caller: &Caller,
+    settings: &Settings,
     pipe_name: &str,
-    decision: Decision,
-    note: Option<&str>,
+    review: &Review,
 ) -> Result<ReviewResult> {
     require_admin(caller, "review shares")?;
     let (pipe, share) = find_pipe(db, pipe_name).await?.ok_or_else(|| Error::pipe_not_found(pipe_name))?;
@@ -53,12 +68,27 @@ pub async fn review_share(
     if share.status != ShareStatus::PendingApproval {
         return Err(Error::Conflict(format!("The share of '{}' is {}, not pending approval", pipe.name, share.status)));
     }
-    let status = match decision {
+    if review.requested_at.is_some_and(|seen| seen != share.requested_at) {
+        return Err(Error::Conflict(format!(
+            "The share request of '{}' changed after it was shown (it is now {}); review it again",
+            pipe.name,
+            Visibility::of(share.is_public)
+        )));
+    }
+    // The settings of this moment decide, not those of when the request was made.
+    if review.decision == Decision::Approve && share.is_public && !settings.enable_public_sharing {
+        return Err(Error::Forbidden("Public sharing is disabled on this instance; reject the request or turn it on first".into()));
+    }
+    let note = review.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from);
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        return Err(Error::bad(format!("A review note has at most {MAX_NOTE_CHARS} characters")));
+    }
+    let status = match review.decision {
         Decision::Approve => ShareStatus::Active,
         Decision::Reject => ShareStatus::Rejected,
     };
     let now = crate::orchestrator::now();
-    let note = note.map(str::trim).filter(|n| !n.is_empty()).map(String::from);
+    let requested_at = share.requested_at;
     let share_id = share.share_id.clone();
     let mut active = share.into_active_model();
     active.status = Set(status);
@@ -66,16 +96,18 @@ pub async fn review_share(
     active.reviewed_at = Set(Some(now));
     active.review_note = Set(note.clone());
     active.updated_at = Set(now);
-    // Only a share still pending is changed, so two admins deciding at once cannot both win.
+    // Only the request that was checked, still pending, is changed: two admins deciding at
+    // once cannot both win, and a request replaced meanwhile is not decided.
     let txn = db.begin().await?;
     let updated = shares::Entity::update_many()
         .set(active)
         .filter(shares::Column::PipeId.eq(pipe.id))
         .filter(shares::Column::Status.eq(ShareStatus::PendingApproval))
+        .filter(shares::Column::RequestedAt.eq(requested_at))
         .exec(&txn)
         .await?;
     if updated.rows_affected == 0 {
-        return Err(Error::Conflict(format!("The share of '{}' was reviewed meanwhile", pipe.name)));
+        return Err(Error::Conflict(format!("The share of '{}' was reviewed or changed meanwhile; review it again", pipe.name)));
     }
     let detail = serde_json::json!({"share_id": share_id, "sharing_status": status, "note": note});
     audit::record(&txn, Some(caller), AuditAction::ReviewShare, Some(&pipe), detail).await?;

@@ -13,7 +13,7 @@ use super::accounts::Caller;
 use super::audit;
 use super::entities::{JsonText, pipes, shares, users};
 use super::error::{Error, Result};
-use super::input::Fields;
+use super::input::{Fields, check_stored_size};
 use super::settings::Settings;
 use crate::model::AuditAction;
 
@@ -53,6 +53,7 @@ pub async fn share_pipe(
     pipe_name: &str,
     mut options: ShareOptions,
 ) -> Result<ShareResult> {
+    check_stored_size("The sharing options' other keys", &options.metadata)?;
     let (pipe, _) = pipe_to_manage(db, caller, pipe_name).await?;
     if options.public && !settings.enable_public_sharing {
         return Err(Error::Forbidden("Public sharing is disabled on this instance".into()));

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::app::PageTitle;
 use crate::components::{action_error, loaded, when};
-use crate::model::{Decision, PendingShare, PendingShares, ShareOptions};
+use crate::model::{Decision, PendingShare, PendingShares, ReviewTarget, ShareOptions};
 use crate::server_fns::admin::{NOT_REVIEWED, ReviewShare, ReviewShares, list_pending};
 use crate::urls::encode;
 
@@ -105,13 +105,18 @@ fn Queue(list: PendingShares, queue: QueueState) -> impl IntoView {
         });
     };
     let nothing_ticked = move || selected.with(BTreeSet::is_empty) || bulk.pending().get();
+    // Each ticked request as it is shown here: a request changed since is not decided.
+    let shown: Vec<ReviewTarget> =
+        list.shares.iter().map(|s| ReviewTarget { pipe_name: s.pipe_name.clone(), requested_at: s.requested_at }).collect();
+    let shown = StoredValue::new(shown);
     let dispatch = move |decision: Decision| {
-        let names: Vec<String> = selected.get_untracked().into_iter().collect();
-        if names.is_empty() {
+        let ticked = selected.get_untracked();
+        let targets: Vec<ReviewTarget> = shown.with_value(|all| all.iter().filter(|t| ticked.contains(&t.pipe_name)).cloned().collect());
+        if targets.is_empty() {
             return;
         }
         review.value().set(None);
-        bulk.dispatch(ReviewShares { names, decision, note: note.get_untracked() });
+        bulk.dispatch(ReviewShares { targets, decision, note: note.get_untracked() });
     };
     view! {
         <section class="card bulk" aria-labelledby="bulk-title">
@@ -183,6 +188,9 @@ fn Row(index: usize, share: PendingShare, review: ServerAction<ReviewShare>, sel
     };
     let note_id = format!("reject-note-{index}");
     let requested = when(share.requested_at);
+    // The request as shown, sent with the decision (microseconds: the precision stored).
+    let approve_seen = share.requested_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let reject_seen = approve_seen.clone();
     let options = options_text(&share.sharing_options);
     let (approve_name, reject_name) = (name.clone(), name.clone());
     view! {
@@ -215,11 +223,13 @@ fn Row(index: usize, share: PendingShare, review: ServerAction<ReviewShare>, sel
             <td data-label="Decision" class="decide">
                 <ActionForm action=review attr:class="inline">
                     <input type="hidden" name="name" value=approve_name.clone() />
+                    <input type="hidden" name="requested_at" value=approve_seen.clone() />
                     <input type="hidden" name="decision" value=Decision::Approve.as_str() />
                     <button type="submit" aria-label=format!("Approve {approve_name}")>"Approve"</button>
                 </ActionForm>
                 <ActionForm action=review attr:class="reject-form">
                     <input type="hidden" name="name" value=reject_name.clone() />
+                    <input type="hidden" name="requested_at" value=reject_seen.clone() />
                     <input type="hidden" name="decision" value=Decision::Reject.as_str() />
                     <label for=note_id.clone()>"Reason (optional)"</label>
                     <input id=note_id type="text" name="note" />

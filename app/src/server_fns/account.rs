@@ -12,10 +12,21 @@ pub async fn whoami() -> Result<Option<Caller>, AppError> {
     caller_if_any().await
 }
 
-/// Where to go after signing in: only a path on this site, never another site.
+/// Where to go after signing in: only a path on this site, never another site. Browsers drop
+/// tabs and line breaks from addresses (`/\t/evil.example` becomes `//evil.example`) and read
+/// `\` as `/`, so a path holding either, or any control character, is refused; so is one too
+/// long for an address.
 pub fn safe_next(next: Option<&str>) -> String {
+    const LONGEST: usize = 2048;
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_string(),
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.len() <= LONGEST
+                && !path.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace()) =>
+        {
+            path.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -95,5 +106,11 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/", "browsers drop the tab: //evil.example");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/a\u{7}b")), "/", "a control character cannot go in a header");
+        assert_eq!(safe_next(Some("/ok/\\evil")), "/");
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(5000)))), "/");
+        assert_eq!(safe_next(Some("/tokens?x=1&y=%2F")), "/tokens?x=1&y=%2F");
     }
 }

@@ -6,9 +6,12 @@ use leptos::server_fn::codec::Json;
 use super::AppError;
 #[cfg(feature = "ssr")]
 use super::ssr::{caller, orchestrator, ticked};
-use crate::model::{Decision, PendingShares, Settings};
+use crate::model::{Decision, PendingShares, ReviewTarget, Settings};
 #[cfg(feature = "ssr")]
-use crate::orchestrator::input::parse;
+use crate::orchestrator::{
+    input::{parse, parse_time},
+    review::Review,
+};
 
 /// The shares waiting for an admin's decision, oldest request first.
 #[server]
@@ -29,11 +32,17 @@ fn outcome_text(result: &crate::model::ReviewResult) -> String {
     }
 }
 
-/// Approves or rejects one pending share; the note is optional (a form may leave it out).
-/// Returns what happened, as text.
+/// Approves or rejects one pending share request, as it was when shown (`requested_at`, RFC
+/// 3339); the note is optional (a form may leave it out). Returns what happened, as text.
 #[server]
-pub async fn review_share(name: String, decision: Decision, #[server(default)] note: String) -> Result<String, AppError> {
-    let result = orchestrator()?.review_share(&caller().await?, &parse(&name)?, decision, Some(&note)).await?;
+pub async fn review_share(
+    name: String,
+    requested_at: String,
+    decision: Decision,
+    #[server(default)] note: String,
+) -> Result<String, AppError> {
+    let review = Review { decision, note: Some(note), requested_at: Some(parse_time(&requested_at)?) };
+    let result = orchestrator()?.review_share(&caller().await?, &parse(&name)?, &review).await?;
     Ok(outcome_text(&result))
 }
 
@@ -41,24 +50,30 @@ pub async fn review_share(name: String, decision: Decision, #[server(default)] n
 /// failure is reported in that pipe's line and the others still go through. Returns one line
 /// per pipe, in the order given.
 #[server(input = Json)]
-pub async fn review_shares(names: Vec<String>, decision: Decision, note: String) -> Result<Vec<String>, AppError> {
+pub async fn review_shares(targets: Vec<ReviewTarget>, decision: Decision, note: String) -> Result<Vec<String>, AppError> {
+    /// The most requests one bulk review decides.
+    const MOST: usize = 500;
     let caller = caller().await?;
     crate::orchestrator::access::require_admin(&caller, "review shares")?;
-    let mut unique: Vec<String> = Vec::with_capacity(names.len());
-    for name in names {
-        if !unique.contains(&name) {
-            unique.push(name);
+    let mut unique: Vec<ReviewTarget> = Vec::with_capacity(targets.len().min(MOST));
+    for target in targets {
+        if !unique.iter().any(|t| t.pipe_name == target.pipe_name) {
+            unique.push(target);
         }
     }
     if unique.is_empty() {
         return Err(AppError::bad("Select at least one pipe"));
     }
+    if unique.len() > MOST {
+        return Err(AppError::bad(format!("Review at most {MOST} shares at once")));
+    }
     let orchestrator = orchestrator()?;
     let mut lines = Vec::with_capacity(unique.len());
-    for name in unique {
+    for ReviewTarget { pipe_name: name, requested_at } in unique {
+        let review = Review { decision, note: Some(note.clone()), requested_at: Some(requested_at) };
         // Not `?`: one pipe's failure must not turn the whole answer into an error status.
         let reviewed = match parse(&name) {
-            Ok(pipe) => orchestrator.review_share(&caller, &pipe, decision, Some(&note)).await,
+            Ok(pipe) => orchestrator.review_share(&caller, &pipe, &review).await,
             Err(error) => Err(error),
         };
         let line = match reviewed {

@@ -14,11 +14,11 @@ pub async fn list_pipes(filters: PipeFilters) -> Result<PipeList, AppError> {
     Ok(orchestrator()?.list_shareable(&caller().await?, &filters).await?)
 }
 
-/// The values the browse filters offer: categories and statuses in the catalogue.
+/// The values the browse filters offer: categories and statuses of the pipes the caller may
+/// list.
 #[server]
 pub async fn filter_choices() -> Result<(Vec<String>, Vec<String>), AppError> {
-    caller().await?;
-    Ok(orchestrator()?.filter_choices().await?)
+    Ok(orchestrator()?.filter_choices(&caller().await?).await?)
 }
 
 /// A pipe's page; anonymous visitors see only active public shares.
