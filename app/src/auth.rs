@@ -1,10 +1,13 @@
 //! Who is calling: the one authentication check of every door over HTTP. A request names its
 //! caller with an `Authorization: Bearer <token>` header (scripts) or a session cookie
 //! (browsers); the JSON API, downloads, exports and server functions all ask here.
-use std::sync::Arc;
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
-    extract::{FromRef, FromRequestParts},
+    extract::{ConnectInfo, FromRef, FromRequestParts},
     http::{header, request::Parts},
 };
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -80,6 +83,26 @@ pub async fn session_caller(session: &Session, db: &impl ConnectionTrait) -> Res
         return Ok(None);
     };
     Ok(users::Entity::find_by_id(user_id).one(db).await?.as_ref().map(Caller::from))
+}
+
+/// The address of the client: the peer of the connection; or, when that peer is a trusted
+/// proxy, the nearest address in `X-Forwarded-For` that is not one (a client can write
+/// anything in that header, so only what trusted proxies appended counts).
+pub fn client_address(parts: &Parts, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    Some(forwarded.into_iter().rev().find(|a| !trusted_proxies.contains(a)).unwrap_or(peer))
 }
 
 /// The caller, looked up once per request: a page rendered on the server runs several server

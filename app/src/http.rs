@@ -33,15 +33,21 @@ impl Error {
 }
 
 /// `{"success": false, "message": ..., "error": ...}` with the error's status; a 401 also
-/// says how to authenticate.
+/// says how to authenticate, a 429 when to try again.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
         let body = json!({"success": false, "message": FAILURE_MESSAGE, "error": self.public_message()});
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self {
+            Error::Unauthorized(_) => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Error::TooManyRequests(_, seconds) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            _ => {}
         }
         response
     }

@@ -1,5 +1,7 @@
-//! What every request handler and server function reaches for: the orchestrator and the
-//! Leptos options.
+//! What every request handler and server function reaches for: the orchestrator, the Leptos
+//! options, and which proxies may name the client's address.
+use std::{net::IpAddr, sync::Arc};
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
@@ -9,6 +11,8 @@ use crate::orchestrator::Orchestrator;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub orchestrator: Orchestrator,
+    /// Proxies whose `X-Forwarded-For` names the client (`PIPESHARE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

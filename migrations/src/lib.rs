@@ -6,6 +6,7 @@ mod m20261125_000001_initial;
 mod m20261125_000002_sessions;
 mod m20261125_000003_audit;
 mod m20261125_000004_login_failures;
+mod m20261126_000005_throttles;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_sessions::Migration),
             Box::new(m20261125_000003_audit::Migration),
             Box::new(m20261125_000004_login_failures::Migration),
+            Box::new(m20261126_000005_throttles::Migration),
         ]
     }
 }

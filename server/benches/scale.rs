@@ -162,7 +162,12 @@ async fn main() {
 async fn render_pages(orchestrator: Orchestrator, pipes: usize) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = server::startup::ServerConfig { base_url: format!("http://{addr}"), base_url_set: false, site_root: "target/site".into() };
+    let config = server::startup::ServerConfig {
+        base_url: format!("http://{addr}"),
+        base_url_set: false,
+        trusted_proxies: Vec::new(),
+        site_root: "target/site".into(),
+    };
     let router = server::startup::router(orchestrator, &config, addr);
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     let base = format!("http://{addr}");

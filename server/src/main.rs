@@ -40,6 +40,10 @@ struct ServeArgs {
     /// Public address used in share URLs; defaults to http://<addr>.
     #[arg(long, env = "PIPESHARE_BASE_URL")]
     base_url: Option<String>,
+    /// Addresses of the reverse proxies in front of the server, comma-separated: only their
+    /// `X-Forwarded-For` is believed for the client's address (sign-in throttling).
+    #[arg(long, env = "PIPESHARE_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
     /// Folder holding the browser app's files (`pkg/`), as built by `scripts/build-site`.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
@@ -168,7 +172,7 @@ fn failure(err: Error) -> ExitCode {
         Error::BadRequest(_) | Error::TooLarge(_) | Error::MethodNotAllowed(_) => 2,
         Error::NotFound(_) => 3,
         Error::Conflict(_) => 4,
-        Error::Unauthorized(_) | Error::Forbidden(_) => 5,
+        Error::Unauthorized(_) | Error::Forbidden(_) | Error::TooManyRequests(..) => 5,
         Error::Internal(_) => 1,
     })
 }
@@ -306,7 +310,12 @@ async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
     if !Path::new(&args.site_root).join("pkg").is_dir() {
         tracing::warn!("{}/pkg is missing: pages render, but without the browser app; run scripts/build-site", args.site_root);
     }
-    let config = startup::ServerConfig { base_url: base_url.clone(), base_url_set: args.base_url.is_some(), site_root: args.site_root };
+    let config = startup::ServerConfig {
+        base_url: base_url.clone(),
+        base_url_set: args.base_url.is_some(),
+        trusted_proxies: args.trusted_proxies,
+        site_root: args.site_root,
+    };
     startup::serve(listener, Orchestrator::new(db, base_url), config).await.map_err(|e| Error::Internal(format!("server: {e}")))
 }
 

@@ -33,6 +33,9 @@ pub struct ServerConfig {
     /// Whether the operator named `base_url` (`PIPESHARE_BASE_URL`): browser writes must then
     /// come from its origin. Otherwise they must come from the `Host` they were sent to.
     pub base_url_set: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`PIPESHARE_TRUSTED_PROXIES`); the
+    /// connection's peer is the client otherwise.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Folder holding `pkg/` with the browser app's wasm, JavaScript and CSS.
     pub site_root: String,
 }
@@ -66,7 +69,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
-    let state = AppState { leptos_options: leptos_options.clone(), orchestrator };
+    let state = AppState { leptos_options: leptos_options.clone(), orchestrator, trusted_proxies: config.trusted_proxies.clone().into() };
     let routes = generate_route_list(app::App);
 
     Router::new()
@@ -194,7 +197,8 @@ pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: Se
             }
         }
     });
-    axum::serve(listener, router(orchestrator, &config, addr)).with_graceful_shutdown(shutdown_signal()).await
+    let app = router(orchestrator, &config, addr).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

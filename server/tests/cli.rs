@@ -173,9 +173,12 @@ fn migrations_can_run_as_their_own_step() {
     let instance = Instance::new();
     let status = instance.cli(&["migrate", "status"], None);
     assert!(!status.status.success(), "a new database has pending migrations");
-    assert!(String::from_utf8_lossy(&status.stdout).contains("pending m20261125_000001_initial"));
+    let listed = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(listed.contains("pending m20261125_000001_initial"));
+    let pending = listed.lines().filter(|l| l.starts_with("pending ")).count();
+    assert!(pending >= 5, "{listed}");
     let up = instance.cli_ok(&["migrate", "up"], None);
-    assert!(up.starts_with("applied 4 migration"), "{up}");
+    assert!(up.starts_with(&format!("applied {pending} migration")), "{up}");
     let status = instance.cli_ok(&["migrate", "status"], None);
     assert!(status.lines().all(|l| l.starts_with("applied ")), "{status}");
     assert_eq!(instance.cli_ok(&["migrate", "up"], None).trim(), "applied 0 migration(s)");

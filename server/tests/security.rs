@@ -234,3 +234,26 @@ async fn pages_carry_security_headers_and_writes_follow_the_public_address() {
     assert_eq!(tokens.status().as_u16(), 200);
     assert_eq!(tokens.headers()["cache-control"], "private, no-store");
 }
+
+#[tokio::test]
+async fn sign_ups_from_one_address_are_limited() {
+    let instance = Instance::new();
+    instance.cli_ok(&["settings", "set", "allow_self_signup", "true"], None);
+    let server = instance.serve().await;
+    let sign_up = |name: String| {
+        let request = no_redirects()
+            .post(format!("{}/api/signup", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("username={name}&password=a+long+enough+password"));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()))
+        }
+    };
+    for i in 0..5 {
+        let (status, _) = sign_up(format!("newcomer{i}")).await;
+        assert!(status < 400, "sign-up {i}: {status}");
+    }
+    assert_eq!(sign_up("one_too_many".into()).await, (429, Some("1".to_string())));
+    assert!(!instance.database_contains("one_too_many"));
+}

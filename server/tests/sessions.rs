@@ -141,8 +141,20 @@ async fn signing_in_sets_a_safe_cookie_that_every_instance_honours() {
     assert!(after.contains("sign in"), "{after}");
 }
 
+/// Signs in with a script's form post (no page to go back to): the status and `Retry-After`.
+async fn sign_in_status(server: &common::Server, username: &str, password: &str) -> (u16, Option<String>) {
+    let response = no_redirects()
+        .post(format!("{}/api/login", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={}&password={}", app::urls::encode(username), app::urls::encode(password)))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string()))
+}
+
 #[tokio::test]
-async fn failed_sign_ins_slow_down_on_every_instance() {
+async fn failed_sign_ins_are_refused_for_a_while_on_every_instance() {
     let instance = Instance::new();
     instance.add_user("alice", false);
     let first = instance.serve().await;
@@ -150,13 +162,78 @@ async fn failed_sign_ins_slow_down_on_every_instance() {
     for _ in 0..3 {
         sign_in(&first, "Alice", "wrong password").await;
     }
-    // Three failures in a row (the name in any case): the next answer waits half a second,
-    // on the other instance too; the right password still gets in.
+    // Three failures in a row (the name in any case): the next try is refused at once, on the
+    // other instance too, even with the right password, and says when to come back.
     let start = std::time::Instant::now();
+    let (status, retry_after) = sign_in_status(&second, "alice", "correct horse battery").await;
+    assert!(start.elapsed() < std::time::Duration::from_millis(900), "answered at once: {:?}", start.elapsed());
+    assert_eq!((status, retry_after.as_deref()), (429, Some("1")));
+    // After the wait the right password gets in.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (location, cookie) = sign_in(&second, "alice", "correct horse battery").await;
-    assert!(start.elapsed() >= std::time::Duration::from_millis(450), "waited {:?}", start.elapsed());
     assert_eq!(location.as_deref(), Some("/"));
     assert!(cookie.is_some());
+}
+
+#[tokio::test]
+async fn parallel_guesses_get_no_more_tries_than_serial_ones() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let server = instance.serve().await;
+    let guesses: Vec<_> = (0..60).map(|i| sign_in_status(&server, "alice", if i % 2 == 0 { "guess one" } else { "guess two" })).collect();
+    let statuses: Vec<u16> = futures::future::join_all(guesses).await.into_iter().map(|(status, _)| status).collect();
+    // Only the free tries reached a password check; every other was refused at once.
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 57, "{statuses:?}");
+    let (status, retry_after) = sign_in_status(&server, "alice", "correct horse battery").await;
+    assert_eq!((status, retry_after.as_deref()), (429, Some("1")));
+}
+
+#[tokio::test]
+async fn a_guesser_is_throttled_by_address_and_forwarded_addresses_count_only_from_trusted_proxies() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let post = |server: &common::Server, forwarded: &str, username: String| {
+        let request = no_redirects()
+            .post(format!("{}/api/login", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", forwarded)
+            .body(format!("username={username}&password=wrong+password"));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Behind a trusted proxy: the forwarded address is the client.
+    let proxied = instance.serve_with(&[("PIPESHARE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    for i in 0..20 {
+        assert_eq!(post(&proxied, "10.0.0.1", format!("name{i}")).await, 401);
+    }
+    assert_eq!(post(&proxied, "10.0.0.1", "another".into()).await, 429, "one address, many names: throttled");
+    assert_eq!(post(&proxied, "10.0.0.2", "another".into()).await, 401, "another client is not");
+
+    // Without it the header is anyone's to write, and the connection's address counts.
+    let direct = instance.serve().await;
+    for i in 0..20 {
+        assert_eq!(post(&direct, &format!("10.1.0.{i}"), format!("other{i}")).await, 401);
+    }
+    assert_eq!(post(&direct, "10.9.9.9", "yet_another".into()).await, 429);
+}
+
+#[tokio::test]
+async fn a_name_too_long_is_refused_before_any_work() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let server = instance.serve().await;
+    let long = "n".repeat(500 * 1024);
+    for _ in 0..3 {
+        let response = no_redirects()
+            .post(format!("{}/api/login", server.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("username={long}&password=x"))
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(response.status().as_u16(), 401 | 413), "{}", response.status());
+    }
+    assert!(!instance.database_contains(&"n".repeat(1000)), "nothing of the name was stored");
 }
 
 #[tokio::test]

@@ -17,23 +17,37 @@ impl From<&users::Model> for Caller {
 /// Every token starts with this, so a leaked one is easy to recognise in a scan of logs or code.
 pub const TOKEN_PREFIX: &str = "pps_";
 pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longer passwords are refused (and never hashed).
+pub const MAX_PASSWORD_LEN: usize = 1024;
 
-/// Hashes with argon2 on a blocking thread: it is deliberately slow.
+/// Runs argon2 work on a blocking thread, at most one per core at a time: each run takes
+/// tens of milliseconds and 19 MiB, so a flood of sign-ins waits in line instead of taking all
+/// the memory.
+async fn argon2_work<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let _permit = permits.acquire().await.map_err(|err| Error::Internal(format!("argon2 queue: {err}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|err| Error::Internal(format!("hashing task: {err}")))
+}
+
+/// Hashes with argon2: it is deliberately slow.
 pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
+    argon2_work(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|err| Error::Internal(format!("argon2: {err}")))
     })
-    .await
-    .map_err(|err| Error::Internal(format!("hashing task: {err}")))?
+    .await?
 }
 
 pub async fn create_user(db: &impl ConnectionTrait, username: &UserName, password: &str, is_admin: bool) -> Result<users::Model> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(Error::bad(format!("The password must have at least {MIN_PASSWORD_LEN} characters")));
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(Error::bad(format!("The password may have at most {MAX_PASSWORD_LEN} bytes")));
     }
     if find_user(db, username).await?.is_some() {
         return Err(Error::Conflict(format!("User '{username}' already exists")));
@@ -77,15 +91,17 @@ pub async fn require_group(db: &impl ConnectionTrait, name: &str) -> Result<user
 /// Checks a password. An unknown user costs the same argon2 work as a wrong password, so
 /// the answer's timing does not tell which names exist.
 pub async fn verify_password(db: &impl ConnectionTrait, username: &str, password: &str) -> Result<Option<Caller>> {
+    if password.len() > MAX_PASSWORD_LEN {
+        return Ok(None);
+    }
     let user = find_user(db, username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || {
+    let matches = argon2_work(move || {
         let hash = stored.unwrap_or_else(|| dummy_hash().to_string());
         PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
-    .await
-    .map_err(|err| Error::Internal(format!("hashing task: {err}")))?;
+    .await?;
     Ok(user.filter(|_| matches).as_ref().map(Caller::from))
 }
 

@@ -22,6 +22,9 @@ pub enum Error {
     /// The action clashes with stored state: duplicates, quota, wrong state (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts: try again after this many seconds (HTTP 429 with `Retry-After`).
+    #[error("{0}")]
+    TooManyRequests(String, u64),
     /// The input is larger than the instance accepts (HTTP 413).
     #[error("{0}")]
     TooLarge(String),
@@ -78,6 +81,7 @@ impl Error {
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
             Error::TooLarge(_) => 413,
+            Error::TooManyRequests(..) => 429,
             Error::Internal(_) => 500,
         }
     }

@@ -23,8 +23,9 @@ pub mod sign_in;
 pub mod transfer;
 
 mod process;
+pub mod throttle;
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
@@ -32,6 +33,7 @@ use serde_json::Value;
 pub use accounts::Caller;
 pub use error::{Error, Result};
 pub use process::Action;
+use throttle::Kind;
 
 use crate::model::{
     AuditLog, Directory, DownloadResult, GroupName, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList, PipeName,
@@ -149,16 +151,20 @@ impl Orchestrator {
     // Accounts: signing in, tokens, and what instance admins manage. `by` is the admin who
     // asks, or `None` for the operator at the server's terminal (the CLI).
 
-    /// The user for a correct password, `None` for a wrong one (slowed down after failures).
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Option<Caller>> {
-        sign_in::sign_in(&self.db, username, password).await
+    /// The user for a correct password, `None` for a wrong one; refused (429) while the name
+    /// or the client's `address` has failed too often.
+    pub async fn sign_in(&self, username: &str, password: &str, address: Option<IpAddr>) -> Result<Option<Caller>> {
+        sign_in::sign_in(&self.db, username, password, address).await
     }
 
-    /// Creates an account from the sign-in page, while the instance allows it.
-    pub async fn sign_up(&self, username: &UserName, password: &str) -> Result<Caller> {
+    /// Creates an account from the sign-in page, while the instance allows it; a few per
+    /// client address, then refused (429) for a while.
+    pub async fn sign_up(&self, username: &UserName, password: &str, address: Option<IpAddr>) -> Result<Caller> {
         if !self.settings().await?.allow_self_signup {
             return Err(Error::Forbidden("Sign-up is closed on this instance; ask an admin for an account".into()));
         }
+        let keys: Vec<_> = address.map(|a| (Kind::SignUpAddress, Kind::SignUpAddress.key(&a.to_string()))).into_iter().collect();
+        throttle::take(&self.db, &keys).await?;
         let user = accounts::create_user(&self.db, username, password, false).await?;
         Ok(Caller::from(&user))
     }
@@ -175,10 +181,13 @@ impl Orchestrator {
     /// A new API token for `username`: a user makes their own; the operator makes anyone's.
     /// It is returned only now; only its hash is stored.
     pub async fn create_token(&self, by: Option<&Caller>, username: &UserName, label: &str) -> Result<String> {
-        if let Some(caller) = by
-            && caller.username != username.as_str()
-        {
-            access::require_admin(caller, "create tokens for other users")?;
+        if let Some(caller) = by {
+            if caller.username != username.as_str() {
+                access::require_admin(caller, "create tokens for other users")?;
+            }
+            // A stolen session cannot mint tokens without end; the operator is not counted.
+            let keys = [(Kind::TokenUser, Kind::TokenUser.key(&caller.username))];
+            throttle::take(&self.db, &keys).await?;
         }
         accounts::create_token(&self.db, username, label).await
     }

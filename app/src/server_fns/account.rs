@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 use super::AppError;
 #[cfg(feature = "ssr")]
-use super::ssr::{caller, caller_if_any, orchestrator, session};
+use super::ssr::{caller, caller_if_any, client_address, orchestrator, session};
 use crate::model::{Caller, TokenInfo};
 
 /// Who is signed in, for the header of every page.
@@ -47,8 +47,10 @@ async fn start_session(caller: &Caller) -> Result<(), AppError> {
 /// At a fixed address (`/api/login`), so scripts and tests can sign in with a form post.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let caller =
-        orchestrator()?.sign_in(&username, &password).await?.ok_or_else(|| crate::orchestrator::Error::Unauthorized(WRONG_LOGIN.into()))?;
+    let caller = orchestrator()?
+        .sign_in(&username, &password, client_address())
+        .await?
+        .ok_or_else(|| crate::orchestrator::Error::Unauthorized(WRONG_LOGIN.into()))?;
     start_session(&caller).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
@@ -67,9 +69,10 @@ pub async fn signup_open() -> Result<bool, AppError> {
     Ok(orchestrator()?.settings().await?.allow_self_signup)
 }
 
-#[server]
+/// At a fixed address (`/api/signup`), like sign-in.
+#[server(endpoint = "signup")]
 pub async fn signup(username: String, password: String) -> Result<(), AppError> {
-    let caller = orchestrator()?.sign_up(&crate::orchestrator::input::parse(&username)?, &password).await?;
+    let caller = orchestrator()?.sign_up(&crate::orchestrator::input::parse(&username)?, &password, client_address()).await?;
     start_session(&caller).await?;
     leptos_axum::redirect("/");
     Ok(())

@@ -72,6 +72,9 @@ impl From<crate::orchestrator::Error> for AppError {
         let status = error.status();
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);
+            if let crate::orchestrator::Error::TooManyRequests(_, seconds) = &error {
+                response.insert_header(axum::http::header::RETRY_AFTER, (*seconds).into());
+            }
         }
         AppError::Refused { status: status.as_u16(), message: error.public_message() }
     }
@@ -119,6 +122,13 @@ pub(crate) mod ssr {
             None => authenticate(&parts, orchestrator.db()).await,
         };
         Ok(found?)
+    }
+
+    /// The address of the client of this request, when known.
+    pub fn client_address() -> Option<std::net::IpAddr> {
+        let parts = use_context::<Parts>()?;
+        let state = use_context::<AppState>()?;
+        crate::auth::client_address(&parts, &state.trusted_proxies)
     }
 
     /// The signed-in caller; anyone else is told to sign in (HTTP 401).
