@@ -86,8 +86,18 @@ enum Command {
     /// Read and change the instance settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
-    /// Write every table to FILE (`-` for standard output), to move the instance elsewhere.
-    Export { file: PathBuf },
+    /// Write every table to FILE (`-` for standard output), to move the instance elsewhere:
+    /// one consistent snapshot, even of a running instance. The file is readable by its
+    /// owner only (it holds the password and token hashes).
+    Export {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy a live SQLite database to PATH, consistently, as a database that opens as it is
+    /// (on PostgreSQL, use pg_dump).
+    Backup { path: PathBuf },
     /// Load an export into this (empty) database.
     Import { file: PathBuf },
     /// Run the database migrations as a separate step (every other command applies them too).
@@ -227,14 +237,18 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Migrate(_) => unreachable!("handled before connecting"),
-        Command::Export { file } => {
+        Command::Export { file, force } => {
             let counts = if file.as_os_str() == "-" {
                 orchestrator.export(&mut std::io::BufWriter::new(std::io::stdout().lock())).await?
             } else {
-                let out = std::fs::File::create(&file).map_err(|e| Error::bad(format!("Cannot write {}: {e}", file.display())))?;
-                orchestrator.export(&mut std::io::BufWriter::new(out)).await?
+                orchestrator.export(&mut std::io::BufWriter::new(private_file(&file, force)?)).await?
             };
             eprintln!("exported {}", describe_counts(&counts));
+            Ok(())
+        }
+        Command::Backup { path } => {
+            orchestrator.backup(&path).await?;
+            println!("backed up to {}", path.display());
             Ok(())
         }
         Command::Import { file } => {
@@ -292,6 +306,29 @@ async fn migrate(database_url: &str, command: &MigrateCommand) -> Result<(), Err
 
 fn describe_counts(counts: &transfer::Counts) -> String {
     counts.iter().map(|(table, rows)| format!("{rows} {table}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A new file only its owner may read (mode 0600 on Unix); an existing one is replaced only
+/// with `force`.
+fn private_file(path: &Path, force: bool) -> Result<std::fs::File, Error> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::Conflict(format!("{} exists; give --force to replace it", path.display())),
+        _ => Error::bad(format!("Cannot write {}: {e}", path.display())),
+    })?;
+    // A file replaced with --force keeps its old mode unless set again.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| Error::bad(format!("Cannot make {} private: {e}", path.display())))?;
+    Ok(file)
 }
 
 fn read_password() -> Result<String, Error> {

@@ -209,7 +209,7 @@ async fn export_and_import_move_an_instance_losslessly() {
         server.call(&token, json!({"action": "download_pipe", "pipe_name": "sqlite"})).await.ok();
     }
     let exported = source.cli_ok(&["export", "-"], None);
-    assert!(exported.starts_with("{\"format\":\"pipeshare-export-1\""));
+    assert!(exported.starts_with("{\"format\":\"pipeshare-export-2\""));
     let file = source.path().join("export.jsonl");
     std::fs::write(&file, &exported).unwrap();
 
@@ -239,4 +239,62 @@ async fn export_and_import_move_an_instance_losslessly() {
     let fresh = Instance::sqlite();
     let refused = fresh.cli(&["import", broken.to_str().unwrap()], None);
     assert!(stderr(&refused).contains("not a pipeshare export"), "{}", stderr(&refused));
+}
+
+#[tokio::test]
+async fn an_export_is_private_whole_and_checked() {
+    let source = Instance::sqlite();
+    source.add_user("alice", false);
+    source.scan(&fixture_corpus(), "alice");
+    let file = source.path().join("instance.jsonl");
+    let path = file.to_str().unwrap();
+    source.cli_ok(&["export", path], None);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600, "only its owner reads the hashes");
+    }
+    let again = source.cli(&["export", path], None);
+    assert!(!again.status.success() && stderr(&again).contains("--force"), "{}", stderr(&again));
+    source.cli_ok(&["export", path, "--force"], None);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with("{\"end\":{") && last.contains("\"users\":1"), "{last}");
+
+    // A file cut short is refused whole: nothing of it is loaded.
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = source.path().join("cut.jsonl");
+    std::fs::write(&cut, lines[..lines.len() - 3].join("\n")).unwrap();
+    let target = Instance::sqlite();
+    let refused = target.cli(&["import", cut.to_str().unwrap()], None);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("incomplete"), "{}", stderr(&refused));
+    let empty = target.cli_ok(&["export", "-"], None);
+    assert!(empty.lines().last().unwrap().contains("\"pipes\":0,") && empty.contains("\"users\":0}"), "nothing was imported: {empty}");
+    target.cli_ok(&["import", path], None);
+}
+
+#[test]
+fn a_backup_is_a_database_that_opens() {
+    let instance = Instance::sqlite();
+    instance.add_user("alice", false);
+    instance.scan(&fixture_corpus(), "alice");
+    instance.cli_ok(&["settings", "set", "max_pipes_per_user", "9"], None);
+    let copy = instance.path().join("backup.db");
+    instance.cli_ok(&["backup", copy.to_str().unwrap()], None);
+    let again = instance.cli(&["backup", copy.to_str().unwrap()], None);
+    assert!(!again.status.success(), "an existing file is never overwritten");
+
+    let restored = std::process::Command::new(common::BIN)
+        .args(["settings", "get", "max_pipes_per_user"])
+        .env("DATABASE_URL", format!("sqlite://{}", copy.display()))
+        .output()
+        .unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert_eq!(String::from_utf8_lossy(&restored.stdout), "9\n");
+    let export = |url: String| {
+        let out = std::process::Command::new(common::BIN).args(["export", "-"]).env("DATABASE_URL", url).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().lines().skip(1).map(String::from).collect::<Vec<_>>()
+    };
+    assert_eq!(export(format!("sqlite://{}", copy.display())), export(instance.database_url.clone()), "everything is in it");
 }

@@ -248,6 +248,22 @@ impl Orchestrator {
         transfer::export(&self.db, out).await
     }
 
+    /// Copies a live SQLite database to `path`, consistently (`VACUUM INTO`), as a database
+    /// that opens as it is; refuses a path that exists. PostgreSQL has `pg_dump` for this.
+    pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        if self.db.get_database_backend() != DbBackend::Sqlite {
+            return Err(Error::bad("On PostgreSQL, back up with pg_dump (pg_dump --format=custom --file=FILE DATABASE_URL)"));
+        }
+        if path.exists() {
+            return Err(Error::Conflict(format!("{} exists; back up to a new file", path.display())));
+        }
+        let target = path.to_str().ok_or_else(|| Error::bad(format!("{} is not a path SQLite can write", path.display())))?;
+        let statement = Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [target.into()]);
+        self.db.execute(statement).await.map_err(|err| Error::bad(format!("Cannot back up to {target}: {err}")))?;
+        Ok(())
+    }
+
     /// Loads an export into this (empty) database (the operator only).
     pub async fn import(&self, input: impl std::io::BufRead) -> Result<transfer::Counts> {
         transfer::import(&self.db, input).await

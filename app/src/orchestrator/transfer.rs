@@ -1,12 +1,17 @@
 //! Moving an instance's data between databases (SQLite and PostgreSQL, either way): `export`
 //! writes every table as JSON lines, `import` loads them into an empty database, ids and
 //! password and token hashes included, so nothing is lost and every link still holds.
+//!
+//! An export is one snapshot, even of a running instance: every table is read in one read
+//! transaction (repeatable read on PostgreSQL; SQLite's read transaction is a snapshot),
+//! in primary-key order. Its last line counts the rows of each table, and `import` refuses
+//! an export whose rows do not match (a file cut short), loading nothing.
 use std::io::{BufRead, Write};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait,
-    TransactionTrait,
+    AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel,
+    IsolationLevel, Iterable, PaginatorTrait, PrimaryKeyToColumn, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,8 +19,10 @@ use serde_json::Value;
 use super::entities::*;
 use super::error::{Error, Result};
 
-/// The first line of an export names its format.
-pub const FORMAT: &str = "pipeshare-export-1";
+/// The first line of an export names its format; version 2 ends with the row counts.
+pub const FORMAT: &str = "pipeshare-export-2";
+/// The format before the closing counts, still read.
+const FORMAT_WITHOUT_END: &str = "pipeshare-export-1";
 const PAGE: u64 = 1000;
 
 #[derive(Serialize, Deserialize)]
@@ -28,6 +35,12 @@ struct Header {
 struct Line {
     table: String,
     row: Value,
+}
+
+/// The last line: how many rows of each table the export holds.
+#[derive(Serialize, Deserialize)]
+struct End {
+    end: std::collections::BTreeMap<String, u64>,
 }
 
 /// Rows per table, in the order they were written or read.
@@ -59,10 +72,18 @@ macro_rules! each_table {
 
 /// Writes every table, page by page, so an export of any size needs memory for one page.
 pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<Counts> {
+    let snapshot = match db.get_database_backend() {
+        DbBackend::Postgres => db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?,
+        _ => db.begin().await?,
+    };
     let mut counts = Counts::new();
     writeln!(out, "{}", json(&Header { format: FORMAT.into(), exported_at: crate::orchestrator::now() })?).map_err(io)?;
     each_table!(table, entity, {
-        let mut pages = entity::Entity::find().paginate(db, PAGE);
+        let mut query = entity::Entity::find();
+        for key in <entity::PrimaryKey as Iterable>::iter() {
+            query = query.order_by_asc(key.into_column());
+        }
+        let mut pages = query.paginate(&snapshot, PAGE);
         let mut rows = 0;
         while let Some(page) = pages.fetch_and_next().await? {
             for row in page {
@@ -73,6 +94,9 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<Cou
         }
         counts.push((table, rows));
     });
+    snapshot.commit().await?;
+    let end = End { end: counts.iter().map(|(table, rows)| (table.to_string(), *rows)).collect() };
+    writeln!(out, "{}", json(&end)?).map_err(io)?;
     out.flush().map_err(io)?;
     Ok(counts)
 }
@@ -92,9 +116,10 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
         .as_deref()
         .and_then(|h| serde_json::from_str(h).ok())
         .ok_or_else(|| Error::bad("This is not a pipeshare export (no header line)"))?;
-    if header.format != FORMAT {
+    if header.format != FORMAT && header.format != FORMAT_WITHOUT_END {
         return Err(Error::bad(format!("Unknown export format '{}'; this pipeshare reads {FORMAT}", header.format)));
     }
+    let mut end: Option<End> = None;
     // Rows come grouped by table, parents first: insert them a page at a time as they are
     // read, so an import of any size needs memory for one page.
     let txn = db.begin().await?;
@@ -104,6 +129,13 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
     for (number, line) in lines.enumerate() {
         let line = line.map_err(|e| Error::bad(format!("Cannot read the export: {e}")))?;
         if line.trim().is_empty() {
+            continue;
+        }
+        if end.is_some() {
+            return Err(Error::bad(format!("Line {}: the export goes on after its closing counts", number + 2)));
+        }
+        if let Ok(closing) = serde_json::from_str::<End>(&line) {
+            end = Some(closing);
             continue;
         }
         let line: Line = serde_json::from_str(&line).map_err(|e| Error::bad(format!("Line {}: {e}", number + 2)))?;
@@ -118,6 +150,9 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
     if let Some(table) = &current {
         insert_rows(&txn, table, &mut pending, &mut counts).await?;
     }
+    if header.format == FORMAT {
+        check_end(end.as_ref(), &counts)?;
+    }
     // Backend switch: PostgreSQL hands out ids from sequences, which must continue after the
     // imported ids. (SQLite continues from the largest id by itself.)
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -130,6 +165,18 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
     }
     txn.commit().await?;
     Ok(counts)
+}
+
+/// An export is whole when its closing counts match the rows read (no table left out).
+fn check_end(end: Option<&End>, counts: &Counts) -> Result<()> {
+    let end = end.ok_or_else(|| Error::bad("The export is incomplete: its closing counts are missing; nothing was imported"))?;
+    for (table, expected) in &end.end {
+        let read = counts.iter().find(|(t, _)| t == table).map_or(0, |(_, rows)| *rows);
+        if read != *expected {
+            return Err(Error::bad(format!("The export is incomplete: {table} has {read} of {expected} rows; nothing was imported")));
+        }
+    }
+    Ok(())
 }
 
 /// Inserts `rows` of `table` (every column, the id included) and empties the buffer.
