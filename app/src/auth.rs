@@ -19,6 +19,9 @@ use crate::state::AppState;
 
 /// The session key holding the signed-in user's id.
 pub const SESSION_USER: &str = "user_id";
+/// The session key holding the user's session epoch when the session began: a password
+/// change raises the user's epoch, which ends every session begun before it.
+pub const SESSION_EPOCH: &str = "epoch";
 
 /// The answer to a request that needs a caller and names none.
 pub fn sign_in_required() -> Error {
@@ -77,12 +80,15 @@ pub async fn authenticate(parts: &Parts, db: &impl ConnectionTrait) -> Result<Op
     }
 }
 
-/// The signed-in user of a browser session, if any.
+/// The signed-in user of a browser session, if any: not when the account is disabled, nor
+/// when the session began before the user's last password change.
 pub async fn session_caller(session: &Session, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
     let Some(user_id) = session.get::<i32>(SESSION_USER).await.ok().flatten() else {
         return Ok(None);
     };
-    Ok(users::Entity::find_by_id(user_id).one(db).await?.as_ref().map(Caller::from))
+    let epoch = session.get::<i32>(SESSION_EPOCH).await.ok().flatten().unwrap_or(0);
+    let user = users::Entity::find_by_id(user_id).one(db).await?;
+    Ok(user.filter(|u| u.disabled_at.is_none() && u.session_epoch == epoch).as_ref().map(Caller::from))
 }
 
 /// The address of the client: the peer of the connection; or, when that peer is a trusted

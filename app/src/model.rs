@@ -211,6 +211,15 @@ text_enum! {
         Revoke = "revoke",
         ReviewShare = "review_share",
         SetSetting = "set_setting",
+        DisableUser = "disable_user",
+        EnableUser = "enable_user",
+        DeleteUser = "delete_user",
+        TransferPipes = "transfer_pipes",
+        SetPassword = "set_password",
+        SetAdmin = "set_admin",
+        RevokeToken = "revoke_token",
+        RemoveMember = "remove_member",
+        DeleteGroup = "delete_group",
     }
 }
 
@@ -219,6 +228,18 @@ text_enum! {
     pub enum ExportFormat ("format") {
         Csv = "csv",
         Json = "json",
+    }
+}
+
+text_enum! {
+    /// What an API token may do.
+    #[derive(Default)]
+    pub enum TokenScope ("token scope") {
+        /// Everything its user may do.
+        #[default]
+        Full = "full",
+        /// List, read and download; never change anything.
+        ReadOnly = "read-only",
     }
 }
 
@@ -237,6 +258,9 @@ pub struct Caller {
     pub user_id: i32,
     pub username: String,
     pub is_admin: bool,
+    /// Called with a read-only token: may list, read and download, never change anything.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -244,6 +268,13 @@ pub struct TokenInfo {
     pub id: i32,
     pub label: String,
     pub created_at: chrono::DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Past its expiry when listed (it no longer works).
+    pub expired: bool,
+    pub scope: TokenScope,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Whose token it is (an admin lists anyone's).
+    pub owner: String,
 }
 
 text_enum! {
@@ -554,6 +585,7 @@ pub struct ShareReport {
 pub struct UserInfo {
     pub username: String,
     pub is_admin: bool,
+    pub disabled: bool,
     pub groups: Vec<String>,
 }
 

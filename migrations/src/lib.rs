@@ -7,6 +7,7 @@ mod m20261125_000002_sessions;
 mod m20261125_000003_audit;
 mod m20261125_000004_login_failures;
 mod m20261126_000005_throttles;
+mod m20261126_000006_account_lifecycle;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_audit::Migration),
             Box::new(m20261125_000004_login_failures::Migration),
             Box::new(m20261126_000005_throttles::Migration),
+            Box::new(m20261126_000006_account_lifecycle::Migration),
         ]
     }
 }

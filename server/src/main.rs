@@ -5,7 +5,8 @@ use std::{
     process::ExitCode,
 };
 
-use app::model::{PipeFilters, ShareOptions};
+use app::model::{PipeFilters, ShareOptions, TokenScope};
+use app::orchestrator::accounts::{self, NewToken};
 use app::orchestrator::{
     Error, Orchestrator,
     db::{self, DEFAULT_DATABASE_URL},
@@ -124,6 +125,28 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// List every user: admin or not, disabled or not, groups.
+    List,
+    /// Disable a user: their sessions and tokens stop at once; their pipes stay.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
+    /// Delete a user (refused while they own pipes: transfer-pipes first).
+    Delete { name: String },
+    /// Hand every pipe of FROM to TO.
+    TransferPipes { from: String, to: String },
+    /// Set a user's password, read from standard input; their sessions end.
+    Password {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make a user an instance admin (`--remove` takes it away; never from the last admin).
+    Admin {
+        name: String,
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,13 +156,28 @@ enum TokenCommand {
         name: String,
         #[arg(long, default_value = "cli")]
         label: String,
+        /// How long it lives: 90d, 12h, 30m (default: until revoked).
+        #[arg(long)]
+        expires: Option<String>,
+        /// It may list and download, never change anything.
+        #[arg(long)]
+        read_only: bool,
     },
+    /// List API tokens: one user's, or everyone's.
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke an API token by its id (see `token list`).
+    Revoke { id: i32 },
 }
 
 #[derive(Subcommand)]
 enum GroupCommand {
     /// Create a group.
     Add { name: String },
+    /// Delete a group, its memberships and the grants made to it.
+    Delete { name: String },
     /// Manage group members.
     #[command(subcommand)]
     Member(MemberCommand),
@@ -149,6 +187,8 @@ enum GroupCommand {
 enum MemberCommand {
     /// Add a user to a group.
     Add { group: String, user: String },
+    /// Remove a user from a group.
+    Remove { group: String, user: String },
 }
 
 #[derive(Subcommand)]
@@ -200,17 +240,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
             load_demo(&orchestrator, &corpus).await?;
             serve(db, args).await
         }
-        Command::User(UserCommand::Add { name, admin, password_stdin }) => {
-            if !password_stdin {
-                return Err(Error::bad("Give the password on standard input with --password-stdin"));
-            }
-            let password = read_password()?;
-            let user = orchestrator.create_user(None, &parse(&name)?, &password, admin).await?;
-            println!("created {} '{}'", if user.is_admin { "admin" } else { "user" }, user.username);
-            Ok(())
-        }
-        Command::Token(TokenCommand::Create { name, label }) => {
-            let token = orchestrator.create_token(None, &parse(&name)?, &label).await?;
+        Command::User(command) => manage_user(&orchestrator, command).await,
+        Command::Token(TokenCommand::Create { name, label, expires, read_only }) => {
+            let expires_at =
+                expires.as_deref().map(accounts::parse_lifetime).transpose()?.map(|lifetime| app::orchestrator::now() + lifetime);
+            let scope = if read_only { TokenScope::ReadOnly } else { TokenScope::Full };
+            let token = orchestrator.create_token(None, &parse(&name)?, &NewToken { label, expires_at, scope }).await?;
             println!("API token for '{name}' (shown only now; send it as 'Authorization: Bearer <token>'):");
             println!("{token}");
             Ok(())
@@ -220,9 +255,33 @@ async fn run(cli: Cli) -> Result<(), Error> {
             println!("created group '{name}'");
             Ok(())
         }
+        Command::Token(TokenCommand::List { user }) => {
+            let user = user.as_deref().map(parse).transpose()?;
+            for token in orchestrator.list_tokens(None, user.as_ref()).await? {
+                let ends = token.expires_at.map_or("never".into(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string());
+                let used = token.last_used_at.map_or("never".into(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string());
+                println!("{}\t{}\t{}\t{}\texpires {ends}\tlast used {used}", token.id, token.owner, token.label, token.scope);
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            orchestrator.revoke_token(None, id).await?;
+            println!("revoked token {id}");
+            Ok(())
+        }
         Command::Group(GroupCommand::Member(MemberCommand::Add { group, user })) => {
             orchestrator.add_group_member(None, &parse(&group)?, &parse(&user)?).await?;
             println!("added '{user}' to group '{group}'");
+            Ok(())
+        }
+        Command::Group(GroupCommand::Member(MemberCommand::Remove { group, user })) => {
+            orchestrator.remove_group_member(None, &parse(&group)?, &parse(&user)?).await?;
+            println!("removed '{user}' from group '{group}'");
+            Ok(())
+        }
+        Command::Group(GroupCommand::Delete { name }) => {
+            orchestrator.delete_group(None, &parse(&name)?).await?;
+            println!("deleted group '{name}'");
             Ok(())
         }
         Command::Scan { dir, owner, strict, json } => {
@@ -280,6 +339,55 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The `user` commands.
+async fn manage_user(orchestrator: &Orchestrator, command: UserCommand) -> Result<(), Error> {
+    match command {
+        UserCommand::Add { name, admin, password_stdin } => {
+            if !password_stdin {
+                return Err(Error::bad("Give the password on standard input with --password-stdin"));
+            }
+            let password = read_password()?;
+            let user = orchestrator.create_user(None, &parse(&name)?, &password, admin).await?;
+            println!("created {} '{}'", if user.is_admin { "admin" } else { "user" }, user.username);
+        }
+        UserCommand::List => {
+            for user in orchestrator.directory(None).await?.users {
+                let role = if user.is_admin { "admin" } else { "user" };
+                let state = if user.disabled { "disabled" } else { "enabled" };
+                println!("{}\t{role}\t{state}\t{}", user.username, user.groups.join(","));
+            }
+        }
+        UserCommand::Disable { name } => {
+            orchestrator.set_disabled(None, &parse(&name)?, true).await?;
+            println!("disabled '{name}': their sessions and tokens no longer work");
+        }
+        UserCommand::Enable { name } => {
+            orchestrator.set_disabled(None, &parse(&name)?, false).await?;
+            println!("enabled '{name}'");
+        }
+        UserCommand::Delete { name } => {
+            orchestrator.delete_user(None, &parse(&name)?).await?;
+            println!("deleted '{name}'");
+        }
+        UserCommand::TransferPipes { from, to } => {
+            let moved = orchestrator.transfer_pipes(None, &parse(&from)?, &parse(&to)?).await?;
+            println!("{moved} pipe(s) of '{from}' now belong to '{to}'");
+        }
+        UserCommand::Password { name, password_stdin } => {
+            if !password_stdin {
+                return Err(Error::bad("Give the password on standard input with --password-stdin"));
+            }
+            orchestrator.set_password(None, &parse(&name)?, &read_password()?).await?;
+            println!("password of '{name}' set; their sessions are signed out");
+        }
+        UserCommand::Admin { name, remove } => {
+            orchestrator.set_admin(None, &parse(&name)?, !remove).await?;
+            println!("'{name}' is {} an instance admin", if remove { "no longer" } else { "now" });
+        }
+    }
+    Ok(())
 }
 
 async fn migrate(database_url: &str, command: &MigrateCommand) -> Result<(), Error> {
@@ -435,7 +543,7 @@ async fn load_demo(orchestrator: &Orchestrator, corpus: &Path) -> Result<(), Err
         let options = ShareOptions { public: true, ..Default::default() };
         orchestrator.share_pipe(&caller, &parse(&pipe.name)?, options).await?;
     }
-    let token = orchestrator.create_token(None, &admin, "demo").await?;
+    let token = orchestrator.create_token(None, &admin, &NewToken::full("demo")).await?;
     println!("demo users: {}", DEMO_USERS.map(|(n, p, _)| format!("{n} / {p}")).join(", "));
     if let Some(first) = stable.first() {
         println!("a public pipe page: /pipes/{}", first.name);

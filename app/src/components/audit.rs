@@ -75,6 +75,16 @@ fn describe(event: &AuditEvent) -> String {
                 None => format!("{verdict} the share"),
             }
         }
+        AuditAction::DisableUser => format!("disabled the account of {}", text("user")),
+        AuditAction::EnableUser => format!("enabled the account of {}", text("user")),
+        AuditAction::DeleteUser => format!("deleted the account of {}", text("user")),
+        AuditAction::TransferPipes => format!("handed {} pipe(s) of {} to {}", detail["pipes"], text("from"), text("to")),
+        AuditAction::SetPassword => format!("set the password of {}", text("user")),
+        AuditAction::SetAdmin if detail["admin"].as_bool() == Some(true) => format!("made {} an instance admin", text("user")),
+        AuditAction::SetAdmin => format!("took the admin role from {}", text("user")),
+        AuditAction::RevokeToken => format!("revoked an API token of {}", text("user")),
+        AuditAction::RemoveMember => format!("removed {} from group {}", text("user"), text("group")),
+        AuditAction::DeleteGroup => format!("deleted group {}", text("group")),
     }
 }
 
@@ -104,6 +114,7 @@ mod tests {
         assert_eq!(describe(&event("revoke", json!({"groups": ["devs"]}))), "revoked access of groups devs");
         let review = event("review_share", json!({"sharing_status": "rejected", "note": "needs docs"}));
         assert_eq!(describe(&review), "rejected the share: needs docs");
+        assert_eq!(describe(&event("set_admin", json!({"user": "bob", "admin": false}))), "took the admin role from bob");
         let setting = event("set_setting", json!({"key": "require_approval", "from": "false", "to": "true"}));
         assert_eq!(describe(&setting), "set require_approval from false to true");
     }

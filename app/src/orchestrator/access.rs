@@ -166,6 +166,14 @@ pub async fn pipe_to_download(
     if access.download { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }
 }
 
+/// A read-only token lists, reads and downloads; it changes nothing.
+pub fn require_write(caller: &Caller) -> Result<()> {
+    if caller.read_only {
+        return Err(Error::Forbidden("Permission denied: this API token is read-only".into()));
+    }
+    Ok(())
+}
+
 pub fn require_admin(caller: &Caller, what: &str) -> Result<()> {
     if caller.is_admin { Ok(()) } else { Err(Error::Forbidden(format!("Permission denied: only instance admins may {what}"))) }
 }

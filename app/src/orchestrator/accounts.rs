@@ -1,6 +1,7 @@
 //! Users, groups, passwords and API tokens.
-pub use crate::model::{Caller, GroupName, TokenInfo, UserName};
+pub use crate::model::{Caller, GroupName, TokenInfo, TokenScope, UserName};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
+use chrono::{DateTime, Utc};
 use rand::{RngCore, rngs::OsRng};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
@@ -10,7 +11,7 @@ use super::error::{Error, Result};
 
 impl From<&users::Model> for Caller {
     fn from(user: &users::Model) -> Self {
-        Caller { user_id: user.id, username: user.username.clone(), is_admin: user.is_admin }
+        Caller { user_id: user.id, username: user.username.clone(), is_admin: user.is_admin, read_only: false }
     }
 }
 
@@ -42,13 +43,19 @@ pub async fn hash_password(password: String) -> Result<String> {
     .await?
 }
 
-pub async fn create_user(db: &impl ConnectionTrait, username: &UserName, password: &str, is_admin: bool) -> Result<users::Model> {
+/// A password pipeshare accepts: long enough to resist guessing, short enough to hash.
+pub fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(Error::bad(format!("The password must have at least {MIN_PASSWORD_LEN} characters")));
     }
     if password.len() > MAX_PASSWORD_LEN {
         return Err(Error::bad(format!("The password may have at most {MAX_PASSWORD_LEN} bytes")));
     }
+    Ok(())
+}
+
+pub async fn create_user(db: &impl ConnectionTrait, username: &UserName, password: &str, is_admin: bool) -> Result<users::Model> {
+    check_password(password)?;
     if find_user(db, username).await?.is_some() {
         return Err(Error::Conflict(format!("User '{username}' already exists")));
     }
@@ -102,7 +109,15 @@ pub async fn verify_password(db: &impl ConnectionTrait, username: &str, password
         PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await?;
-    Ok(user.filter(|_| matches).as_ref().map(Caller::from))
+    match user.filter(|_| matches) {
+        Some(user) if user.disabled_at.is_some() => Err(Error::Forbidden("This account is disabled; ask an admin".into())),
+        found => Ok(found.as_ref().map(Caller::from)),
+    }
+}
+
+/// The epoch a session of the user begun now belongs to.
+pub async fn session_epoch(db: &impl ConnectionTrait, user_id: i32) -> Result<i32> {
+    Ok(users::Entity::find_by_id(user_id).one(db).await?.map_or(0, |u| u.session_epoch))
 }
 
 /// A hash of a random password, checked when the user does not exist.
@@ -120,17 +135,63 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// What a new token is for: its label, when it ends (never when `None`) and what it may do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewToken {
+    pub label: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scope: TokenScope,
+}
+
+/// The longest token label kept.
+pub const MAX_LABEL_CHARS: usize = 100;
+
+impl NewToken {
+    /// A token that never ends and may do everything its user may.
+    pub fn full(label: &str) -> Self {
+        NewToken { label: label.to_string(), expires_at: None, scope: TokenScope::Full }
+    }
+}
+
+/// How long a token lives, as `90d`, `12h` or `30m` (at most ten years).
+pub fn parse_lifetime(text: &str) -> Result<chrono::TimeDelta> {
+    let text = text.trim();
+    let bad = || Error::bad(format!("'{}' is not a lifetime: write a number and d, h or m, such as 90d", crate::model::shown(text)));
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let number: i64 = number.parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+    let lifetime = match unit {
+        "d" => chrono::TimeDelta::try_days(number),
+        "h" => chrono::TimeDelta::try_hours(number),
+        "m" => chrono::TimeDelta::try_minutes(number),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    if lifetime > chrono::TimeDelta::days(3653) {
+        return Err(Error::bad("A token lives at most ten years"));
+    }
+    Ok(lifetime)
+}
+
 /// Creates an API token for a user and returns it; only its SHA-256 is stored.
-pub async fn create_token(db: &impl ConnectionTrait, username: &str, label: &str) -> Result<String> {
+pub async fn create_token(db: &impl ConnectionTrait, username: &str, new: &NewToken) -> Result<String> {
+    if new.label.chars().count() > MAX_LABEL_CHARS || new.label.chars().any(char::is_control) {
+        return Err(Error::bad(format!("A token label has at most {MAX_LABEL_CHARS} characters and no control characters")));
+    }
+    if new.expires_at.is_some_and(|at| at <= crate::orchestrator::now()) {
+        return Err(Error::bad("A token's expiry must be in the future"));
+    }
     let user = require_user(db, username).await?;
     let mut secret = [0u8; 32];
     OsRng.fill_bytes(&mut secret);
     let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
     api_tokens::ActiveModel {
         user_id: Set(user.id),
-        label: Set(label.to_string()),
+        label: Set(new.label.clone()),
         token_hash: Set(token_hash(&token)),
         created_at: Set(crate::orchestrator::now()),
+        expires_at: Set(new.expires_at),
+        scope: Set(new.scope),
+        last_used_at: Set(None),
         ..Default::default()
     }
     .insert(db)
@@ -138,15 +199,36 @@ pub async fn create_token(db: &impl ConnectionTrait, username: &str, label: &str
     Ok(token)
 }
 
-/// The caller a bearer token belongs to, if any.
+/// How often a token's last use is written down (not on every request).
+const LAST_USED_PRECISION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// The caller a bearer token belongs to: `None` for no such token; refused (401) when it has
+/// expired or its user is disabled.
 pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Result<Option<Caller>> {
-    if !token.starts_with(TOKEN_PREFIX) {
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
     let Some(token) = api_tokens::Entity::find().filter(api_tokens::Column::TokenHash.eq(token_hash(token))).one(db).await? else {
         return Ok(None);
     };
-    Ok(users::Entity::find_by_id(token.user_id).one(db).await?.as_ref().map(Caller::from))
+    let now = crate::orchestrator::now();
+    if token.expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::Unauthorized("This API token has expired".into()));
+    }
+    let Some(user) = users::Entity::find_by_id(token.user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if user.disabled_at.is_some() {
+        return Err(Error::Unauthorized("This account is disabled".into()));
+    }
+    if token.last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION) {
+        api_tokens::Entity::update_many()
+            .col_expr(api_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(api_tokens::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(Caller { read_only: token.scope == TokenScope::ReadOnly, ..Caller::from(&user) }))
 }
 
 pub async fn create_group(db: &impl ConnectionTrait, name: &GroupName) -> Result<user_groups::Model> {
@@ -170,27 +252,77 @@ pub async fn add_group_member(db: &impl ConnectionTrait, group: &GroupName, user
     Ok(())
 }
 
-pub async fn list_tokens(db: &impl ConnectionTrait, caller: &Caller) -> Result<Vec<TokenInfo>> {
-    use sea_orm::QueryOrder;
-    Ok(api_tokens::Entity::find()
-        .filter(api_tokens::Column::UserId.eq(caller.user_id))
+/// The tokens of one user (`Some`), or of everyone, newest first.
+pub async fn list_tokens(db: &impl ConnectionTrait, user_id: Option<i32>) -> Result<Vec<TokenInfo>> {
+    use sea_orm::{QueryOrder, QueryTrait};
+    let tokens = api_tokens::Entity::find()
+        .apply_if(user_id, |query, id| query.filter(api_tokens::Column::UserId.eq(id)))
         .order_by_desc(api_tokens::Column::Id)
         .all(db)
-        .await?
+        .await?;
+    let owners = super::catalog::usernames(db, tokens.iter().map(|t| t.user_id)).await?;
+    let now = crate::orchestrator::now();
+    Ok(tokens
         .into_iter()
-        .map(|t| TokenInfo { id: t.id, label: t.label, created_at: t.created_at })
+        .map(|t| TokenInfo {
+            owner: owners.get(&t.user_id).cloned().unwrap_or_default(),
+            id: t.id,
+            label: t.label,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            expired: t.expires_at.is_some_and(|at| at <= now),
+            scope: t.scope,
+            last_used_at: t.last_used_at,
+        })
         .collect())
 }
 
-/// Revokes one of the caller's own tokens; someone else's is not found.
-pub async fn revoke_token(db: &impl ConnectionTrait, caller: &Caller, token_id: i32) -> Result<()> {
-    let deleted = api_tokens::Entity::delete_many()
-        .filter(api_tokens::Column::Id.eq(token_id))
-        .filter(api_tokens::Column::UserId.eq(caller.user_id))
-        .exec(db)
-        .await?;
-    if deleted.rows_affected == 0 {
-        return Err(Error::NotFound("No such token".into()));
+/// Revokes a token: the caller's own, or anyone's for an instance admin or the operator
+/// (`None`). Someone else's is not found. Returns whose it was.
+pub async fn revoke_token(db: &impl ConnectionTrait, by: Option<&Caller>, token_id: i32) -> Result<String> {
+    let token = api_tokens::Entity::find_by_id(token_id)
+        .one(db)
+        .await?
+        .filter(|t| by.is_none_or(|caller| caller.is_admin || t.user_id == caller.user_id))
+        .ok_or_else(|| Error::NotFound("No such token".into()))?;
+    api_tokens::Entity::delete_by_id(token.id).exec(db).await?;
+    Ok(super::catalog::usernames(db, [token.user_id]).await?.remove(&token.user_id).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_token_stops_at_its_expiry_and_a_disabled_user_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::orchestrator::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        let alice = create_user(&db, &"alice".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let soon = NewToken { expires_at: Some(crate::orchestrator::now() + chrono::TimeDelta::milliseconds(600)), ..NewToken::full("ci") };
+        let token = create_token(&db, "alice", &soon).await.unwrap();
+        assert_eq!(authenticate_token(&db, &token).await.unwrap().unwrap().username, "alice");
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        let expired = authenticate_token(&db, &token).await.unwrap_err();
+        assert_eq!(expired.to_string(), "This API token has expired");
+
+        let lasting = create_token(&db, "alice", &NewToken::full("lasting")).await.unwrap();
+        let mut disabled: users::ActiveModel = alice.into();
+        disabled.disabled_at = Set(Some(crate::orchestrator::now()));
+        sea_orm::ActiveModelTrait::update(disabled, &db).await.unwrap();
+        assert_eq!(authenticate_token(&db, &lasting).await.unwrap_err().to_string(), "This account is disabled");
+        assert!(authenticate_token(&db, "pps_unknown").await.unwrap().is_none());
+        assert!(
+            create_token(&db, "alice", &NewToken { expires_at: Some(crate::orchestrator::now()), ..NewToken::full("x") }).await.is_err()
+        );
     }
-    Ok(())
+
+    #[test]
+    fn lifetimes_read_as_days_hours_or_minutes() {
+        assert_eq!(parse_lifetime("90d").unwrap(), chrono::TimeDelta::days(90));
+        assert_eq!(parse_lifetime("12h").unwrap(), chrono::TimeDelta::hours(12));
+        assert_eq!(parse_lifetime("30m").unwrap(), chrono::TimeDelta::minutes(30));
+        for bad in ["", "d", "0d", "-1d", "5w", "99999999999d", "4000d"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -30,14 +30,16 @@ use std::{net::IpAddr, sync::Arc};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
+use access::require_write;
 pub use accounts::Caller;
+use admin::require_admin_or_operator;
 pub use error::{Error, Result};
 pub use process::Action;
 use throttle::Kind;
 
 use crate::model::{
-    AuditLog, Directory, DownloadResult, GroupName, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList, PipeName,
-    ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName,
+    AuditAction, AuditLog, Directory, DownloadResult, GroupName, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList,
+    PipeName, ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName,
 };
 
 /// The one door into pipeshare's rules. The JSON API (through [`Orchestrator::process`]), the
@@ -106,11 +108,13 @@ impl Orchestrator {
     }
 
     pub async fn share_pipe(&self, caller: &Caller, name: &PipeName, options: ShareOptions) -> Result<ShareResult> {
+        require_write(caller)?;
         let settings = self.settings().await?;
         share::share_pipe(&self.db, caller, &settings, &self.base_url, name, options).await
     }
 
     pub async fn unshare_pipe(&self, caller: &Caller, name: &PipeName) -> Result<UnshareResult> {
+        require_write(caller)?;
         share::unshare_pipe(&self.db, caller, name).await
     }
 
@@ -120,6 +124,7 @@ impl Orchestrator {
         name: &PipeName,
         change: permissions::PermissionChange,
     ) -> Result<PermissionsResult> {
+        require_write(caller)?;
         permissions::manage_permissions(&self.db, caller, name, change).await
     }
 
@@ -136,6 +141,7 @@ impl Orchestrator {
 
     /// Decides a pending share request, under the settings of this moment.
     pub async fn review_share(&self, caller: &Caller, name: &PipeName, review: &review::Review) -> Result<ReviewResult> {
+        require_write(caller)?;
         let settings = self.settings().await?;
         review::review_share(&self.db, caller, &settings, name, review).await
     }
@@ -169,19 +175,36 @@ impl Orchestrator {
         Ok(Caller::from(&user))
     }
 
+    /// The epoch a browser session of `caller` begun now belongs to (see `set_password`).
+    pub async fn session_epoch(&self, caller: &Caller) -> Result<i32> {
+        accounts::session_epoch(&self.db, caller.user_id).await
+    }
+
     /// The account named `name`, as a caller (the operator's CLI acts for users by name).
     pub async fn user(&self, name: &UserName) -> Result<Caller> {
         Ok(Caller::from(&accounts::require_user(&self.db, name).await?))
     }
 
-    pub async fn list_tokens(&self, caller: &Caller) -> Result<Vec<TokenInfo>> {
-        accounts::list_tokens(&self.db, caller).await
+    /// API tokens: the caller's own, or (instance admins and the operator) those of `of`, or
+    /// of everyone when `of` is `None` and the caller is an admin.
+    pub async fn list_tokens(&self, by: Option<&Caller>, of: Option<&UserName>) -> Result<Vec<TokenInfo>> {
+        let own = by.filter(|caller| of.is_none_or(|name| name.as_str() == caller.username) && !caller.is_admin);
+        if let Some(caller) = own {
+            return accounts::list_tokens(&self.db, Some(caller.user_id)).await;
+        }
+        reading_as_admin(by, "list other users' tokens")?;
+        let user_id = match of {
+            Some(name) => Some(accounts::require_user(&self.db, name).await?.id),
+            None => None,
+        };
+        accounts::list_tokens(&self.db, user_id).await
     }
 
     /// A new API token for `username`: a user makes their own; the operator makes anyone's.
     /// It is returned only now; only its hash is stored.
-    pub async fn create_token(&self, by: Option<&Caller>, username: &UserName, label: &str) -> Result<String> {
+    pub async fn create_token(&self, by: Option<&Caller>, username: &UserName, new: &accounts::NewToken) -> Result<String> {
         if let Some(caller) = by {
+            require_write(caller)?;
             if caller.username != username.as_str() {
                 access::require_admin(caller, "create tokens for other users")?;
             }
@@ -189,20 +212,52 @@ impl Orchestrator {
             let keys = [(Kind::TokenUser, Kind::TokenUser.key(&caller.username))];
             throttle::take(&self.db, &keys).await?;
         }
-        accounts::create_token(&self.db, username, label).await
+        accounts::create_token(&self.db, username, new).await
     }
 
-    pub async fn revoke_token(&self, caller: &Caller, token_id: i32) -> Result<()> {
-        accounts::revoke_token(&self.db, caller, token_id).await
+    /// Revokes a token: the caller's own, or anyone's for an admin or the operator.
+    pub async fn revoke_token(&self, by: Option<&Caller>, token_id: i32) -> Result<()> {
+        if let Some(caller) = by {
+            require_write(caller)?;
+        }
+        let owner = accounts::revoke_token(&self.db, by, token_id).await?;
+        audit::record(&self.db, by, AuditAction::RevokeToken, None, serde_json::json!({"user": owner, "token": token_id})).await
     }
 
-    pub async fn directory(&self, by: &Caller) -> Result<Directory> {
-        admin::directory(&self.db, by).await
+    /// Every user and group, for instance admins and the operator.
+    pub async fn directory(&self, by: Option<&Caller>) -> Result<Directory> {
+        reading_as_admin(by, "manage users and groups")?;
+        admin::directory(&self.db).await
     }
 
     pub async fn create_user(&self, by: Option<&Caller>, username: &UserName, password: &str, is_admin: bool) -> Result<Caller> {
         require_admin_or_operator(by, "create users")?;
         Ok(Caller::from(&accounts::create_user(&self.db, username, password, is_admin).await?))
+    }
+
+    /// Disables (or re-enables) an account: its sessions and tokens stop at once.
+    pub async fn set_disabled(&self, by: Option<&Caller>, username: &UserName, disabled: bool) -> Result<()> {
+        admin::set_disabled(&self.db, by, username, disabled).await
+    }
+
+    /// Deletes an account that owns no pipes (hand them on with `transfer_pipes` first).
+    pub async fn delete_user(&self, by: Option<&Caller>, username: &UserName) -> Result<()> {
+        admin::delete_user(&self.db, by, username).await
+    }
+
+    pub async fn transfer_pipes(&self, by: Option<&Caller>, from: &UserName, to: &UserName) -> Result<u64> {
+        admin::transfer_pipes(&self.db, by, from, to).await
+    }
+
+    /// Sets a password (an admin for anyone, a user their own) and ends the user's sessions;
+    /// returns the epoch a session started now belongs to.
+    pub async fn set_password(&self, by: Option<&Caller>, username: &UserName, password: &str) -> Result<i32> {
+        admin::set_password(&self.db, by, username, password).await
+    }
+
+    /// Gives or takes the instance admin role (never from the last admin).
+    pub async fn set_admin(&self, by: Option<&Caller>, username: &UserName, admin: bool) -> Result<()> {
+        admin::set_admin(&self.db, by, username, admin).await
     }
 
     pub async fn create_group(&self, by: Option<&Caller>, name: &GroupName) -> Result<()> {
@@ -215,9 +270,18 @@ impl Orchestrator {
         accounts::add_group_member(&self.db, group, username).await
     }
 
+    pub async fn remove_group_member(&self, by: Option<&Caller>, group: &GroupName, username: &UserName) -> Result<()> {
+        admin::remove_group_member(&self.db, by, group, username).await
+    }
+
+    /// Deletes a group with its memberships and the grants made to it.
+    pub async fn delete_group(&self, by: Option<&Caller>, group: &GroupName) -> Result<()> {
+        admin::delete_group(&self.db, by, group).await
+    }
+
     /// The instance settings, as stored (without any call's `config`).
     pub async fn instance_settings(&self, by: Option<&Caller>) -> Result<Settings> {
-        require_admin_or_operator(by, "see settings")?;
+        reading_as_admin(by, "see settings")?;
         Settings::load(&self.db).await
     }
 
@@ -270,8 +334,8 @@ impl Orchestrator {
     }
 }
 
-/// Instance admins and the operator (`None`) pass.
-fn require_admin_or_operator(by: Option<&Caller>, what: &str) -> Result<()> {
+/// Instance admins (with any token) and the operator (`None`) may read this.
+fn reading_as_admin(by: Option<&Caller>, what: &str) -> Result<()> {
     by.map_or(Ok(()), |caller| access::require_admin(caller, what))
 }
 

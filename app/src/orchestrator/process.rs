@@ -2,7 +2,7 @@
 //! [`Action`] (tagged on `action`, with the seed's error texts), which runs through the
 //! orchestrator's typed methods like every other door's calls.
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::audit::AuditQuery;
 use super::error::{Error, Result};
@@ -10,7 +10,7 @@ use super::input::{Fields, parse, parse_time};
 use super::permissions::PermissionChange;
 use super::review::Review;
 use super::{Caller, Orchestrator};
-use crate::model::{PipeFilters, PipeName, ReportOptions, ShareOptions};
+use crate::model::{GroupName, PipeFilters, PipeName, ReportOptions, ShareOptions, UserName};
 
 /// One action of the JSON API, read from the seed's `context`.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +24,18 @@ pub enum Action {
     ReviewShare { pipe_name: PipeName, review: Review },
     GenerateShareReport(ReportOptions),
     AuditLog(AuditQuery),
+    // Accounts: taking access away (instance admins; a user for their own tokens).
+    ListUsers,
+    ListTokens { user: Option<UserName> },
+    RevokeToken { token_id: i32 },
+    DisableUser { user: UserName },
+    EnableUser { user: UserName },
+    DeleteUser { user: UserName },
+    TransferPipes { from: UserName, to: UserName },
+    SetPassword { user: UserName, password: String },
+    SetAdmin { user: UserName, admin: bool },
+    RemoveGroupMember { group: GroupName, user: UserName },
+    DeleteGroup { group: GroupName },
 }
 
 impl Action {
@@ -47,9 +59,34 @@ impl Action {
             }
             "generate_share_report" => Action::GenerateShareReport(ReportOptions::from_context(&context)?),
             "audit_log" => Action::AuditLog(AuditQuery::from_context(&context)?),
+            "list_users" => Action::ListUsers,
+            "list_tokens" => Action::ListTokens { user: context.parsed("user")? },
+            "revoke_token" => {
+                let id = context.count("token_id")?.ok_or_else(|| Error::bad("context.token_id is required"))?;
+                Action::RevokeToken { token_id: i32::try_from(id).map_err(|_| Error::NotFound("No such token".into()))? }
+            }
+            "disable_user" => Action::DisableUser { user: required(&context, "user")? },
+            "enable_user" => Action::EnableUser { user: required(&context, "user")? },
+            "delete_user" => Action::DeleteUser { user: required(&context, "user")? },
+            "transfer_pipes" => Action::TransferPipes { from: required(&context, "from")?, to: required(&context, "to")? },
+            "set_password" => {
+                let password = context.str("password")?.ok_or_else(|| Error::bad("context.password is required"))?;
+                Action::SetPassword { user: required(&context, "user")?, password: password.to_string() }
+            }
+            "set_admin" => Action::SetAdmin {
+                user: required(&context, "user")?,
+                admin: context.bool("admin")?.ok_or_else(|| Error::bad("context.admin is required: true or false"))?,
+            },
+            "remove_group_member" => Action::RemoveGroupMember { group: required(&context, "group")?, user: required(&context, "user")? },
+            "delete_group" => Action::DeleteGroup { group: required(&context, "group")? },
             other => return Err(Error::bad(format!("Unknown sharing action: {other}"))),
         })
     }
+}
+
+/// A required field naming one value of `T` (a user or group name, say).
+fn required<T: std::str::FromStr<Err = String>>(context: &Fields, key: &str) -> Result<T> {
+    context.parsed(key)?.ok_or_else(|| Error::bad(format!("context.{key} is required")))
 }
 
 fn to_json(value: impl Serialize) -> Result<Value> {
@@ -69,6 +106,34 @@ impl Orchestrator {
             Action::ReviewShare { pipe_name, review } => to_json(self.review_share(caller, &pipe_name, &review).await?),
             Action::GenerateShareReport(options) => to_json(self.generate_share_report(caller, &options).await?),
             Action::AuditLog(query) => to_json(self.audit_log(caller, &query).await?),
+            Action::ListUsers => to_json(self.directory(Some(caller)).await?),
+            Action::ListTokens { user } => to_json(self.list_tokens(Some(caller), user.as_ref()).await?),
+            Action::RevokeToken { token_id } => {
+                to_json(self.revoke_token(Some(caller), token_id).await.map(|()| json!({"revoked": token_id}))?)
+            }
+            Action::DisableUser { user } => {
+                to_json(self.set_disabled(Some(caller), &user, true).await.map(|()| json!({"user": user, "disabled": true}))?)
+            }
+            Action::EnableUser { user } => {
+                to_json(self.set_disabled(Some(caller), &user, false).await.map(|()| json!({"user": user, "disabled": false}))?)
+            }
+            Action::DeleteUser { user } => to_json(self.delete_user(Some(caller), &user).await.map(|()| json!({"deleted": user}))?),
+            Action::TransferPipes { from, to } => {
+                let moved = self.transfer_pipes(Some(caller), &from, &to).await?;
+                to_json(json!({"from": from, "to": to, "pipes": moved}))
+            }
+            Action::SetPassword { user, password } => {
+                self.set_password(Some(caller), &user, &password).await?;
+                to_json(json!({"user": user, "password_set": true, "sessions_ended": true}))
+            }
+            Action::SetAdmin { user, admin } => {
+                to_json(self.set_admin(Some(caller), &user, admin).await.map(|()| json!({"user": user, "admin": admin}))?)
+            }
+            Action::RemoveGroupMember { group, user } => {
+                self.remove_group_member(Some(caller), &group, &user).await?;
+                to_json(json!({"group": group, "removed": user}))
+            }
+            Action::DeleteGroup { group } => to_json(self.delete_group(Some(caller), &group).await.map(|()| json!({"deleted": group}))?),
         }
     }
 }

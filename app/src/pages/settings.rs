@@ -6,7 +6,11 @@ use crate::components::{action_error, action_success, loaded, reset_on_success};
 use crate::model::{Directory, Settings};
 use crate::server_fns::{
     AppError,
-    admin::{AddGroupMember, CreateGroup, CreateUser, UpdateSettings, directory, get_settings},
+    account::RevokeToken,
+    admin::{
+        AddGroupMember, ChangeUser, CreateGroup, CreateUser, DeleteGroup, RemoveGroupMember, SetUserPassword, TransferPipes,
+        UpdateSettings, all_tokens, directory, get_settings,
+    },
 };
 
 /// `/admin/settings`: the instance settings, and the users and groups. Admins only; the
@@ -17,11 +21,18 @@ pub fn AdminSettings() -> impl IntoView {
     let create_user = ServerAction::<CreateUser>::new();
     let create_group = ServerAction::<CreateGroup>::new();
     let add_member = ServerAction::<AddGroupMember>::new();
+    let change_user = ServerAction::<ChangeUser>::new();
+    let set_password = ServerAction::<SetUserPassword>::new();
+    let transfer = ServerAction::<TransferPipes>::new();
+    let remove_member = ServerAction::<RemoveGroupMember>::new();
+    let delete_group = ServerAction::<DeleteGroup>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
     // Loaded once: the settings form keeps what was typed, whatever the server answers.
     let settings = Resource::new(|| (), |_| get_settings());
-    let people =
-        Resource::new(move || (create_user.version().get(), create_group.version().get(), add_member.version().get()), |_| directory());
-    let actions = DirectoryActions { create_user, create_group, add_member };
+    let actions =
+        DirectoryActions { create_user, create_group, add_member, change_user, set_password, transfer, remove_member, delete_group };
+    let people = Resource::new(move || actions.versions(), |_| directory());
+    let tokens = Resource::new(move || (revoke.version().get(), change_user.version().get()), |_| all_tokens());
     view! {
         <PageTitle text="Settings" />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -31,6 +42,7 @@ pub fn AdminSettings() -> impl IntoView {
                         <SettingsForm current update />
                         <Users people actions />
                         <Groups people actions />
+                        <AllTokens tokens revoke />
                     }
                     .into_any()
                 })
@@ -90,6 +102,40 @@ struct DirectoryActions {
     create_user: ServerAction<CreateUser>,
     create_group: ServerAction<CreateGroup>,
     add_member: ServerAction<AddGroupMember>,
+    change_user: ServerAction<ChangeUser>,
+    set_password: ServerAction<SetUserPassword>,
+    transfer: ServerAction<TransferPipes>,
+    remove_member: ServerAction<RemoveGroupMember>,
+    delete_group: ServerAction<DeleteGroup>,
+}
+
+impl DirectoryActions {
+    /// Changes whenever one of the actions has run: the directory is read again.
+    fn versions(self) -> [usize; 8] {
+        [
+            self.create_user.version().get(),
+            self.create_group.version().get(),
+            self.add_member.version().get(),
+            self.change_user.version().get(),
+            self.set_password.version().get(),
+            self.transfer.version().get(),
+            self.remove_member.version().get(),
+            self.delete_group.version().get(),
+        ]
+    }
+}
+
+/// One button that asks the server for `change` to `username` (see `change_user`).
+#[component]
+fn UserChange(action: ServerAction<ChangeUser>, username: String, change: &'static str, label: &'static str) -> impl IntoView {
+    let danger = matches!(change, "disable" | "delete" | "remove_admin");
+    view! {
+        <ActionForm action attr:class="inline">
+            <input type="hidden" name="username" value=username.clone() />
+            <input type="hidden" name="change" value=change />
+            <button type="submit" class=if danger { "danger small" } else { "small" } attr:aria-label=format!("{label} {username}")>{label}</button>
+        </ActionForm>
+    }
 }
 
 type People = Resource<Result<Directory, AppError>>;
@@ -97,6 +143,7 @@ type People = Resource<Result<Directory, AppError>>;
 #[component]
 fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
     let create = actions.create_user;
+    let DirectoryActions { change_user, set_password, transfer, .. } = actions;
     let form = NodeRef::<Form>::new();
     reset_on_success(create.value(), form);
     view! {
@@ -107,14 +154,31 @@ fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
                     loaded(people.await, |found| view! {
                             <div class="table-scroll">
                                 <table class="directory">
-                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Admin"</th><th scope="col">"Groups"</th></tr></thead>
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Admin"</th><th scope="col">"State"</th><th scope="col">"Groups"</th><th scope="col">"Access"</th></tr></thead>
                                     <tbody>
-                                        {found.users.iter().map(|u| view! {
-                                            <tr data-user=u.username.clone()>
-                                                <td>{u.username.clone()}</td>
-                                                <td>{if u.is_admin { "yes" } else { "no" }}</td>
-                                                <td>{if u.groups.is_empty() { "none".to_string() } else { u.groups.join(", ") }}</td>
-                                            </tr>
+                                        {found.users.iter().map(|u| {
+                                            let name = u.username.clone();
+                                            view! {
+                                                <tr data-user=name.clone()>
+                                                    <td>{name.clone()}</td>
+                                                    <td>{if u.is_admin { "yes" } else { "no" }}</td>
+                                                    <td>{if u.disabled { "disabled" } else { "enabled" }}</td>
+                                                    <td>{if u.groups.is_empty() { "none".to_string() } else { u.groups.join(", ") }}</td>
+                                                    <td class="actions">
+                                                        {if u.disabled {
+                                                            view! { <UserChange action=change_user username=name.clone() change="enable" label="Enable" /> }.into_any()
+                                                        } else {
+                                                            view! { <UserChange action=change_user username=name.clone() change="disable" label="Disable" /> }.into_any()
+                                                        }}
+                                                        {if u.is_admin {
+                                                            view! { <UserChange action=change_user username=name.clone() change="remove_admin" label="Remove admin" /> }.into_any()
+                                                        } else {
+                                                            view! { <UserChange action=change_user username=name.clone() change="make_admin" label="Make admin" /> }.into_any()
+                                                        }}
+                                                        <UserChange action=change_user username=name.clone() change="delete" label="Delete" />
+                                                    </td>
+                                                </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -144,13 +208,45 @@ fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
             </ActionForm>
             <p class="error" role="alert">{action_error(create.value())}</p>
             <p class="success" role="status">{action_success(create.value())}</p>
+            <p class="error" role="alert">{action_error(change_user.value())}</p>
+            <p class="success" role="status">{action_success(change_user.value())}</p>
+            <h3>"Set a password"</h3>
+            <p class="hint">"The user's sessions end; they sign in with the new password."</p>
+            <ActionForm action=set_password attr:class="grid-form">
+                <div class="field">
+                    <label for="password-user">"User name"</label>
+                    <input id="password-user" name="username" list="known-users" autocomplete="off" required />
+                </div>
+                <div class="field">
+                    <label for="password-new">"New password (at least 8 characters)"</label>
+                    <input id="password-new" name="password" type="password" autocomplete="new-password" minlength="8" required />
+                </div>
+                <button type="submit">"Set password"</button>
+            </ActionForm>
+            <p class="error" role="alert">{action_error(set_password.value())}</p>
+            <p class="success" role="status">{action_success(set_password.value())}</p>
+            <h3>"Hand on pipes"</h3>
+            <p class="hint">"Before deleting a user who owns pipes, give them to someone else."</p>
+            <ActionForm action=transfer attr:class="grid-form">
+                <div class="field">
+                    <label for="transfer-from">"From"</label>
+                    <input id="transfer-from" name="from" list="known-users" autocomplete="off" required />
+                </div>
+                <div class="field">
+                    <label for="transfer-to">"To"</label>
+                    <input id="transfer-to" name="to" list="known-users" autocomplete="off" required />
+                </div>
+                <button type="submit">"Hand on"</button>
+            </ActionForm>
+            <p class="error" role="alert">{action_error(transfer.value())}</p>
+            <p class="success" role="status">{action_success(transfer.value())}</p>
         </section>
     }
 }
 
 #[component]
 fn Groups(people: People, actions: DirectoryActions) -> impl IntoView {
-    let DirectoryActions { create_group, add_member, .. } = actions;
+    let DirectoryActions { create_group, add_member, remove_member, delete_group, .. } = actions;
     let group_form = NodeRef::<Form>::new();
     let member_form = NodeRef::<Form>::new();
     reset_on_success(create_group.value(), group_form);
@@ -209,6 +305,51 @@ fn Groups(people: People, actions: DirectoryActions) -> impl IntoView {
             </ActionForm>
             <p class="error" role="alert">{action_error(add_member.value())}</p>
             <p class="success" role="status">{action_success(add_member.value())}</p>
+            <h3>"Remove a member"</h3>
+            <ActionForm action=remove_member attr:class="grid-form">
+                <div class="field">
+                    <label for="remove-group">"Group"</label>
+                    <input id="remove-group" name="group" list="known-groups" autocomplete="off" required />
+                </div>
+                <div class="field">
+                    <label for="remove-user">"User name"</label>
+                    <input id="remove-user" name="username" list="known-users" autocomplete="off" required />
+                </div>
+                <button type="submit" class="danger">"Remove member"</button>
+            </ActionForm>
+            <p class="error" role="alert">{action_error(remove_member.value())}</p>
+            <p class="success" role="status">{action_success(remove_member.value())}</p>
+            <h3>"Delete a group"</h3>
+            <p class="hint">"Its memberships and the grants made to it go with it."</p>
+            <ActionForm action=delete_group attr:class="grid-form">
+                <div class="field">
+                    <label for="delete-group">"Group"</label>
+                    <input id="delete-group" name="name" list="known-groups" autocomplete="off" required />
+                </div>
+                <button type="submit" class="danger">"Delete group"</button>
+            </ActionForm>
+            <p class="error" role="alert">{action_error(delete_group.value())}</p>
+            <p class="success" role="status">{action_success(delete_group.value())}</p>
+        </section>
+    }
+}
+
+/// Every API token of the instance, to revoke one that should no longer work.
+#[component]
+fn AllTokens(tokens: Resource<Result<Vec<crate::model::TokenInfo>, AppError>>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    view! {
+        <section class="card admin-section" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"API tokens"</h2>
+            <p class="error" role="alert">{action_error(revoke.value())}</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    loaded(tokens.await, |list| if list.is_empty() {
+                        view! { <p class="meta">"No tokens."</p> }.into_any()
+                    } else {
+                        view! { <crate::pages::tokens::TokenTable list revoke show_owner=true /> }.into_any()
+                    })
+                })}
+            </Transition>
         </section>
     }
 }

@@ -1,22 +1,40 @@
 use leptos::prelude::*;
 
 use crate::app::PageTitle;
-use crate::components::{action_error, loaded, when};
-use crate::server_fns::account::{CreateToken, RevokeToken, list_tokens};
+use crate::components::{action_error, action_success, loaded, when};
+use crate::model::{TokenInfo, TokenScope};
+use crate::server_fns::account::{ChangePassword, CreateToken, RevokeToken, list_tokens};
 
-/// The signed-in user's API tokens: create (shown once), list, revoke.
+/// The signed-in user's API tokens (create, shown once; list; revoke) and password.
 #[component]
 pub fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
+    let change_password = ServerAction::<ChangePassword>::new();
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
     view! {
         <PageTitle text="API tokens" />
         <div class="card">
             <p>"Scripts call " <code>"POST /api/v1/process"</code> " with " <code>"Authorization: Bearer <token>"</code> "."</p>
-            <ActionForm action=create attr:class="row">
-                <label for="token-label">"Label"</label>
-                <input id="token-label" name="label" placeholder="ci-bot" />
+            <ActionForm action=create attr:class="grid-form">
+                <div class="field">
+                    <label for="token-label">"Label"</label>
+                    <input id="token-label" name="label" placeholder="ci-bot" maxlength="100" />
+                </div>
+                <div class="field">
+                    <label for="token-expires">"Expires"</label>
+                    <select id="token-expires" name="expires">
+                        <option value="">"Never (until revoked)"</option>
+                        <option value="7d">"In 7 days"</option>
+                        <option value="30d">"In 30 days"</option>
+                        <option value="90d">"In 90 days"</option>
+                        <option value="365d">"In a year"</option>
+                    </select>
+                </div>
+                <label class="check">
+                    <input type="checkbox" name="read_only" value="true" />
+                    " Read-only: may list and download, never change anything"
+                </label>
                 <button type="submit">"Create token"</button>
             </ActionForm>
             {move || create.value().get().and_then(Result::ok).map(|token| view! {
@@ -27,32 +45,74 @@ pub fn Tokens() -> impl IntoView {
             })}
             <p class="error" role="alert">{action_error(create.value())}</p>
         </div>
+        <p class="error" role="alert">{action_error(revoke.value())}</p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 loaded(tokens.await, |list| if list.is_empty() {
                     view! { <p class="card">"No tokens yet."</p> }.into_any()
                 } else {
-                    view! {
-                        <table class="card">
-                            <thead><tr><th>"Label"</th><th>"Created"</th><th></th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|t| view! {
-                                    <tr>
-                                        <td>{t.label}</td>
-                                        <td>{when(t.created_at)}</td>
-                                        <td>
-                                            <ActionForm action=revoke attr:class="inline">
-                                                <input type="hidden" name="id" value=t.id />
-                                                <button type="submit" class="danger">"Revoke"</button>
-                                            </ActionForm>
-                                        </td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any()
+                    view! { <div class="card"><TokenTable list revoke show_owner=false /></div> }.into_any()
                 })
             })}
         </Suspense>
+        <section class="card narrow" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            <ActionForm action=change_password attr:class="stack">
+                <label for="password-current">"Current password"</label>
+                <input id="password-current" name="current" type="password" autocomplete="current-password" required />
+                <label for="password-new">"New password (at least 8 characters)"</label>
+                <input id="password-new" name="password" type="password" autocomplete="new-password" minlength="8" required />
+                <p class="hint">"Your other sessions are signed out."</p>
+                <button type="submit">"Change password"</button>
+            </ActionForm>
+            <p class="error" role="alert">{action_error(change_password.value())}</p>
+            <p class="success" role="status">{action_success(change_password.value())}</p>
+        </section>
+    }
+}
+
+/// Tokens with what they may do, when they end and were last used, and a Revoke button.
+#[component]
+pub fn TokenTable(list: Vec<TokenInfo>, revoke: ServerAction<RevokeToken>, show_owner: bool) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="tokens">
+                <thead>
+                    <tr>
+                        {show_owner.then(|| view! { <th scope="col">"User"</th> })}
+                        <th scope="col">"Label"</th>
+                        <th scope="col">"May"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"Last used"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|t| {
+                        let expired = t.expired;
+                        view! {
+                            <tr class:expired=expired>
+                                {show_owner.then(|| view! { <td>{t.owner.clone()}</td> })}
+                                <td>{t.label.clone()}</td>
+                                <td>{match t.scope { TokenScope::Full => "everything", TokenScope::ReadOnly => "read only" }}</td>
+                                <td>{when(t.created_at)}</td>
+                                <td>
+                                    {t.expires_at.map(when).unwrap_or_else(|| "never".into())}
+                                    {expired.then(|| view! { " " <span class="badge rejected">"expired"</span> })}
+                                </td>
+                                <td>{t.last_used_at.map(when).unwrap_or_else(|| "never".into())}</td>
+                                <td>
+                                    <ActionForm action=revoke attr:class="inline">
+                                        <input type="hidden" name="id" value=t.id />
+                                        <button type="submit" class="danger" attr:aria-label=format!("Revoke {}", t.label)>"Revoke"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -38,9 +38,11 @@ pub const WRONG_LOGIN: &str = "Wrong user name or password";
 /// nothing.
 #[cfg(feature = "ssr")]
 async fn start_session(caller: &Caller) -> Result<(), AppError> {
+    let epoch = orchestrator()?.session_epoch(caller).await?;
     let session = session().await?;
     session.cycle_id().await?;
     session.insert(crate::auth::SESSION_USER, caller.user_id).await?;
+    session.insert(crate::auth::SESSION_EPOCH, epoch).await?;
     Ok(())
 }
 
@@ -78,24 +80,53 @@ pub async fn signup(username: String, password: String) -> Result<(), AppError> 
     Ok(())
 }
 
+/// The caller's own API tokens.
 #[server]
 pub async fn list_tokens() -> Result<Vec<TokenInfo>, AppError> {
-    Ok(orchestrator()?.list_tokens(&caller().await?).await?)
+    let caller = caller().await?;
+    let own = crate::orchestrator::input::parse(&caller.username)?;
+    Ok(orchestrator()?.list_tokens(Some(&caller), Some(&own)).await?)
 }
 
-/// Creates a token and returns it; this is the only time it is shown.
+/// Creates a token and returns it; this is the only time it is shown. `expires` is a
+/// lifetime such as `90d` (empty: never); `read_only` a ticked checkbox.
 #[server]
-pub async fn create_token(label: String) -> Result<String, AppError> {
+pub async fn create_token(label: String, #[server(default)] expires: String, read_only: Option<String>) -> Result<String, AppError> {
+    use crate::orchestrator::accounts::{NewToken, parse_lifetime};
+
     let caller = caller().await?;
     let label = label.trim();
     let label = if label.is_empty() { "browser" } else { label };
+    let expires = expires.trim();
+    let expires_at = if expires.is_empty() { None } else { Some(crate::orchestrator::now() + parse_lifetime(expires)?) };
+    let scope = if super::ssr::ticked(&read_only) { crate::model::TokenScope::ReadOnly } else { crate::model::TokenScope::Full };
     let username = crate::orchestrator::input::parse(&caller.username)?;
-    Ok(orchestrator()?.create_token(Some(&caller), &username, label).await?)
+    let new = NewToken { label: label.to_string(), expires_at, scope };
+    Ok(orchestrator()?.create_token(Some(&caller), &username, &new).await?)
 }
 
+/// Revokes a token of the caller's (an admin: anyone's).
 #[server]
 pub async fn revoke_token(id: i32) -> Result<(), AppError> {
-    Ok(orchestrator()?.revoke_token(&caller().await?, id).await?)
+    Ok(orchestrator()?.revoke_token(Some(&caller().await?), id).await?)
+}
+
+/// Changes the caller's own password (the current one first, checked like a sign-in) and
+/// ends every other session of theirs; this one goes on.
+#[server]
+pub async fn change_password(current: String, password: String) -> Result<String, AppError> {
+    let caller = caller().await?;
+    let orchestrator = orchestrator()?;
+    orchestrator
+        .sign_in(&caller.username, &current, client_address())
+        .await?
+        .ok_or_else(|| crate::orchestrator::Error::Forbidden("The current password is wrong".into()))?;
+    let username = crate::orchestrator::input::parse(&caller.username)?;
+    let epoch = orchestrator.set_password(Some(&caller), &username, &password).await?;
+    let session = session().await?;
+    session.cycle_id().await?;
+    session.insert(crate::auth::SESSION_EPOCH, epoch).await?;
+    Ok("Password changed; your other sessions are signed out".into())
 }
 
 #[cfg(test)]

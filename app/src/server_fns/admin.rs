@@ -116,7 +116,7 @@ pub async fn update_settings(
 /// Every user and group, for the admins' settings page.
 #[server]
 pub async fn directory() -> Result<crate::model::Directory, AppError> {
-    Ok(orchestrator()?.directory(&caller().await?).await?)
+    Ok(orchestrator()?.directory(Some(&caller().await?)).await?)
 }
 
 /// Creates an account; returns a confirmation for the page.
@@ -126,6 +126,61 @@ pub async fn create_user(username: String, password: String, is_admin: Option<St
     let user = orchestrator()?.create_user(Some(&caller), &parse(&username)?, &password, ticked(&is_admin)).await?;
     let kind = if user.is_admin { "Admin" } else { "User" };
     Ok(format!("{kind} '{}' created", user.username))
+}
+
+/// What an admin does to one account from the users table: `disable`, `enable`, `delete`,
+/// `make_admin` or `remove_admin`. Returns a confirmation for the page.
+#[server]
+pub async fn change_user(username: String, change: String) -> Result<String, AppError> {
+    let caller = caller().await?;
+    let orchestrator = orchestrator()?;
+    let user = parse(&username)?;
+    let by = Some(&caller);
+    let done = match change.as_str() {
+        "disable" => orchestrator.set_disabled(by, &user, true).await.map(|()| "disabled"),
+        "enable" => orchestrator.set_disabled(by, &user, false).await.map(|()| "enabled"),
+        "delete" => orchestrator.delete_user(by, &user).await.map(|()| "deleted"),
+        "make_admin" => orchestrator.set_admin(by, &user, true).await.map(|()| "made an admin"),
+        "remove_admin" => orchestrator.set_admin(by, &user, false).await.map(|()| "no longer an admin"),
+        other => return Err(AppError::bad(format!("Unknown change '{}'", crate::model::shown(other)))),
+    }?;
+    Ok(format!("'{user}' {done}"))
+}
+
+/// Sets another user's password; their sessions end.
+#[server]
+pub async fn set_user_password(username: String, password: String) -> Result<String, AppError> {
+    let user = parse(&username)?;
+    orchestrator()?.set_password(Some(&caller().await?), &user, &password).await?;
+    Ok(format!("Password of '{user}' set; their sessions are signed out"))
+}
+
+/// Hands every pipe of one user to another.
+#[server]
+pub async fn transfer_pipes(from: String, to: String) -> Result<String, AppError> {
+    let (from, to) = (parse(&from)?, parse(&to)?);
+    let moved = orchestrator()?.transfer_pipes(Some(&caller().await?), &from, &to).await?;
+    Ok(format!("{moved} pipe(s) of '{from}' now belong to '{to}'"))
+}
+
+/// Every API token of the instance, for revoking.
+#[server]
+pub async fn all_tokens() -> Result<Vec<crate::model::TokenInfo>, AppError> {
+    Ok(orchestrator()?.list_tokens(Some(&caller().await?), None).await?)
+}
+
+#[server]
+pub async fn remove_group_member(group: String, username: String) -> Result<String, AppError> {
+    let (group, user) = (parse(&group)?, parse(&username)?);
+    orchestrator()?.remove_group_member(Some(&caller().await?), &group, &user).await?;
+    Ok(format!("Removed '{user}' from '{group}'"))
+}
+
+#[server]
+pub async fn delete_group(name: String) -> Result<String, AppError> {
+    let group = parse(&name)?;
+    orchestrator()?.delete_group(Some(&caller().await?), &group).await?;
+    Ok(format!("Group '{group}' deleted"))
 }
 
 #[server]

@@ -11,6 +11,12 @@ pub struct Model {
     #[sea_orm(unique)]
     pub token_hash: String,
     pub created_at: DateTimeUtc,
+    #[serde(default)]
+    pub expires_at: Option<DateTimeUtc>,
+    #[serde(default)]
+    pub scope: crate::model::TokenScope,
+    #[serde(default)]
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

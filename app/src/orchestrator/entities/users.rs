@@ -11,6 +11,12 @@ pub struct Model {
     pub is_admin: bool,
     pub quota_lock: i64,
     pub created_at: DateTimeUtc,
+    /// Set while an admin has disabled the account: no session or token of it works.
+    #[serde(default)]
+    pub disabled_at: Option<DateTimeUtc>,
+    /// Sessions carry the epoch they began in; raising it ends every other session.
+    #[serde(default)]
+    pub session_epoch: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
