@@ -197,6 +197,12 @@ async fn nothing_leaks_of_pipes_the_caller_cannot_list() {
     assert_eq!(head.headers()["content-disposition"], "attachment; filename=\"sqlite-1.0.0.yaml\"");
     let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 0);
+    // A caller fetching the same version again within a minute counts once.
+    for _ in 0..3 {
+        w.server.call(&w.carol, json!({"action": "download_pipe", "pipe_name": "sqlite"})).await.ok();
+    }
+    let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
+    assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
 }
 
 #[tokio::test]

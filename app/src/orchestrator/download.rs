@@ -1,6 +1,6 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
 pub use crate::model::DownloadResult;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 
 use super::access::pipe_to_download;
@@ -8,6 +8,31 @@ use super::accounts::Caller;
 use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
 use super::error::{Error, Result};
+
+/// A signed-in caller's downloads of one version count once a minute: a script fetching in a
+/// loop, or a page reloaded, does not inflate the figures. (Anonymous downloads each count.)
+const COUNT_ONCE_PER: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// Whether this caller's download of this version was counted within `COUNT_ONCE_PER`.
+async fn counted_lately(
+    db: &DatabaseConnection,
+    caller: Option<&Caller>,
+    pipe_id: i32,
+    version: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    let Some(caller) = caller else {
+        return Ok(false);
+    };
+    let recent = downloads::Entity::find()
+        .filter(downloads::Column::PipeId.eq(pipe_id))
+        .filter(downloads::Column::UserId.eq(caller.user_id))
+        .filter(downloads::Column::Version.eq(version))
+        .filter(downloads::Column::DownloadedAt.gt(now - COUNT_ONCE_PER))
+        .count(db)
+        .await?;
+    Ok(recent > 0)
+}
 
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
 pub async fn download_pipe(
@@ -26,15 +51,17 @@ pub async fn download_pipe(
         None => versions.first().ok_or_else(|| Error::Internal(format!("pipe '{}' has no versions", pipe.name)))?,
     };
     let now = crate::orchestrator::now();
-    downloads::ActiveModel {
-        pipe_id: Set(pipe.id),
-        user_id: Set(caller.map(|c| c.user_id)),
-        version: Set(chosen.version.clone()),
-        downloaded_at: Set(now),
-        ..Default::default()
+    if !counted_lately(db, caller, pipe.id, &chosen.version, now).await? {
+        downloads::ActiveModel {
+            pipe_id: Set(pipe.id),
+            user_id: Set(caller.map(|c| c.user_id)),
+            version: Set(chosen.version.clone()),
+            downloaded_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
     }
-    .insert(db)
-    .await?;
     Ok(DownloadResult {
         pipe_name: pipe.name.clone(),
         version: chosen.version.clone(),
