@@ -21,8 +21,12 @@ pub async fn sign_in(db: &DatabaseConnection, username: &str, password: &str, ad
     throttle::take(db, &keys).await?;
     let found = verify_password(db, &username, password).await?;
     if found.is_some() {
-        // Failures in a row: a correct password ends the row for the name (not the address's).
+        // Failures in a row: a correct password ends the row for the name, and is not held
+        // against the address.
         throttle::clear(db, &keys[0].1).await?;
+        if let Some((_, address)) = keys.get(1) {
+            throttle::give_back(db, address).await?;
+        }
     }
     Ok(found)
 }

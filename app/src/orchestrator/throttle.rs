@@ -133,6 +133,17 @@ fn next_wait(kind: Kind, now: chrono::DateTime<chrono::Utc>) -> CaseStatement {
     case.finally(Expr::value(next_at(now, u32::MAX, kind)))
 }
 
+/// Gives one attempt back (a sign-in that succeeded does not count against its address).
+pub async fn give_back(db: &impl ConnectionTrait, key: &str) -> Result<()> {
+    throttles::Entity::update_many()
+        .col_expr(throttles::Column::Count, Expr::col(throttles::Column::Count).sub(1))
+        .filter(throttles::Column::Key.eq(key))
+        .filter(throttles::Column::Count.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Forgets one key's count (a user name after a correct password).
 pub async fn clear(db: &impl ConnectionTrait, key: &str) -> Result<()> {
     throttles::Entity::delete_by_id(key.to_string()).exec(db).await?;

@@ -1,0 +1,360 @@
+//! The authorization matrix: every action against every kind of caller and every share state,
+//! each cell the status it must answer. A pipe the caller may not see answers exactly like a
+//! pipe that does not exist (the same 404 and text). Runs on SQLite and on PostgreSQL.
+mod common;
+
+use common::{Instance, Server, plug, write_tree};
+use serde_json::{Value, json};
+
+/// The share states, one pipe each, all owned by `owner`.
+const STATES: [&str; 5] = ["unshared", "pending", "public", "private", "rejected"];
+
+/// The kinds of caller, in the order of every table's rows.
+const CALLERS: [&str; 13] = [
+    "anonymous", // no token at all
+    "stranger",  // signed up, no grant
+    "reader",    // `read` grant
+    "writer",    // `read_write` grant
+    "delegate",  // `admin` grant
+    "member",    // in a group with a `read` grant
+    "lapsed",    // `read` grant that has expired
+    "disabled",  // had a `read` grant; account disabled
+    "read_only", // the owner's read-only token
+    "revoked",   // the owner's revoked token
+    "owner",
+    "admin",          // instance admin
+    "admin_readonly", // instance admin's read-only token
+];
+
+struct World {
+    instance: Instance,
+    server: Server,
+    tokens: Vec<(&'static str, Option<String>)>,
+}
+
+impl World {
+    fn token(&self, who: &str) -> Option<&str> {
+        self.tokens.iter().find(|(name, _)| *name == who).and_then(|(_, t)| t.as_deref())
+    }
+
+    async fn call(&self, who: &str, context: Value) -> (u16, Value) {
+        let body = serde_json::to_vec(&json!({"context": context})).unwrap();
+        let reply = self.server.post(self.token(who), body).await;
+        (reply.status, reply.body)
+    }
+
+    async fn root(&self, context: Value) -> Value {
+        let (status, body) = self.call("admin", context.clone()).await;
+        assert_eq!(status, 200, "{context}: {body}");
+        body["result"].clone()
+    }
+
+    /// Puts the pipe of `state` back in that state (after an action changed it).
+    async fn restore(&self, state: &str) {
+        let pipe = format!("p_{state}");
+        let _ = self.call("admin", json!({"action": "unshare_pipe", "pipe_name": pipe})).await;
+        let share = |public: bool, approval: bool| json!({"action": "share_pipe", "pipe_name": pipe, "sharing_options": {"public": public, "approval_required": approval}});
+        match state {
+            "pending" => {
+                self.root(share(false, true)).await;
+            }
+            "public" => {
+                self.root(share(true, false)).await;
+            }
+            "private" => {
+                self.root(share(false, false)).await;
+            }
+            "rejected" => {
+                self.root(share(false, true)).await;
+                self.root(json!({"action": "review_share", "pipe_name": pipe, "decision": "reject"})).await;
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn world() -> World {
+    let instance = Instance::new();
+    let mut tokens: Vec<(&'static str, Option<String>)> = vec![("anonymous", None)];
+    for who in ["stranger", "reader", "writer", "delegate", "member", "lapsed", "disabled", "owner", "target"] {
+        tokens.push((who, Some(instance.user_with_token(who, false))));
+    }
+    tokens.push(("admin", Some(instance.user_with_token("root", true))));
+    let read_only = instance.cli_ok(&["token", "create", "owner", "--read-only"], None);
+    tokens.push(("read_only", Some(read_only.lines().last().unwrap().trim().to_string())));
+    let admin_read_only = instance.cli_ok(&["token", "create", "root", "--read-only"], None);
+    tokens.push(("admin_readonly", Some(admin_read_only.lines().last().unwrap().trim().to_string())));
+    let revoked = instance.token("owner");
+    let listed = instance.cli_ok(&["token", "list", "--user", "owner"], None);
+    let newest = listed.lines().next().unwrap().split('\t').next().unwrap().to_string();
+    instance.cli_ok(&["token", "revoke", &newest], None);
+    tokens.push(("revoked", Some(revoked)));
+    instance.cli_ok(&["group", "add", "team"], None);
+    instance.cli_ok(&["group", "member", "add", "team", "member"], None);
+
+    let files: Vec<(String, String)> =
+        STATES.iter().map(|s| (format!("p_{s}/1.0.0/plug.yaml"), plug(&format!("p_{s}"), "1.0.0", "tools", "stable", "O", "m"))).collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    instance.scan(&write_tree(&instance.path().join("tree"), &files), "owner");
+    let server = instance.serve().await;
+    let world = World { instance, server, tokens };
+    for state in STATES {
+        let pipe = format!("p_{state}");
+        for (who, level, expiration) in [
+            ("reader", "read", None),
+            ("writer", "read_write", None),
+            ("delegate", "admin", None),
+            ("lapsed", "read", Some("2000-01-01")),
+            ("disabled", "read", None),
+        ] {
+            let mut permissions = json!({"users": [who], "access_level": level});
+            if let Some(e) = expiration {
+                permissions["expiration"] = json!(e);
+            }
+            world.root(json!({"action": "manage_permissions", "pipe_name": pipe, "permissions": permissions})).await;
+        }
+        world.root(json!({"action": "manage_permissions", "pipe_name": pipe, "permissions": {"groups": ["team"]}})).await;
+        world.restore(state).await;
+    }
+    world.instance.cli_ok(&["user", "disable", "disabled"], None);
+    world
+}
+
+/// A table: per caller (in `CALLERS` order), the status for each state (in `STATES` order).
+type Table = [[u16; 5]; 13];
+
+/// Runs `context(pipe)` for every caller and state; restores the pipe after a success when
+/// the action changes it.
+async fn check(world: &World, action: &str, table: &Table, changes: bool, context: impl Fn(&str) -> Value) {
+    let mut wrong = Vec::new();
+    for (row, who) in CALLERS.iter().enumerate() {
+        for (column, state) in STATES.iter().enumerate() {
+            let pipe = format!("p_{state}");
+            let (status, body) = world.call(who, context(&pipe)).await;
+            if status != table[row][column] {
+                wrong.push(format!("{who} on {state}: {status} (want {}): {}", table[row][column], body["error"]));
+            }
+            if status == 404 && body["error"] == format!("Pipe '{pipe}' not found") {
+                // Hidden answers exactly like absent.
+                let (_, absent) = world.call(who, context("p_nowhere")).await;
+                assert_eq!(
+                    body["error"].as_str().unwrap().replace(&pipe, "X"),
+                    absent["error"].as_str().unwrap().replace("p_nowhere", "X")
+                );
+            }
+            if changes && status == 200 {
+                world.restore(state).await;
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{action}:\n{}", wrong.join("\n"));
+}
+
+// Rows: anonymous, stranger, reader, writer, delegate, member, lapsed, disabled, read_only,
+// revoked, owner, admin, admin_readonly. Columns: unshared, pending, public, private, rejected.
+
+const SEE: Table = [
+    [401, 401, 401, 401, 401],
+    [404, 404, 200, 404, 404],
+    [404, 404, 200, 200, 404],
+    [404, 404, 200, 200, 404],
+    [200, 200, 200, 200, 200],
+    [404, 404, 200, 200, 404],
+    [404, 404, 200, 404, 404],
+    [401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200],
+    [401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200],
+];
+
+const MANAGE: Table = [
+    [401, 401, 401, 401, 401],
+    [404, 404, 403, 404, 404],
+    [404, 404, 403, 403, 404],
+    [404, 404, 403, 403, 404],
+    [200, 200, 200, 200, 200],
+    [404, 404, 403, 403, 404],
+    [404, 404, 403, 404, 404],
+    [401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200],
+    [403, 403, 403, 403, 403],
+];
+
+/// Unsharing a pipe that has no share is a 404 of its own ("not shared") for its managers.
+const UNSHARE: Table = {
+    let mut table = MANAGE;
+    table[4][0] = 404;
+    table[10][0] = 404;
+    table[11][0] = 404;
+    table
+};
+
+/// Reading a pipe's audit log: its managers, with any token.
+const AUDIT: Table = {
+    let mut table = MANAGE;
+    table[8] = [200; 5];
+    table[12] = [200; 5];
+    table
+};
+
+/// Only instance admins review; only a pending request can be decided.
+const REVIEW: Table = [
+    [401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403],
+    [404, 200, 409, 409, 409],
+    [403, 403, 403, 403, 403],
+];
+
+#[tokio::test]
+async fn every_action_for_every_caller_and_share_state() {
+    let w = world().await;
+    check(&w, "download_pipe", &SEE, false, |p| json!({"action": "download_pipe", "pipe_name": p})).await;
+    check(&w, "share_pipe", &MANAGE, true, |p| json!({"action": "share_pipe", "pipe_name": p, "sharing_options": {"public": false}})).await;
+    check(&w, "unshare_pipe", &UNSHARE, true, |p| json!({"action": "unshare_pipe", "pipe_name": p})).await;
+    let grant = |p: &str| json!({"action": "manage_permissions", "pipe_name": p, "permissions": {"users": ["target"]}});
+    check(&w, "grant", &MANAGE, false, grant).await;
+    let revoke = |p: &str| json!({"action": "manage_permissions", "pipe_name": p, "permissions": {"users": ["target"], "revoke": true}});
+    check(&w, "revoke", &MANAGE, false, revoke).await;
+    check(&w, "audit_log", &AUDIT, false, |p| json!({"action": "audit_log", "pipe_name": p})).await;
+    check(&w, "review_share", &REVIEW, true, |p| json!({"action": "review_share", "pipe_name": p, "decision": "approve"})).await;
+
+    // Listings: everyone signed in gets 200. "shareable" lists what the caller manages;
+    // "shared_with_me" other people's active shares the caller may see.
+    let shared_with = |who: &str| -> &'static [&'static str] {
+        match who {
+            "reader" | "writer" | "delegate" | "member" => &["public", "private"],
+            "owner" | "read_only" => &[],
+            _ => &["public"],
+        }
+    };
+    for (row, who) in CALLERS.iter().enumerate() {
+        for scope in ["shareable", "shared_with_me"] {
+            let (status, body) = w.call(who, json!({"pipe_filters": {"scope": scope}})).await;
+            let expected_status = if SEE[row][0] == 401 { 401 } else { 200 };
+            assert_eq!(status, expected_status, "{who} lists {scope}: {body}");
+            if status != 200 {
+                continue;
+            }
+            let listed: Vec<&str> = body["result"]["pipes"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+            for (column, state) in STATES.iter().enumerate() {
+                let expected = match scope {
+                    "shareable" => MANAGE[row][column] == 200 || matches!(*who, "read_only" | "admin_readonly"),
+                    _ => shared_with(who).contains(state),
+                };
+                assert_eq!(listed.contains(&format!("p_{state}").as_str()), expected, "{who} in {scope}: p_{state} {listed:?}");
+            }
+        }
+    }
+
+    // Actions on no pipe: who may call them.
+    let per_caller = |context: Value, table: [u16; 13]| {
+        let w = &w;
+        async move {
+            for (row, who) in CALLERS.iter().enumerate() {
+                let (status, body) = w.call(who, context.clone()).await;
+                assert_eq!(status, table[row], "{who} {context}: {body}");
+            }
+        }
+    };
+    //                        anon str  rdr  wrt  dlg  mbr  lps  dis  ro   rvk  own  adm  adm-ro
+    per_caller(json!({"action": "list_pending_shares"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 200]).await;
+    per_caller(json!({"action": "generate_share_report"}), [401, 200, 200, 200, 200, 200, 200, 401, 200, 401, 200, 200, 200]).await;
+    per_caller(json!({"action": "list_users"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 200]).await;
+    per_caller(json!({"action": "list_tokens"}), [401, 200, 200, 200, 200, 200, 200, 401, 200, 401, 200, 200, 200]).await;
+    per_caller(json!({"action": "audit_log"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 200]).await;
+    per_caller(json!({"action": "enable_user", "user": "target"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 403]).await;
+    per_caller(
+        json!({"action": "set_admin", "user": "target", "admin": false}),
+        [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 403],
+    )
+    .await;
+
+    // The public page and the download route, for anonymous visitors.
+    for (column, state) in STATES.iter().enumerate() {
+        let expected = if SEE[1][column] == 200 { 200 } else { 404 };
+        assert_eq!(w.server.get(&format!("/pipes/p_{state}")).await.0, expected, "public page of p_{state}");
+        assert_eq!(w.server.get(&format!("/pipes/p_{state}/download")).await.0, expected, "download of p_{state}");
+    }
+}
+
+/// Signs `username` in; the session cookie.
+async fn session(server: &Server, username: &str) -> String {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/api/login", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={username}&password=correct+horse+battery"))
+        .send()
+        .await
+        .unwrap();
+    response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_page_for_every_signed_in_caller() {
+    let w = world().await;
+    // Sessions of the users who have one (the token-only kinds have none); `disabled` signed
+    // in before the account was disabled.
+    w.instance.cli_ok(&["user", "enable", "disabled"], None);
+    let mut sessions = vec![("anonymous", None)];
+    for (who, user) in [
+        ("stranger", "stranger"),
+        ("reader", "reader"),
+        ("delegate", "delegate"),
+        ("member", "member"),
+        ("disabled", "disabled"),
+        ("owner", "owner"),
+        ("admin", "root"),
+    ] {
+        sessions.push((who, Some(session(&w.server, user).await)));
+    }
+    w.instance.cli_ok(&["user", "disable", "disabled"], None);
+    let page = |path: String, cookie: Option<String>| {
+        let mut request = w.server.http.get(format!("{}{path}", w.server.url));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    //                            anon stranger reader delegate member disabled owner admin
+    let pages: [(&str, [u16; 8]); 4] = [
+        ("/tokens", [401, 200, 200, 200, 200, 401, 200, 200]),
+        ("/admin/settings", [401, 403, 403, 403, 403, 401, 403, 200]),
+        ("/admin/approvals", [401, 403, 403, 403, 403, 401, 403, 200]),
+        ("/admin/audit", [401, 403, 403, 403, 403, 401, 403, 200]),
+    ];
+    for (path, expected) in pages {
+        for ((who, cookie), want) in sessions.iter().zip(expected) {
+            assert_eq!(page(path.to_string(), cookie.clone()).await, want, "{who} on {path}");
+        }
+    }
+    // A pipe's page follows who may see it, as the API does.
+    for (who, cookie) in &sessions {
+        let row = CALLERS.iter().position(|c| c == who).unwrap();
+        for (column, state) in STATES.iter().enumerate() {
+            let expected = match SEE[row][column] {
+                200 => 200,
+                // A page is for anyone; a visitor who may not see the pipe gets its 404.
+                _ if SEE[1][column] == 200 => 200,
+                _ => 404,
+            };
+            assert_eq!(page(format!("/pipes/p_{state}"), cookie.clone()).await, expected, "{who} on p_{state}");
+        }
+    }
+}
