@@ -111,6 +111,21 @@ pub fn client_address(parts: &Parts, trusted_proxies: &[IpAddr]) -> Option<IpAdd
     Some(forwarded.into_iter().rev().find(|a| !trusted_proxies.contains(a)).unwrap_or(peer))
 }
 
+/// The client's address as an extractor (see [`client_address`]).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        Ok(ClientAddress(client_address(parts, &AppState::from_ref(state).trusted_proxies)))
+    }
+}
+
 /// The caller, looked up once per request: a page rendered on the server runs several server
 /// functions, and each asks.
 #[derive(Clone, Default)]

@@ -1,6 +1,6 @@
 //! `GET /pipes/<name>/download`: the pipe's manifest as a YAML file, for whoever may see it
 //! (signed in, with a token, or anonymous); every download is recorded.
-use app::auth::Auth;
+use app::auth::{Auth, ClientAddress};
 use app::model::{PipeName, shown};
 use app::orchestrator::{Error, Orchestrator, input::parse};
 use axum::{
@@ -26,6 +26,7 @@ fn file_headers(pipe: &PipeName, version: &str) -> [(header::HeaderName, String)
 pub async fn download_manifest(
     State(orchestrator): State<Orchestrator>,
     Auth(caller): Auth,
+    ClientAddress(client): ClientAddress,
     method: Method,
     Path(name): Path<String>,
     Query(query): Query<DownloadQuery>,
@@ -40,7 +41,7 @@ pub async fn download_manifest(
         }
         return Ok(file_headers(&name, &version).into_response());
     }
-    let found = orchestrator.download_pipe(caller.as_ref(), &name, query.version.as_deref()).await?;
+    let found = orchestrator.download_pipe(caller.as_ref(), client, &name, query.version.as_deref()).await?;
     let yaml = serde_norway::to_string(&found.spec).map_err(|err| Error::Internal(format!("writing {name} as YAML: {err}")))?;
     Ok((file_headers(&name, &found.version), yaml).into_response())
 }

@@ -203,6 +203,12 @@ async fn nothing_leaks_of_pipes_the_caller_cannot_list() {
     }
     let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
+    // So does an anonymous visitor, told apart by their address.
+    for _ in 0..3 {
+        assert_eq!(w.server.get("/pipes/sqlite/download").await.0, 200);
+    }
+    let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
+    assert_eq!(report.ok()["usage_stats"]["downloads"], 2);
 }
 
 #[tokio::test]
@@ -262,4 +268,18 @@ async fn sign_ups_from_one_address_are_limited() {
     }
     assert_eq!(sign_up("one_too_many".into()).await, (429, Some("1".to_string())));
     assert!(!instance.database_contains("one_too_many"));
+}
+
+#[tokio::test]
+async fn a_nul_character_is_refused_before_it_reaches_the_database() {
+    let w = world().await;
+    for context in [
+        json!({"pipe_filters": {"after": "a\u{0}b"}}),
+        json!({"search": "\u{0}"}),
+        json!({"action": "download_pipe", "pipe_name": "sqlite", "version": "1.0.0\u{0}"}),
+        json!({"action": "review_share", "pipe_name": "sqlite", "decision": "approve", "note": "\u{0}"}),
+    ] {
+        let reply = w.server.call(if context["action"] == "review_share" { &w.root } else { &w.alice }, context.clone()).await;
+        assert!(reply.failed(400).contains("NUL"), "{context}");
+    }
 }

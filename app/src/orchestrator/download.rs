@@ -1,5 +1,7 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
 pub use crate::model::DownloadResult;
+use std::net::IpAddr;
+
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 
@@ -9,20 +11,26 @@ use super::catalog::{usernames, versions_of};
 use super::entities::downloads;
 use super::error::{Error, Result};
 
-/// A signed-in caller's downloads of one version count once a minute: a script fetching in a
-/// loop, or a page reloaded, does not inflate the figures. (Anonymous downloads each count.)
+/// A caller's downloads of one version count once a minute: a script fetching in a loop, or
+/// a page reloaded, does not inflate the figures. An anonymous visitor is told apart by
+/// their address.
 const COUNT_ONCE_PER: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// Whether this caller's download of this version was counted within `COUNT_ONCE_PER`.
 async fn counted_lately(
     db: &DatabaseConnection,
     caller: Option<&Caller>,
+    client: Option<IpAddr>,
     pipe_id: i32,
     version: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool> {
     let Some(caller) = caller else {
-        return Ok(false);
+        let Some(address) = client else {
+            return Ok(false);
+        };
+        let key = format!("download:{pipe_id}:{version}:{address}");
+        return Ok(!super::throttle::first_within(db, &key, COUNT_ONCE_PER).await?);
     };
     let recent = downloads::Entity::find()
         .filter(downloads::Column::PipeId.eq(pipe_id))
@@ -38,9 +46,11 @@ async fn counted_lately(
 pub async fn download_pipe(
     db: &DatabaseConnection,
     caller: Option<&Caller>,
+    client: Option<IpAddr>,
     pipe_name: &str,
     version: Option<&str>,
 ) -> Result<DownloadResult> {
+    super::input::check_text("version", version)?;
     let (pipe, _, _) = pipe_to_download(db, caller, pipe_name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let chosen = match version {
@@ -51,7 +61,7 @@ pub async fn download_pipe(
         None => versions.first().ok_or_else(|| Error::Internal(format!("pipe '{}' has no versions", pipe.name)))?,
     };
     let now = crate::orchestrator::now();
-    if !counted_lately(db, caller, pipe.id, &chosen.version, now).await? {
+    if !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
         downloads::ActiveModel {
             pipe_id: Set(pipe.id),
             user_id: Set(caller.map(|c| c.user_id)),

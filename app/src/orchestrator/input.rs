@@ -39,6 +39,15 @@ pub fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
         .map_err(|_| Error::bad(format!("'{}' is not an RFC 3339 time", crate::model::shown(text))))
 }
 
+/// Text that goes into a query or a column: PostgreSQL stores no NUL character, so one is a
+/// 400 here rather than a database error.
+pub fn check_text(name: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(text) if text.contains('\0') => Err(Error::bad(format!("{name} must not contain NUL characters"))),
+        _ => Ok(()),
+    }
+}
+
 /// A JSON object from the caller, with the path used in error messages (`context`,
 /// `context.sharing_options`, ...).
 pub struct Fields<'a> {

@@ -13,7 +13,7 @@ use super::accounts::Caller;
 use super::catalog::{tags, usernames};
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
-use super::input::{Fields, check_count, parse};
+use super::input::{Fields, check_count, check_text, parse};
 use super::settings::Settings;
 use crate::model::Visibility;
 
@@ -125,6 +125,16 @@ fn like_pattern(text: &str) -> LikeExpr {
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
     check_count("limit", filters.limit)?;
     check_count("offset", filters.offset)?;
+    for (name, value) in [
+        ("category", &filters.category),
+        ("status", &filters.status),
+        ("author", &filters.author),
+        ("search", &filters.search),
+        ("after", &filters.after),
+        ("before", &filters.before),
+    ] {
+        check_text(name, value.as_deref())?;
+    }
     let now = crate::orchestrator::now();
     let open = filters.scope == ListScope::Shareable || public_open(db).await?;
     let scope = || in_scope(caller, filters.scope, now, open);

@@ -128,9 +128,16 @@ impl Orchestrator {
         permissions::manage_permissions(&self.db, caller, name, change).await
     }
 
-    /// A pipe's manifest, recorded as one download; `None` is an anonymous visitor.
-    pub async fn download_pipe(&self, caller: Option<&Caller>, name: &PipeName, version: Option<&str>) -> Result<DownloadResult> {
-        download::download_pipe(&self.db, caller, name, version).await
+    /// A pipe's manifest, recorded as one download (once a minute per caller and version);
+    /// `None` is an anonymous visitor, told apart by `client`, their address.
+    pub async fn download_pipe(
+        &self,
+        caller: Option<&Caller>,
+        client: Option<IpAddr>,
+        name: &PipeName,
+        version: Option<&str>,
+    ) -> Result<DownloadResult> {
+        download::download_pipe(&self.db, caller, client, name, version).await
     }
 
     // Approvals, reports and the audit log.

@@ -101,7 +101,9 @@ impl Orchestrator {
             Action::SharePipe { pipe_name, options } => to_json(self.share_pipe(caller, &pipe_name, options).await?),
             Action::UnsharePipe { pipe_name } => to_json(self.unshare_pipe(caller, &pipe_name).await?),
             Action::ManagePermissions { pipe_name, change } => to_json(self.manage_permissions(caller, &pipe_name, change).await?),
-            Action::DownloadPipe { pipe_name, version } => to_json(self.download_pipe(Some(caller), &pipe_name, version.as_deref()).await?),
+            Action::DownloadPipe { pipe_name, version } => {
+                to_json(self.download_pipe(Some(caller), None, &pipe_name, version.as_deref()).await?)
+            }
             Action::ListPendingShares => to_json(self.list_pending_shares(caller).await?),
             Action::ReviewShare { pipe_name, review } => to_json(self.review_share(caller, &pipe_name, &review).await?),
             Action::GenerateShareReport(options) => to_json(self.generate_share_report(caller, &options).await?),

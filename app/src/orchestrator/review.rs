@@ -8,6 +8,7 @@ use super::audit;
 use super::catalog::usernames;
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
+use super::input::check_text;
 use super::settings::Settings;
 use crate::model::{AuditAction, Visibility};
 use chrono::{DateTime, Utc};
@@ -63,6 +64,7 @@ pub async fn review_share(
     review: &Review,
 ) -> Result<ReviewResult> {
     require_admin(caller, "review shares")?;
+    check_text("note", review.note.as_deref())?;
     let (pipe, share) = find_pipe(db, pipe_name).await?.ok_or_else(|| Error::pipe_not_found(pipe_name))?;
     let share = share.ok_or_else(|| Error::NotFound(format!("Pipe '{}' is not shared", pipe.name)))?;
     if share.status != ShareStatus::PendingApproval {

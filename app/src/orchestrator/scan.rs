@@ -101,9 +101,11 @@ fn field<'a>(manifest: &'a Value, key: &str) -> Option<&'a Value> {
     manifest.get(key).filter(present).or_else(|| manifest.get("metadata").and_then(|m| m.get(key)).filter(present))
 }
 
+/// A manifest's scalar as text for a column; NUL characters are dropped (PostgreSQL stores
+/// none, and they mean nothing in a description).
 fn scalar_text(value: &Value) -> Option<String> {
     let text = match value {
-        Value::String(s) => s.trim().to_string(),
+        Value::String(s) => s.replace('\0', "").trim().to_string(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         _ => return None,

@@ -133,6 +133,28 @@ fn next_wait(kind: Kind, now: chrono::DateTime<chrono::Utc>) -> CaseStatement {
     case.finally(Expr::value(next_at(now, u32::MAX, kind)))
 }
 
+/// Whether this is the first time `key` is seen within `window` (an anonymous visitor's
+/// download of one version, say), remembering it for the next: one statement each way, so
+/// parallel requests agree.
+pub async fn first_within(db: &impl ConnectionTrait, key: &str, window: TimeDelta) -> Result<bool> {
+    let now = crate::orchestrator::now();
+    let row = throttles::ActiveModel { key: Set(key.to_string()), count: Set(1), last_at: Set(now), next_at: Set(now) };
+    let inserted = throttles::Entity::insert(row)
+        .on_conflict(OnConflict::column(throttles::Column::Key).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    if inserted == 1 {
+        return Ok(true);
+    }
+    let renewed = throttles::Entity::update_many()
+        .col_expr(throttles::Column::LastAt, Expr::value(now))
+        .filter(throttles::Column::Key.eq(key))
+        .filter(throttles::Column::LastAt.lte(now - window))
+        .exec(db)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
 /// Gives one attempt back (a sign-in that succeeded does not count against its address).
 pub async fn give_back(db: &impl ConnectionTrait, key: &str) -> Result<()> {
     throttles::Entity::update_many()
