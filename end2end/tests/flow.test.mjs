@@ -35,13 +35,15 @@ test('share privately with approval, grant, approve, download, report', async ()
   await alice.getByRole('button', { name: 'Sign out' }).waitFor();
   await shot(alice, 'browse');
 
-  // Filters live in the URL.
+  // Filters live in the URL, and apply as soon as they change (Apply is for no JavaScript).
   await hydrated(alice);
   await alice.getByLabel('Category').selectOption('database');
-  await alice.getByRole('button', { name: 'Apply' }).click();
   await alice.waitForURL(/category=database/);
   await alice.getByText('1–3 of 3 pipes').waitFor();
   await shot(alice, 'browse-filtered');
+  await alice.getByLabel('Category').selectOption('');
+  await alice.waitForURL((url) => url.searchParams.get('category') !== 'database');
+  await alice.getByText('1–3 of 3 pipes').waitFor({ state: 'detached' });
 
   // Share sqlite privately, asking for approval, and grant bob read access until a date.
   await alice.goto(`${base}/pipes/sqlite`);

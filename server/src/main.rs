@@ -235,10 +235,15 @@ async fn run(cli: Cli) -> Result<(), Error> {
     // The operator at the terminal: every action runs as `None`, trusted like an admin.
     let orchestrator = Orchestrator::new(db.clone(), String::new());
     match cli.command {
-        Command::Serve(args) => serve(db, args).await,
+        Command::Serve(args) => {
+            let listening = listen(&args).await?;
+            serve(db, listening, args).await
+        }
         Command::Demo { serve: args, corpus } => {
-            load_demo(&orchestrator, &corpus).await?;
-            serve(db, args).await
+            // Listen first, so the demo's links name the real address.
+            let listening = listen(&args).await?;
+            load_demo(&orchestrator, &corpus, &listening.1).await?;
+            serve(db, listening, args).await
         }
         Command::User(command) => manage_user(&orchestrator, command).await,
         Command::Token(TokenCommand::Create { name, label, expires, read_only }) => {
@@ -445,13 +450,18 @@ fn read_password() -> Result<String, Error> {
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
-async fn serve(db: DatabaseConnection, args: ServeArgs) -> Result<(), Error> {
+/// Binds the listening socket; returns it with the public base URL.
+async fn listen(args: &ServeArgs) -> Result<(tokio::net::TcpListener, String), Error> {
     let listener =
         tokio::net::TcpListener::bind(&args.addr).await.map_err(|e| Error::bad(format!("Cannot listen on {}: {e}", args.addr)))?;
     let local = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{local}"));
     println!("pipeshare listening on http://{local} (share URLs use {base_url})");
     let _ = std::io::stdout().flush();
+    Ok((listener, base_url))
+}
+
+async fn serve(db: DatabaseConnection, (listener, base_url): (tokio::net::TcpListener, String), args: ServeArgs) -> Result<(), Error> {
     if !Path::new(&args.site_root).join("pkg").is_dir() {
         tracing::warn!("{}/pkg is missing: pages render, but without the browser app; run scripts/build-site", args.site_root);
     }
@@ -517,7 +527,9 @@ fn made_or_there<T>(result: Result<T, Error>) -> Result<(), Error> {
     }
 }
 
-async fn load_demo(orchestrator: &Orchestrator, corpus: &Path) -> Result<(), Error> {
+/// Loads the demo users, group and corpus, shares a few pipes publicly, and prints where to go
+/// (full addresses under `base_url`) and a `curl` line that works as pasted.
+async fn load_demo(orchestrator: &Orchestrator, corpus: &Path, base_url: &str) -> Result<(), Error> {
     for (name, password, admin) in DEMO_USERS {
         made_or_there(orchestrator.create_user(None, &parse(name)?, password, admin).await)?;
     }
@@ -544,13 +556,15 @@ async fn load_demo(orchestrator: &Orchestrator, corpus: &Path) -> Result<(), Err
         orchestrator.share_pipe(&caller, &parse(&pipe.name)?, options).await?;
     }
     let token = orchestrator.create_token(None, &admin, &NewToken::full("demo")).await?;
-    println!("demo users: {}", DEMO_USERS.map(|(n, p, _)| format!("{n} / {p}")).join(", "));
+    let base = base_url.trim_end_matches('/');
+    println!("sign in at {base}/login as one of the demo users: {}", DEMO_USERS.map(|(n, p, _)| format!("{n} / {p}")).join(", "));
     if let Some(first) = stable.first() {
-        println!("a public pipe page: /pipes/{}", first.name);
+        println!("a public pipe page: {}", app::orchestrator::share::share_url(base, &first.name));
     }
     println!("admin API token: {token}");
     println!(
-        "try: curl -s -H 'Authorization: Bearer {token}' -d '{{\"context\":{{\"action\":\"list_shareable\",\"limit\":5}}}}' <address>/api/v1/process"
+        "try: curl -s -H 'Authorization: Bearer {token}' -d '{{\"context\":{{\"action\":\"list_shareable\",\"limit\":5}}}}' {base}/api/v1/process"
     );
+    let _ = std::io::stdout().flush();
     Ok(())
 }

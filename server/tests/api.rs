@@ -596,7 +596,7 @@ async fn the_demo_command_loads_a_corpus_and_serves() {
         .unwrap();
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut token, mut page, mut url) = (None, None, None);
+    let (mut token, mut page, mut url, mut curl) = (None, None, None, None);
     while let Some(line) = lines.next_line().await.unwrap() {
         if let Some(t) = line.strip_prefix("admin API token: ") {
             token = Some(t.trim().to_string());
@@ -606,12 +606,20 @@ async fn the_demo_command_loads_a_corpus_and_serves() {
         }
         if let Some(rest) = line.strip_prefix("pipeshare listening on ") {
             url = Some(rest.split_whitespace().next().unwrap().to_string());
+        }
+        if let Some(command) = line.strip_prefix("try: ") {
+            curl = Some(command.to_string());
             break;
         }
     }
-    let (token, page, url) = (token.unwrap(), page.unwrap(), url.unwrap());
-    let html = reqwest::get(format!("{url}{page}")).await.unwrap();
+    let (token, page, url, curl) = (token.unwrap(), page.unwrap(), url.unwrap(), curl.unwrap());
+    // Full addresses, and a curl line that works as pasted.
+    assert!(page.starts_with(&format!("{url}/pipes/")), "{page}");
+    let html = reqwest::get(&page).await.unwrap();
     assert_eq!(html.status().as_u16(), 200);
+    let pasted = std::process::Command::new("sh").args(["-c", &curl]).output().unwrap();
+    let answer: Value = serde_json::from_slice(&pasted.stdout).unwrap_or_else(|_| panic!("{curl}: {pasted:?}"));
+    assert_eq!(answer["success"], true, "{answer}");
     let reply: Value = reqwest::Client::new()
         .post(format!("{url}/api/v1/process"))
         .bearer_auth(token)

@@ -56,6 +56,47 @@ pub fn reset_on_success<T: Send + Sync + 'static>(
     });
 }
 
+/// A required name field of a grid form; `list` names a `<datalist>` of suggestions.
+#[component]
+pub fn NameField(id: &'static str, label: &'static str, name: &'static str, #[prop(optional)] list: Option<&'static str>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name=name list=list autocomplete="off" required />
+        </div>
+    }
+}
+
+/// A new password field of a grid form (at least 8 characters, as the server requires).
+#[component]
+pub fn PasswordField(id: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id name="password" type="password" autocomplete="new-password" minlength="8" required />
+        </div>
+    }
+}
+
+/// What an action that answers with a confirmation said last: its error or its success.
+#[component]
+pub fn Outcome(value: impl Get<Value = Option<Result<String, AppError>>> + Clone + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <p class="error" role="alert">{action_error(value.clone())}</p>
+        <p class="success" role="status">{action_success(value)}</p>
+    }
+}
+
+/// For a filter form's `on:change`: submits the form a field of it changed in, so a filter
+/// applies at once with JavaScript (the router's form puts it in the address, as Apply
+/// does); without JavaScript the Apply button does it.
+pub fn submit_on_change(event: leptos::ev::Event) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(form) = event.current_target().and_then(|target| target.dyn_into::<leptos::web_sys::HtmlFormElement>().ok()) {
+        let _ = form.request_submit();
+    }
+}
+
 /// A time as every page writes it: `2026-11-26 09:30 UTC`.
 pub fn when(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d %H:%M UTC").to_string()

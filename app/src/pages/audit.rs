@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::PageTitle;
-use crate::components::{Pager, audit::AuditTable, loaded, range_text};
+use crate::components::{Pager, audit::AuditTable, loaded, range_text, submit_on_change};
 use crate::server_fns::admin::{AUDIT_PAGE, audit_page};
 use crate::urls::query_string;
 
@@ -20,7 +20,7 @@ pub fn AuditLogPage() -> impl IntoView {
     };
     view! {
         <PageTitle text="Audit log" />
-        <Form method="GET" action="/admin/audit" attr:class="card filters" attr:role="search">
+        <Form method="GET" action="/admin/audit" attr:class="card filters" attr:role="search" on:change=submit_on_change>
             <div class="field grow">
                 <label for="audit-pipe">"Pipe"</label>
                 <input id="audit-pipe" name="pipe" placeholder="every pipe" prop:value=pipe />

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::PageTitle;
-use crate::components::{Pager, loaded, range_text};
+use crate::components::{Pager, loaded, range_text, submit_on_change};
 use crate::model::{ListScope, PipeFilters, PipeSummary, ShareStatus, Visibility};
 use crate::server_fns::pipes::{filter_choices, list_pipes};
 use crate::urls::{encode, query_string};
@@ -79,7 +79,7 @@ pub fn Browse() -> impl IntoView {
 
     view! {
         <PageTitle text="Pipes" />
-        <Form method="GET" action="/" attr:class="card filters" attr:role="search">
+        <Form method="GET" action="/" attr:class="card filters" attr:role="search" on:change=submit_on_change>
             <div class="field">
                 <label for="f-scope">"Show"</label>
                 <select id="f-scope" name="scope" prop:value=current("scope")>

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::PageTitle;
-use crate::components::{chart::TrendChart, loaded, when};
+use crate::components::{chart::TrendChart, loaded, submit_on_change, when};
 use crate::model::{ShareReport, TimeRange};
 use crate::server_fns::reports::share_report;
 use crate::urls::encode;
@@ -31,7 +31,7 @@ pub fn Reports() -> impl IntoView {
 
     view! {
         <PageTitle text="Reports" />
-        <Form method="GET" action="/reports" attr:class="card report-range" attr:id="report-range">
+        <Form method="GET" action="/reports" attr:class="card report-range" attr:id="report-range" on:change=submit_on_change>
             <div class="field">
                 <label for="report-range-select">"Time range"</label>
                 <select id="report-range-select" name="range" prop:value=move || range.get()>

@@ -2,7 +2,7 @@ use leptos::html::Form;
 use leptos::prelude::*;
 
 use crate::app::PageTitle;
-use crate::components::{action_error, action_success, loaded, reset_on_success};
+use crate::components::{NameField, Outcome, PasswordField, action_error, loaded, reset_on_success};
 use crate::model::{Directory, Settings};
 use crate::server_fns::{
     AppError,
@@ -192,54 +192,32 @@ fn Users(people: People, actions: DirectoryActions) -> impl IntoView {
             </Transition>
             <h3>"Create a user"</h3>
             <ActionForm action=create node_ref=form attr:class="grid-form">
-                <div class="field">
-                    <label for="new-user-name">"User name"</label>
-                    <input id="new-user-name" name="username" autocomplete="off" required />
-                </div>
-                <div class="field">
-                    <label for="new-user-password">"Password (at least 8 characters)"</label>
-                    <input id="new-user-password" name="password" type="password" autocomplete="new-password" minlength="8" required />
-                </div>
+                <NameField id="new-user-name" label="User name" name="username" />
+                <PasswordField id="new-user-password" label="Password (at least 8 characters)" />
                 <label class="check">
                     <input type="checkbox" name="is_admin" value="true" />
                     " Instance admin"
                 </label>
                 <button type="submit" disabled=move || create.pending().get()>"Create user"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(create.value())}</p>
-            <p class="success" role="status">{action_success(create.value())}</p>
-            <p class="error" role="alert">{action_error(change_user.value())}</p>
-            <p class="success" role="status">{action_success(change_user.value())}</p>
+            <Outcome value=create.value() />
+            <Outcome value=change_user.value() />
             <h3>"Set a password"</h3>
             <p class="hint">"The user's sessions end; they sign in with the new password."</p>
             <ActionForm action=set_password attr:class="grid-form">
-                <div class="field">
-                    <label for="password-user">"User name"</label>
-                    <input id="password-user" name="username" list="known-users" autocomplete="off" required />
-                </div>
-                <div class="field">
-                    <label for="password-new">"New password (at least 8 characters)"</label>
-                    <input id="password-new" name="password" type="password" autocomplete="new-password" minlength="8" required />
-                </div>
+                <NameField id="password-user" label="User name" name="username" list="known-users" />
+                <PasswordField id="password-new" label="New password (at least 8 characters)" />
                 <button type="submit">"Set password"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(set_password.value())}</p>
-            <p class="success" role="status">{action_success(set_password.value())}</p>
+            <Outcome value=set_password.value() />
             <h3>"Hand on pipes"</h3>
             <p class="hint">"Before deleting a user who owns pipes, give them to someone else."</p>
             <ActionForm action=transfer attr:class="grid-form">
-                <div class="field">
-                    <label for="transfer-from">"From"</label>
-                    <input id="transfer-from" name="from" list="known-users" autocomplete="off" required />
-                </div>
-                <div class="field">
-                    <label for="transfer-to">"To"</label>
-                    <input id="transfer-to" name="to" list="known-users" autocomplete="off" required />
-                </div>
+                <NameField id="transfer-from" label="From" name="from" list="known-users" />
+                <NameField id="transfer-to" label="To" name="to" list="known-users" />
                 <button type="submit">"Hand on"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(transfer.value())}</p>
-            <p class="success" role="status">{action_success(transfer.value())}</p>
+            <Outcome value=transfer.value() />
         </section>
     }
 }
@@ -283,53 +261,31 @@ fn Groups(people: People, actions: DirectoryActions) -> impl IntoView {
             </Transition>
             <h3>"Create a group"</h3>
             <ActionForm action=create_group node_ref=group_form attr:class="grid-form">
-                <div class="field">
-                    <label for="new-group-name">"Group name"</label>
-                    <input id="new-group-name" name="name" autocomplete="off" required />
-                </div>
+                <NameField id="new-group-name" label="Group name" name="name" />
                 <button type="submit" disabled=move || create_group.pending().get()>"Create group"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(create_group.value())}</p>
-            <p class="success" role="status">{action_success(create_group.value())}</p>
+            <Outcome value=create_group.value() />
             <h3>"Add a member"</h3>
             <ActionForm action=add_member node_ref=member_form attr:class="grid-form">
-                <div class="field">
-                    <label for="member-group">"Group"</label>
-                    <input id="member-group" name="group" list="known-groups" autocomplete="off" required />
-                </div>
-                <div class="field">
-                    <label for="member-user">"User name"</label>
-                    <input id="member-user" name="username" list="known-users" autocomplete="off" required />
-                </div>
+                <NameField id="member-group" label="Group" name="group" list="known-groups" />
+                <NameField id="member-user" label="User name" name="username" list="known-users" />
                 <button type="submit" disabled=move || add_member.pending().get()>"Add member"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(add_member.value())}</p>
-            <p class="success" role="status">{action_success(add_member.value())}</p>
+            <Outcome value=add_member.value() />
             <h3>"Remove a member"</h3>
             <ActionForm action=remove_member attr:class="grid-form">
-                <div class="field">
-                    <label for="remove-group">"Group"</label>
-                    <input id="remove-group" name="group" list="known-groups" autocomplete="off" required />
-                </div>
-                <div class="field">
-                    <label for="remove-user">"User name"</label>
-                    <input id="remove-user" name="username" list="known-users" autocomplete="off" required />
-                </div>
+                <NameField id="remove-group" label="Group" name="group" list="known-groups" />
+                <NameField id="remove-user" label="User name" name="username" list="known-users" />
                 <button type="submit" class="danger">"Remove member"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(remove_member.value())}</p>
-            <p class="success" role="status">{action_success(remove_member.value())}</p>
+            <Outcome value=remove_member.value() />
             <h3>"Delete a group"</h3>
             <p class="hint">"Its memberships and the grants made to it go with it."</p>
             <ActionForm action=delete_group attr:class="grid-form">
-                <div class="field">
-                    <label for="delete-group">"Group"</label>
-                    <input id="delete-group" name="name" list="known-groups" autocomplete="off" required />
-                </div>
+                <NameField id="delete-group" label="Group" name="name" list="known-groups" />
                 <button type="submit" class="danger">"Delete group"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(delete_group.value())}</p>
-            <p class="success" role="status">{action_success(delete_group.value())}</p>
+            <Outcome value=delete_group.value() />
         </section>
     }
 }

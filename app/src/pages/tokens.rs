@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::app::PageTitle;
-use crate::components::{action_error, action_success, loaded, when};
+use crate::components::{Outcome, action_error, loaded, when};
 use crate::model::{TokenInfo, TokenScope};
 use crate::server_fns::account::{ChangePassword, CreateToken, RevokeToken, list_tokens};
 
@@ -65,8 +65,7 @@ pub fn Tokens() -> impl IntoView {
                 <p class="hint">"Your other sessions are signed out."</p>
                 <button type="submit">"Change password"</button>
             </ActionForm>
-            <p class="error" role="alert">{action_error(change_password.value())}</p>
-            <p class="success" role="status">{action_success(change_password.value())}</p>
+            <Outcome value=change_password.value() />
         </section>
     }
 }
