@@ -1,29 +1,19 @@
 """The seed guide's example functions, unchanged, run against a live pipeshare.
 
-Only `process` is ours: it posts the context and config to the JSON API. Everything
-below the marked line is copied from the guide word for word.
+Only `process` is ours: the Python client's (clients/python). Everything below the marked
+line is copied from the guide word for word.
 """
 import json
 import os
-import urllib.error
-import urllib.request
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python"))
+from pipeshare import Client  # noqa: E402
 
 BASE_URL = os.environ["PIPESHARE_URL"]
 TOKEN = os.environ["PIPESHARE_TOKEN"]
 
-
-def process(context, config=None):
-    body = json.dumps({"context": context, "config": config or {}}).encode()
-    request = urllib.request.Request(
-        BASE_URL + "/api/v1/process",
-        data=body,
-        headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as error:
-        return json.load(error)
+process = Client(BASE_URL, TOKEN).process
 
 
 # ---- from the seed guide, unchanged ----

@@ -1,0 +1,124 @@
+"""Client for a pipeshare hub's JSON API (``POST /api/v1/process``).
+
+``Client.process(context, config)`` is the PlugPipe sharing guide's ``process``: it answers
+the guide's envelope (``success``, ``message``, ``result`` or ``error``) as a dict, whatever
+the HTTP status. The typed helpers answer the ``result`` and raise ``PipeshareError`` with the
+HTTP status when the hub refuses.
+"""
+import json
+import time
+import urllib.error
+import urllib.request
+
+__all__ = ["Client", "PipeshareError"]
+__version__ = "0.1.0"
+
+
+class PipeshareError(Exception):
+    """The hub refused a call: ``status`` is the HTTP status, ``message`` the hub's reason."""
+
+    def __init__(self, status, message):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class Client:
+    """A hub at ``url`` (``https://pipes.example.com``), called with an API ``token``.
+
+    ``retries`` more tries are made after a connection error or a 503, waiting ``backoff``
+    seconds, doubling each time; nothing else is retried.
+    """
+
+    def __init__(self, url, token, timeout=30.0, retries=3, backoff=0.5):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+
+    # The guide's call.
+
+    def process(self, context, config=None):
+        """Runs one action; answers the envelope dict, on success and on refusal alike."""
+        return self._process(context, config)[1]
+
+    # Typed helpers: the result of the action, or PipeshareError.
+
+    def call(self, action, config=None, **fields):
+        """Runs ``action`` with ``fields`` as its context; answers its result."""
+        status, envelope = self._process(dict(fields, action=action), config)
+        if not envelope.get("success"):
+            raise PipeshareError(status, envelope.get("error", "unknown error"))
+        return envelope["result"]
+
+    def list_shareable(self, **filters):
+        """Pipes you may share; ``category``, ``status``, ``author``, ``search``, ``scope``,
+        ``limit``, ``offset``, ``after``, ``before``."""
+        paging = {key: filters.pop(key) for key in ("limit", "offset") if key in filters}
+        return self.call("list_shareable", pipe_filters=filters, **paging)
+
+    def share_pipe(self, pipe_name, public=False, approval_required=False, **options):
+        options.update(public=public, approval_required=approval_required)
+        return self.call("share_pipe", pipe_name=pipe_name, sharing_options=options)
+
+    def unshare_pipe(self, pipe_name):
+        return self.call("unshare_pipe", pipe_name=pipe_name)
+
+    def grant(self, pipe_name, users=(), groups=(), access_level="read", expiration=None):
+        permissions = {"users": list(users), "groups": list(groups), "access_level": access_level}
+        if expiration is not None:
+            permissions["expiration"] = expiration
+        return self.call("manage_permissions", pipe_name=pipe_name, permissions=permissions)
+
+    def revoke(self, pipe_name, users=(), groups=()):
+        permissions = {"users": list(users), "groups": list(groups), "revoke": True}
+        return self.call("manage_permissions", pipe_name=pipe_name, permissions=permissions)
+
+    def download_pipe(self, pipe_name, version=None):
+        fields = {"pipe_name": pipe_name}
+        if version is not None:
+            fields["version"] = version
+        return self.call("download_pipe", **fields)
+
+    def report(self, time_range="30_days", **sections):
+        return self.call("generate_share_report", report_options=dict(sections, time_range=time_range))
+
+    # The wire.
+
+    def _process(self, context, config):
+        body = json.dumps({"context": context, "config": config or {}}).encode()
+        return self._send("POST", "/api/v1/process", body)
+
+    def _send(self, method, path, body):
+        """One request, retried on connection errors and 503; answers (status, envelope)."""
+        attempt = 0
+        while True:
+            request = urllib.request.Request(
+                self.url + path,
+                data=body,
+                method=method,
+                headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.status, _envelope(response.read())
+            except urllib.error.HTTPError as error:
+                if error.code != 503 or attempt >= self.retries:
+                    return error.code, _envelope(error.read())
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if attempt >= self.retries:
+                    raise
+            time.sleep(self.backoff * (2**attempt))
+            attempt += 1
+
+
+def _envelope(raw):
+    """The hub's envelope; an answer that is not one (a proxy's error page) becomes one."""
+    try:
+        envelope = json.loads(raw.decode() or "{}")
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict):
+        return {"success": False, "message": "Pipe sharing orchestration failed", "error": raw.decode(errors="replace")[:500]}
+    return envelope
