@@ -9,6 +9,8 @@ pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod http;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod orchestrator;

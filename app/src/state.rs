@@ -13,6 +13,8 @@ pub struct AppState {
     pub orchestrator: Orchestrator,
     /// Proxies whose `X-Forwarded-For` names the client (`PIPESHARE_TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// Client addresses that may read `/metrics` without a token (`PIPESHARE_METRICS_ALLOW`).
+    pub metrics_allow: Arc<[IpAddr]>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

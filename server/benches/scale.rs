@@ -166,6 +166,7 @@ async fn render_pages(orchestrator: Orchestrator, pipes: usize) {
         base_url: format!("http://{addr}"),
         base_url_set: false,
         trusted_proxies: Vec::new(),
+        metrics_allow: Vec::new(),
         site_root: "target/site".into(),
     };
     let router = server::startup::router(orchestrator, &config, addr);

@@ -3,5 +3,6 @@
 pub mod api;
 pub mod download;
 pub mod export;
+pub mod observe;
 pub mod sessions;
 pub mod startup;

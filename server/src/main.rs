@@ -45,6 +45,9 @@ struct ServeArgs {
     /// `X-Forwarded-For` is believed for the client's address (sign-in throttling).
     #[arg(long, env = "PIPESHARE_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Client addresses that may read /metrics without an admin token, comma-separated.
+    #[arg(long, env = "PIPESHARE_METRICS_ALLOW", value_delimiter = ',', default_value = "127.0.0.1,::1")]
+    metrics_allow: Vec<std::net::IpAddr>,
     /// Folder holding the browser app's files (`pkg/`), as built by `scripts/build-site`.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
@@ -201,10 +204,14 @@ enum SettingsCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // One JSON object a line (with the request's id) for log collectors; text for people.
+    if std::env::var("PIPESHARE_LOG_FORMAT").is_ok_and(|format| format == "json") {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.init();
+    }
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -469,6 +476,7 @@ async fn serve(db: DatabaseConnection, (listener, base_url): (tokio::net::TcpLis
         base_url: base_url.clone(),
         base_url_set: args.base_url.is_some(),
         trusted_proxies: args.trusted_proxies,
+        metrics_allow: args.metrics_allow,
         site_root: args.site_root,
     };
     startup::serve(listener, Orchestrator::new(db, base_url), config).await.map_err(|e| Error::Internal(format!("server: {e}")))

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{api, download, export, sessions::DbSessionStore};
+use crate::{api, download, export, observe, sessions::DbSessionStore};
 
 /// The browser session's cookie.
 pub const SESSION_COOKIE: &str = "pipeshare_session";
@@ -36,6 +36,8 @@ pub struct ServerConfig {
     /// Proxies whose `X-Forwarded-For` names the client (`PIPESHARE_TRUSTED_PROXIES`); the
     /// connection's peer is the client otherwise.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Client addresses that may read `/metrics` without an admin token.
+    pub metrics_allow: Vec<std::net::IpAddr>,
     /// Folder holding `pkg/` with the browser app's wasm, JavaScript and CSS.
     pub site_root: String,
 }
@@ -69,11 +71,17 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
-    let state = AppState { leptos_options: leptos_options.clone(), orchestrator, trusted_proxies: config.trusted_proxies.clone().into() };
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        orchestrator,
+        trusted_proxies: config.trusted_proxies.clone().into(),
+        metrics_allow: config.metrics_allow.clone().into(),
+    };
     let routes = generate_route_list(app::App);
 
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(observe::metrics_page))
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
         .route("/pipes/{name}/download", get(download::download_manifest))
         .route("/reports/export", get(export::export_report))
@@ -87,6 +95,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .layer(sessions)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(observe::observe))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

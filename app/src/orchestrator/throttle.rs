@@ -105,6 +105,7 @@ pub async fn take(db: &impl ConnectionTrait, keys: &[(Kind, String)]) -> Result<
             .exec(db)
             .await?;
         if updated.rows_affected == 0 {
+            crate::metrics::metrics().count_throttled(kind.prefix());
             let next_at = throttles::Entity::find_by_id(key.clone()).one(db).await?.map_or(now, |row| row.next_at);
             let seconds = ((next_at - now).num_milliseconds().max(0) as u64).div_ceil(1000).max(1);
             return Err(Error::TooManyRequests(format!("{}; try again in {seconds} seconds", kind.refusal()), seconds));
