@@ -4,5 +4,6 @@ pub mod api;
 pub mod download;
 pub mod export;
 pub mod observe;
+pub mod remote;
 pub mod sessions;
 pub mod startup;

@@ -18,7 +18,7 @@ use app::orchestrator::{
 use clap::{Args, Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
-use server::startup;
+use server::{remote, startup};
 
 #[derive(Parser)]
 #[command(name = "pipeshare", version, about = "A self-hosted hub where teams share PlugPipe pipes")]
@@ -55,6 +55,22 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Sign in to a running hub with an API token (read from standard input), for the
+    /// `pipes` commands.
+    ///
+    /// Example: echo "$TOKEN" | pipeshare login https://pipes.example.com
+    Login {
+        url: String,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Work with the pipes of a running hub (after `pipeshare login`); --json for scripts.
+    Pipes {
+        #[command(subcommand)]
+        command: remote::PipesCommand,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Run the web server and the JSON API.
     Serve(ServeArgs),
     /// Load demo users and a corpus of manifests, then serve.
@@ -213,9 +229,23 @@ async fn main() -> ExitCode {
         logs.init();
     }
     let cli = Cli::parse();
-    match run(cli).await {
+    // A hub's users talk to it over HTTP; every other command works on the database.
+    let outcome = match cli.command {
+        Command::Login { url, remote } => remote::login(url, &remote).await,
+        Command::Pipes { command, remote } => remote::pipes(command, &remote).await,
+        command => {
+            return match run(Cli { command, ..cli }).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => failure(err),
+            };
+        }
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => failure(err),
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(failure.exit_code())
+        }
     }
 }
 
@@ -308,6 +338,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Migrate(_) => unreachable!("handled before connecting"),
+        Command::Login { .. } | Command::Pipes { .. } => unreachable!("handled before connecting"),
         Command::Export { file, force } => {
             let counts = if file.as_os_str() == "-" {
                 orchestrator.export(&mut std::io::BufWriter::new(std::io::stdout().lock())).await?

@@ -20,6 +20,7 @@ pub enum Action {
     UnsharePipe { pipe_name: PipeName },
     ManagePermissions { pipe_name: PipeName, change: PermissionChange },
     DownloadPipe { pipe_name: PipeName, version: Option<String> },
+    GetPipe { pipe_name: PipeName },
     ListPendingShares,
     ReviewShare { pipe_name: PipeName, review: Review },
     GenerateShareReport(ReportOptions),
@@ -49,6 +50,7 @@ impl Action {
             "unshare_pipe" => Action::UnsharePipe { pipe_name: name()? },
             "manage_permissions" => Action::ManagePermissions { pipe_name: name()?, change: PermissionChange::from_context(&context)? },
             "download_pipe" => Action::DownloadPipe { pipe_name: name()?, version: context.str("version")?.map(String::from) },
+            "get_pipe" => Action::GetPipe { pipe_name: name()? },
             "list_pending_shares" => Action::ListPendingShares,
             "review_share" => {
                 let pipe_name = name()?;
@@ -104,6 +106,7 @@ impl Orchestrator {
             Action::DownloadPipe { pipe_name, version } => {
                 to_json(self.download_pipe(Some(caller), None, &pipe_name, version.as_deref()).await?)
             }
+            Action::GetPipe { pipe_name } => to_json(self.pipe_details(Some(caller), &pipe_name).await?),
             Action::ListPendingShares => to_json(self.list_pending_shares(caller).await?),
             Action::ReviewShare { pipe_name, review } => to_json(self.review_share(caller, &pipe_name, &review).await?),
             Action::GenerateShareReport(options) => to_json(self.generate_share_report(caller, &options).await?),

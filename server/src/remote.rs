@@ -1,0 +1,301 @@
+//! The CLI for users of a running hub: `pipeshare login URL`, then `pipeshare pipes ...`
+//! over the JSON API with the stored token. (The operator's commands work on the database.)
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+/// Where to reach the hub, and as whom.
+#[derive(Args, Clone)]
+pub struct Remote {
+    /// The hub's address (default: the one `pipeshare login` stored).
+    #[arg(long, env = "PIPESHARE_URL", global = true)]
+    pub server: Option<String>,
+    /// An API token (default: the one `pipeshare login` stored).
+    #[arg(long, env = "PIPESHARE_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print the API's result as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum PipesCommand {
+    /// Pipes you may share (`--shared` for those shared with you).
+    ///
+    /// Example: pipeshare pipes list --category database --status stable
+    List {
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+        /// Other people's pipes shared with you.
+        #[arg(long)]
+        shared: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+    /// One pipe: versions, sharing, grants.
+    ///
+    /// Example: pipeshare pipes show sqlite
+    Show { name: String },
+    /// Share a pipe (privately unless --public).
+    ///
+    /// Example: pipeshare pipes share sqlite --public
+    Share {
+        name: String,
+        #[arg(long)]
+        public: bool,
+        /// Ask an instance admin to approve it.
+        #[arg(long)]
+        approval: bool,
+    },
+    /// Withdraw a pipe's share.
+    Unshare { name: String },
+    /// Grant users or groups access.
+    ///
+    /// Example: pipeshare pipes grant sqlite --user bob --level read_write --expires 2027-01-31
+    Grant {
+        name: String,
+        #[arg(long = "user")]
+        users: Vec<String>,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        /// read, read_write or admin.
+        #[arg(long, default_value = "read")]
+        level: String,
+        /// YYYY-MM-DD or an RFC 3339 time.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Take users' or groups' access away.
+    Revoke {
+        name: String,
+        #[arg(long = "user")]
+        users: Vec<String>,
+        #[arg(long = "group")]
+        groups: Vec<String>,
+    },
+    /// Download a pipe's manifest (YAML) to a file (`-o -` for standard output).
+    ///
+    /// Example: pipeshare pipes download sqlite --version 1.0.0 -o sqlite.yaml
+    Download {
+        name: String,
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// What a command failed with: the hub's message and HTTP status (0: no answer at all).
+pub struct Failure {
+    pub status: u16,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(status: u16, message: impl Into<String>) -> Self {
+        Failure { status, message: message.into() }
+    }
+
+    /// The exit code: 2 bad input, 3 not found, 4 conflict, 5 not allowed (or signed out),
+    /// 6 the hub could not be reached, 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self.status {
+            400 | 405 | 413 => 2,
+            404 => 3,
+            409 => 4,
+            401 | 403 | 429 => 5,
+            0 => 6,
+            _ => 1,
+        }
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Credentials {
+    url: String,
+    token: String,
+}
+
+/// `$PIPESHARE_CONFIG_DIR`, else `$XDG_CONFIG_HOME/pipeshare`, else `~/.config/pipeshare`.
+fn config_dir() -> Result<PathBuf, Failure> {
+    if let Some(dir) = std::env::var_os("PIPESHARE_CONFIG_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CONFIG_HOME") {
+        return Ok(PathBuf::from(dir).join("pipeshare"));
+    }
+    let home = std::env::var_os("HOME").ok_or_else(|| Failure::new(2, "No home folder to keep the login in; set PIPESHARE_CONFIG_DIR"))?;
+    Ok(PathBuf::from(home).join(".config/pipeshare"))
+}
+
+/// The hub's address and token: from the flags or the environment, else from the login.
+fn credentials(remote: &Remote) -> Result<Credentials, Failure> {
+    let stored = || -> Option<Credentials> {
+        let text = std::fs::read_to_string(config_dir().ok()?.join("credentials.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    };
+    match (&remote.server, &remote.token) {
+        (Some(url), Some(token)) => Ok(Credentials { url: url.clone(), token: token.clone() }),
+        _ => {
+            let found = stored().ok_or_else(|| Failure::new(401, "Not signed in to a hub: run `pipeshare login URL` first"))?;
+            Ok(Credentials { url: remote.server.clone().unwrap_or(found.url), token: remote.token.clone().unwrap_or(found.token) })
+        }
+    }
+}
+
+/// Runs one action on the hub; its result, or the hub's refusal.
+async fn process(hub: &Credentials, context: Value) -> Result<Value, Failure> {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/process", hub.url.trim_end_matches('/')))
+        .bearer_auth(&hub.token)
+        .json(&json!({"context": context}))
+        .send()
+        .await
+        .map_err(|err| Failure::new(0, format!("Cannot reach {}: {err}", hub.url)))?;
+    let status = response.status().as_u16();
+    let envelope: Value = response.json().await.map_err(|err| Failure::new(status, format!("The hub's answer is not the API's: {err}")))?;
+    if envelope["success"] == true {
+        Ok(envelope["result"].clone())
+    } else {
+        Err(Failure::new(status, envelope["error"].as_str().unwrap_or("refused")))
+    }
+}
+
+/// Prints the result: as JSON with `--json`, else the text `describe` makes of it.
+fn print(remote: &Remote, result: &Value, describe: impl FnOnce(&Value) -> String) {
+    if remote.json {
+        println!("{result}");
+    } else {
+        println!("{}", describe(result));
+    }
+}
+
+/// `pipeshare login URL`: checks the token (read from standard input unless given) against
+/// the hub and keeps both in a file only its owner may read.
+pub async fn login(url: String, remote: &Remote) -> Outcome {
+    let token = match &remote.token {
+        Some(token) => token.clone(),
+        None => {
+            eprintln!("API token for {url} (create one on its /tokens page):");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map_err(|e| Failure::new(2, format!("Cannot read the token: {e}")))?;
+            line.trim().to_string()
+        }
+    };
+    let hub = Credentials { url: url.trim_end_matches('/').to_string(), token };
+    let listed = process(&hub, json!({"action": "list_shareable", "limit": 1})).await?;
+    let dir = config_dir()?;
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::new(1, format!("Cannot create {}: {e}", dir.display())))?;
+    let path = dir.join("credentials.json");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| Failure::new(1, e.to_string()))?;
+    let text = serde_json::to_string(&hub).map_err(|e| Failure::new(1, e.to_string()))?;
+    file.write_all(text.as_bytes()).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
+    let result = json!({"url": hub.url, "credentials": path, "pipes_you_may_share": listed["total_count"]});
+    print(remote, &result, |r| {
+        format!("signed in to {} ({} pipes you may share); the token is kept in {}", hub.url, r["pipes_you_may_share"], path.display())
+    });
+    Ok(())
+}
+
+/// `pipeshare pipes ...`.
+pub async fn pipes(command: PipesCommand, remote: &Remote) -> Outcome {
+    let hub = credentials(remote)?;
+    match command {
+        PipesCommand::List { category, status, search, shared, limit } => {
+            let scope = if shared { "shared_with_me" } else { "shareable" };
+            let filters = json!({"scope": scope, "category": category, "status": status, "search": search});
+            let result = process(&hub, json!({"action": "list_shareable", "pipe_filters": filters, "limit": limit})).await?;
+            print(remote, &result, |r| {
+                let mut lines: Vec<String> = r["pipes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        let sharing = p["share_status"]
+                            .as_str()
+                            .map_or("not shared".to_string(), |s| format!("{} {s}", p["visibility"].as_str().unwrap_or_default()));
+                        format!(
+                            "{}\t{}\t{}\t{}",
+                            p["name"].as_str().unwrap_or_default(),
+                            p["version"].as_str().unwrap_or_default(),
+                            p["owner"].as_str().unwrap_or_default(),
+                            sharing
+                        )
+                    })
+                    .collect();
+                lines.push(format!("{} of {} pipes", r["pipes"].as_array().map_or(0, Vec::len), r["total_count"]));
+                lines.join("\n")
+            });
+        }
+        PipesCommand::Show { name } => {
+            let result = process(&hub, json!({"action": "get_pipe", "pipe_name": name})).await?;
+            print(remote, &result, |r| {
+                let summary = &r["summary"];
+                format!(
+                    "{} {} by {}\n{}\nversions: {}\nsharing: {}\ndownloads: {}",
+                    summary["name"].as_str().unwrap_or_default(),
+                    summary["version"].as_str().unwrap_or_default(),
+                    summary["owner"].as_str().unwrap_or_default(),
+                    summary["description"].as_str().unwrap_or_default(),
+                    r["versions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+                    summary["share_status"].as_str().unwrap_or("not shared"),
+                    r["download_count"]
+                )
+            });
+        }
+        PipesCommand::Share { name, public, approval } => {
+            let options = json!({"public": public, "approval_required": approval});
+            let result = process(&hub, json!({"action": "share_pipe", "pipe_name": name, "sharing_options": options})).await?;
+            print(remote, &result, |r| {
+                format!("{} is {}: {}", name, r["sharing_status"].as_str().unwrap_or_default(), r["share_url"].as_str().unwrap_or_default())
+            });
+        }
+        PipesCommand::Unshare { name } => {
+            let result = process(&hub, json!({"action": "unshare_pipe", "pipe_name": name})).await?;
+            print(remote, &result, |_| format!("{name} is no longer shared"));
+        }
+        PipesCommand::Grant { name, users, groups, level, expires } => {
+            let permissions = json!({"users": users, "groups": groups, "access_level": level, "expiration": expires});
+            let result = process(&hub, json!({"action": "manage_permissions", "pipe_name": name, "permissions": permissions})).await?;
+            print(remote, &result, |r| format!("granted {level} on {name}; {} grant(s) now", r["grants"].as_array().map_or(0, Vec::len)));
+        }
+        PipesCommand::Revoke { name, users, groups } => {
+            let permissions = json!({"users": users, "groups": groups, "revoke": true});
+            let result = process(&hub, json!({"action": "manage_permissions", "pipe_name": name, "permissions": permissions})).await?;
+            print(remote, &result, |r| format!("revoked on {name}; {} grant(s) left", r["grants"].as_array().map_or(0, Vec::len)));
+        }
+        PipesCommand::Download { name, version, output } => {
+            let mut context = json!({"action": "download_pipe", "pipe_name": name});
+            if let Some(version) = &version {
+                context["version"] = json!(version);
+            }
+            let result = process(&hub, context).await?;
+            let yaml = serde_norway::to_string(&result["spec"]).map_err(|e| Failure::new(1, e.to_string()))?;
+            let path = output.unwrap_or_else(|| PathBuf::from(format!("{}-{}.yaml", name, result["version"].as_str().unwrap_or("latest"))));
+            if path.as_os_str() == "-" {
+                print!("{yaml}");
+            } else {
+                std::fs::write(&path, &yaml).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
+                let summary = json!({"pipe_name": name, "version": result["version"], "file": path, "bytes": yaml.len()});
+                print(remote, &summary, |s| {
+                    format!("{} {} saved to {} ({} bytes)", name, s["version"].as_str().unwrap_or_default(), path.display(), yaml.len())
+                });
+            }
+        }
+    }
+    Ok(())
+}

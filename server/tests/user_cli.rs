@@ -1,0 +1,106 @@
+//! The CLI for users of a running hub (`pipeshare login`, `pipeshare pipes ...`) against a
+//! live server: text and `--json` output, exit codes by kind of error.
+mod common;
+
+use std::process::Output;
+
+use common::{BIN, Instance, plug, write_tree};
+use serde_json::Value;
+
+/// Runs `pipeshare ARGS` as a user whose login lives in `config` (no database given).
+fn pipeshare(config: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(BIN)
+        .args(args)
+        .env("PIPESHARE_CONFIG_DIR", config)
+        .env("DATABASE_URL", "sqlite:///nonexistent/never-opened.db")
+        .env_remove("PIPESHARE_URL")
+        .env_remove("PIPESHARE_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("JSON: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[tokio::test]
+async fn a_user_works_with_a_remote_hub_from_the_command_line() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("alice", false);
+    instance.add_user("bob", false);
+    let tree = write_tree(
+        &instance.path().join("tree"),
+        &[("plugs/db/sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database"))],
+    );
+    instance.scan(&tree, "alice");
+    let server = instance.serve().await;
+    let config = instance.path().join("config");
+
+    // Not signed in: told so, exit 5.
+    let out = pipeshare(&config, &["pipes", "list"], None);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pipeshare login"));
+    // A wrong token is refused and nothing is kept.
+    assert_eq!(pipeshare(&config, &["login", &server.url], Some("pps_wrong\n")).status.code(), Some(5));
+    assert!(!config.join("credentials.json").exists());
+    let login = json(&pipeshare(&config, &["login", &server.url, "--json"], Some(&format!("{token}\n"))));
+    assert_eq!(login["pipes_you_may_share"], 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(config.join("credentials.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads the token");
+    }
+
+    let listed = json(&pipeshare(&config, &["pipes", "list", "--category", "database", "--json"], None));
+    assert_eq!(listed["pipes"][0]["name"], "sqlite");
+    let text = pipeshare(&config, &["pipes", "list"], None);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("sqlite\t1.0.0\talice\tnot shared"), "{text:?}");
+    let shared = json(&pipeshare(&config, &["pipes", "share", "sqlite", "--public", "--json"], None));
+    assert_eq!(shared["sharing_status"], "active");
+    let granted = json(&pipeshare(
+        &config,
+        &["pipes", "grant", "sqlite", "--user", "bob", "--level", "read_write", "--expires", "2999-01-01", "--json"],
+        None,
+    ));
+    assert_eq!(granted["grants"][0]["name"], "bob");
+    let shown = json(&pipeshare(&config, &["pipes", "show", "sqlite", "--json"], None));
+    assert_eq!(
+        (shown["summary"]["share_status"].clone(), shown["grants"][0]["access_level"].clone()),
+        ("active".into(), "read_write".into())
+    );
+    let revoked = json(&pipeshare(&config, &["pipes", "revoke", "sqlite", "--user", "bob", "--json"], None));
+    assert_eq!(revoked["grants"], serde_json::json!([]));
+    let file = instance.path().join("sqlite.yaml");
+    let saved = json(&pipeshare(&config, &["pipes", "download", "sqlite", "-o", file.to_str().unwrap(), "--json"], None));
+    assert_eq!(saved["version"], "1.0.0");
+    assert!(std::fs::read_to_string(&file).unwrap().contains("an embedded database"));
+    json(&pipeshare(&config, &["pipes", "unshare", "sqlite", "--json"], None));
+
+    // Exit codes by kind: 3 not found, 2 bad input, 4 conflict, 6 no hub.
+    assert_eq!(pipeshare(&config, &["pipes", "show", "nothing"], None).status.code(), Some(3));
+    assert_eq!(pipeshare(&config, &["pipes", "grant", "sqlite", "--user", "bob", "--level", "owner"], None).status.code(), Some(2));
+    assert_eq!(pipeshare(&config, &["pipes", "unshare", "sqlite"], None).status.code(), Some(3));
+    let elsewhere = pipeshare(&config, &["pipes", "list", "--server", "http://127.0.0.1:9", "--token", &token], None);
+    assert_eq!(elsewhere.status.code(), Some(6));
+    // The flags and the environment win over the login.
+    let other = std::process::Command::new(BIN)
+        .args(["pipes", "list", "--json"])
+        .env("PIPESHARE_CONFIG_DIR", instance.path().join("empty"))
+        .env("PIPESHARE_URL", &server.url)
+        .env("PIPESHARE_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert_eq!(json(&other)["total_count"], 1);
+}
