@@ -2,52 +2,23 @@
 //! tokens that expire, are read-only or are revoked by an admin.
 mod common;
 
-use common::{Instance, Server, plug, write_tree};
+use common::{Server, World, no_redirects, plug, session, write_tree};
 use serde_json::{Value, json};
 
-/// alice owns `sqlite`; bob and carol are colleagues; root is the one instance admin.
-struct World {
-    instance: Instance,
-    server: Server,
-    alice: String,
-    bob: String,
-    carol: String,
-    root: String,
-}
-
+/// alice owns `sqlite`, bob owns `duck`; carol is a colleague; root is the one instance admin.
 async fn world() -> World {
-    let instance = Instance::new();
-    let alice = instance.user_with_token("alice", false);
-    let bob = instance.user_with_token("bob", false);
-    let carol = instance.user_with_token("carol", false);
-    let root = instance.user_with_token("root", true);
-    let tree = write_tree(
-        &instance.path().join("tree"),
-        &[
-            ("plugs/db/sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database")),
-            ("plugs/db/duck/1.0.0/plug.yaml", &plug("duck", "1.0.0", "database", "stable", "B", "bob's")),
-        ],
-    );
-    instance.scan(&tree.join("plugs/db/sqlite"), "alice");
-    instance.scan(&tree.join("plugs/db/duck"), "bob");
-    let server = instance.serve().await;
-    World { instance, server, alice, bob, carol, root }
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// Signs in with the form; the session cookie, if the password was right.
-async fn session(server: &Server, username: &str, password: &str) -> Option<String> {
-    let response = no_redirects()
-        .post(format!("{}/api/login", server.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username={username}&password={}", app::urls::encode(password)))
-        .send()
-        .await
-        .unwrap();
-    response.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+    World::new(|instance| {
+        let tree = write_tree(
+            &instance.path().join("tree"),
+            &[
+                ("plugs/db/sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database")),
+                ("plugs/db/duck/1.0.0/plug.yaml", &plug("duck", "1.0.0", "database", "stable", "B", "bob's")),
+            ],
+        );
+        instance.scan(&tree.join("plugs/db/sqlite"), "alice");
+        instance.scan(&tree.join("plugs/db/duck"), "bob");
+    })
+    .await
 }
 
 /// Whether the session cookie still signs its user in (the tokens page answers 200).

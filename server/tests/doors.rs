@@ -5,22 +5,9 @@ mod common;
 use common::{Instance, Server, plug, write_tree};
 use serde_json::{Value, json};
 
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
 /// Signs `username` in with the sign-in form; returns the session cookie (`name=value`).
 async fn session_cookie(server: &Server, username: &str) -> String {
-    let response = no_redirects()
-        .post(format!("{}/api/login", server.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html")
-        .body(format!("username={username}&password=correct+horse+battery&next=%2F"))
-        .send()
-        .await
-        .unwrap();
-    let cookie = response.headers().get("set-cookie").expect("signed in").to_str().unwrap();
-    cookie.split(';').next().unwrap().to_string()
+    common::session(server, username, "correct horse battery").await.expect("signed in")
 }
 
 /// alice owns `sqlite` (not shared) and has a token; the server runs.

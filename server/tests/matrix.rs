@@ -293,17 +293,7 @@ async fn every_action_for_every_caller_and_share_state() {
 
 /// Signs `username` in; the session cookie.
 async fn session(server: &Server, username: &str) -> String {
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}/api/login", server.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username={username}&password=correct+horse+battery"))
-        .send()
-        .await
-        .unwrap();
-    response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+    common::session(server, username, "correct horse battery").await.expect("signed in")
 }
 
 #[tokio::test]

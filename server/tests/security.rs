@@ -1,40 +1,23 @@
 //! Holes found by attacking pipeshare, each closed: every test here failed before the fix.
 mod common;
 
-use common::{Instance, Server, plug, write_tree};
+use common::{Instance, World, no_redirects, plug, write_tree};
 use serde_json::{Value, json};
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 /// alice owns `sqlite` (category `database`) and `vault` (category `secrets`, status
 /// `classified`); bob and carol are colleagues, root an instance admin.
-struct World {
-    instance: Instance,
-    server: Server,
-    alice: String,
-    bob: String,
-    carol: String,
-    root: String,
-}
-
 async fn world() -> World {
-    let instance = Instance::new();
-    let alice = instance.user_with_token("alice", false);
-    let bob = instance.user_with_token("bob", false);
-    let carol = instance.user_with_token("carol", false);
-    let root = instance.user_with_token("root", true);
-    let tree = write_tree(
-        &instance.path().join("tree"),
-        &[
-            ("plugs/db/sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database")),
-            ("plugs/sec/vault/1.0.0/plug.yaml", &plug("vault", "1.0.0", "secrets", "classified", "A", "where keys live")),
-        ],
-    );
-    instance.scan(&tree, "alice");
-    let server = instance.serve().await;
-    World { instance, server, alice, bob, carol, root }
+    World::new(|instance| {
+        let tree = write_tree(
+            &instance.path().join("tree"),
+            &[
+                ("plugs/db/sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database")),
+                ("plugs/sec/vault/1.0.0/plug.yaml", &plug("vault", "1.0.0", "secrets", "classified", "A", "where keys live")),
+            ],
+        );
+        instance.scan(&tree, "alice");
+    })
+    .await
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The database session store, and the browser-facing guards of the HTTP server.
 mod common;
 
-use common::{Instance, plug, write_tree};
+use common::{Instance, no_redirects, plug, write_tree};
 use server::sessions::DbSessionStore;
 use tower_sessions::{
     SessionStore,
@@ -71,10 +71,6 @@ async fn pages_render_on_the_server() {
     assert!(html.contains("Not found"));
     let response = server.http.get(format!("{}/", server.url)).send().await.unwrap();
     assert!(response.headers().get("set-cookie").is_none(), "an anonymous visit makes no session");
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// Signs in with a form post to the login server function; returns where it sends the

@@ -262,3 +262,46 @@ pub fn plug(name: &str, version: &str, category: &str, status: &str, author: &st
 pub fn fixture_corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugpipe")
 }
+
+/// A client that does not follow redirects, to see where the server sends a browser.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in with the sign-in form; the session cookie (`name=value`) when the password was
+/// right.
+pub async fn session(server: &Server, username: &str, password: &str) -> Option<String> {
+    let response = no_redirects()
+        .post(format!("{}/api/login", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={username}&password={}", app::urls::encode(password)))
+        .send()
+        .await
+        .unwrap();
+    response.headers().get("set-cookie").map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+}
+
+/// The usual people of a test, with their API tokens: alice, bob and carol, and root, an
+/// instance admin; and a server over the instance.
+pub struct World {
+    pub instance: Instance,
+    pub server: Server,
+    pub alice: String,
+    pub bob: String,
+    pub carol: String,
+    pub root: String,
+}
+
+impl World {
+    /// Makes the people, runs `load` (scans, settings), then starts the server.
+    pub async fn new(load: impl FnOnce(&Instance)) -> World {
+        let instance = Instance::new();
+        let alice = instance.user_with_token("alice", false);
+        let bob = instance.user_with_token("bob", false);
+        let carol = instance.user_with_token("carol", false);
+        let root = instance.user_with_token("root", true);
+        load(&instance);
+        let server = instance.serve().await;
+        World { instance, server, alice, bob, carol, root }
+    }
+}
