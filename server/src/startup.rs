@@ -193,16 +193,23 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM, sweeping expired sessions once an hour.
+/// Serves until Ctrl-C or SIGTERM, sweeping expired sessions and stale throttle counts once
+/// an hour.
 pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: ServerConfig) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let store = DbSessionStore::new(orchestrator.db().clone());
+    let db = orchestrator.db().clone();
     tokio::spawn(async move {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
             if let Err(err) = store.delete_expired().await {
                 tracing::warn!("sweeping expired sessions: {err}");
+            }
+            // Counts no longer in force (anonymous downloads from many addresses add rows
+            // between sign-ins, which also forget them).
+            if let Err(err) = app::orchestrator::throttle::forget_stale(&db).await {
+                tracing::warn!("sweeping old throttle counts: {err}");
             }
         }
     });

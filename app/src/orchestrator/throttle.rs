@@ -85,7 +85,7 @@ pub fn wait_after(count: u32, free: u32) -> Duration {
 pub async fn take(db: &impl ConnectionTrait, keys: &[(Kind, String)]) -> Result<()> {
     let now = crate::orchestrator::now();
     // A count forgotten starts again.
-    throttles::Entity::delete_many().filter(throttles::Column::LastAt.lt(now - FORGET_AFTER)).exec(db).await?;
+    forget_stale(db).await?;
     for (kind, key) in keys {
         let first =
             throttles::ActiveModel { key: Set(key.clone()), count: Set(1), last_at: Set(now), next_at: Set(next_at(now, 1, *kind)) };
@@ -154,6 +154,12 @@ pub async fn first_within(db: &impl ConnectionTrait, key: &str, window: TimeDelt
         .exec(db)
         .await?;
     Ok(renewed.rows_affected == 1)
+}
+
+/// Deletes the counts older than `FORGET_AFTER`: they no longer hold anything back.
+pub async fn forget_stale(db: &impl ConnectionTrait) -> Result<u64> {
+    let cutoff = crate::orchestrator::now() - FORGET_AFTER;
+    Ok(throttles::Entity::delete_many().filter(throttles::Column::LastAt.lt(cutoff)).exec(db).await?.rows_affected)
 }
 
 /// Gives one attempt back (a sign-in that succeeded does not count against its address).
