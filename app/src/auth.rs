@@ -53,24 +53,18 @@ where
     }
 }
 
-/// The bearer token of a request, if it sends an `Authorization` header; a header of another
-/// scheme is refused rather than ignored.
-fn bearer(parts: &Parts) -> Result<Option<&str>> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(|token| Some(token.trim()))
-        .ok_or_else(|| Error::Unauthorized("The Authorization header must be 'Bearer <token>'".into()))
+/// The bearer token of a request, if it sends one. An `Authorization` header of another
+/// scheme (a proxy's Basic credentials, say) is not ours and is left alone.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Finds the caller of a request: the owner of its bearer token, else the user of its
 /// session, else nobody.
 pub async fn authenticate(parts: &Parts, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
-    if let Some(token) = bearer(parts)? {
+    if let Some(token) = bearer(&parts.headers) {
         let caller = accounts::authenticate_token(db, token).await?;
         return caller.map(Some).ok_or_else(|| Error::Unauthorized("Invalid API token".into()));
     }

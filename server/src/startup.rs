@@ -130,12 +130,11 @@ async fn sign_in_redirect(request: Request<Body>, next: Next) -> Response {
 
 /// Cross-site request forgery guard for every write made with a session cookie (forms,
 /// server functions, and the JSON API called from this site's pages): a write must come from
-/// a page of this site. A request with an `Authorization` header is a script's, which a
-/// browser never sends on its own, and is not concerned. Session cookies are also
-/// `SameSite=Lax`.
+/// a page of this site. A request with a bearer token is a script's, which a browser never
+/// sends on its own, and is not concerned. Session cookies are also `SameSite=Lax`.
 async fn same_origin_writes(State(trusted): State<Arc<Option<String>>>, request: Request<Body>, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || request.headers().contains_key(header::AUTHORIZATION) {
+    if safe || app::auth::bearer(request.headers()).is_some() {
         return next.run(request).await;
     }
     let headers = request.headers();
@@ -163,7 +162,7 @@ async fn same_origin_writes(State(trusted): State<Arc<Option<String>>>, request:
 /// click-jacking), no full addresses in the Referer sent elsewhere; and pages and API answers
 /// for a signed-in caller are never stored by a shared cache.
 async fn security_headers(request: Request<Body>, next: Next) -> Response {
-    let personal = request.headers().contains_key(header::AUTHORIZATION)
+    let personal = app::auth::bearer(request.headers()).is_some()
         || request.headers().get_all(header::COOKIE).iter().any(|c| c.to_str().is_ok_and(|c| c.contains(SESSION_COOKIE)));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -94,6 +94,30 @@ async fn a_session_calls_the_json_api_from_this_site_only() {
     assert_eq!(body["success"], false);
     assert_eq!(body["error"], "Cross-site request refused");
 
+    // A proxy's Basic credentials are not ours: the session still counts, and the write is
+    // still checked for its origin.
+    let basic = server
+        .http
+        .post(format!("{}/api/v1/process", server.url))
+        .header("cookie", &cookie)
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .header("origin", "https://evil.example")
+        .body(json!({"context": {}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 403);
+    let basic = server
+        .http
+        .post(format!("{}/api/v1/process", server.url))
+        .header("cookie", &cookie)
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .body(json!({"context": {}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 200);
+
     // Without a session or a token: asked to sign in or send one.
     let anonymous = server.post(None, json!({"context": {}}).to_string().into_bytes()).await;
     assert!(anonymous.failed(401).contains("Bearer"));
