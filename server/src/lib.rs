@@ -7,3 +7,4 @@ pub mod observe;
 pub mod remote;
 pub mod sessions;
 pub mod startup;
+pub mod terminal;

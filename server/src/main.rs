@@ -5,6 +5,7 @@ use std::{
     process::ExitCode,
 };
 
+use app::components::when;
 use app::model::{PipeFilters, ShareOptions, TokenScope};
 use app::orchestrator::accounts::{self, NewToken};
 use app::orchestrator::{
@@ -18,7 +19,7 @@ use app::orchestrator::{
 use clap::{Args, Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
-use server::{remote, startup};
+use server::{remote, startup, terminal};
 
 #[derive(Parser)]
 #[command(name = "pipeshare", version, about = "A self-hosted hub where teams share PlugPipe pipes")]
@@ -250,18 +251,11 @@ async fn main() -> ExitCode {
 }
 
 /// How the CLI ends on an error: the message on standard error (internal details in the
-/// log) and an exit code for the kind: 2 bad input, 3 not found, 4 conflict, 5 not allowed,
-/// 1 anything else.
+/// log) and the exit code of its kind (`terminal::exit_code`).
 fn failure(err: Error) -> ExitCode {
     err.log();
     eprintln!("error: {}", err.public_message());
-    ExitCode::from(match err {
-        Error::BadRequest(_) | Error::TooLarge(_) | Error::MethodNotAllowed(_) => 2,
-        Error::NotFound(_) => 3,
-        Error::Conflict(_) => 4,
-        Error::Unauthorized(_) | Error::Forbidden(_) | Error::TooManyRequests(..) => 5,
-        Error::Internal(_) => 1,
-    })
+    ExitCode::from(terminal::exit_code(err.http_status()))
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
@@ -300,8 +294,8 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Token(TokenCommand::List { user }) => {
             let user = user.as_deref().map(parse).transpose()?;
             for token in orchestrator.list_tokens(None, user.as_ref()).await? {
-                let ends = token.expires_at.map_or("never".into(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string());
-                let used = token.last_used_at.map_or("never".into(), |at| at.format("%Y-%m-%d %H:%M UTC").to_string());
+                let ends = token.expires_at.map_or("never".into(), when);
+                let used = token.last_used_at.map_or("never".into(), when);
                 println!("{}\t{}\t{}\t{}\texpires {ends}\tlast used {used}", token.id, token.owner, token.label, token.scope);
             }
             Ok(())
@@ -343,7 +337,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             let counts = if file.as_os_str() == "-" {
                 orchestrator.export(&mut std::io::BufWriter::new(std::io::stdout().lock())).await?
             } else {
-                orchestrator.export(&mut std::io::BufWriter::new(private_file(&file, force)?)).await?
+                orchestrator.export(&mut std::io::BufWriter::new(export_file(&file, force)?)).await?
             };
             eprintln!("exported {}", describe_counts(&counts));
             Ok(())
@@ -459,27 +453,12 @@ fn describe_counts(counts: &transfer::Counts) -> String {
     counts.iter().map(|(table, rows)| format!("{rows} {table}")).collect::<Vec<_>>().join(", ")
 }
 
-/// A new file only its owner may read (mode 0600 on Unix); an existing one is replaced only
-/// with `force`.
-fn private_file(path: &Path, force: bool) -> Result<std::fs::File, Error> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(path).map_err(|e| match e.kind() {
+/// The export file: readable by its owner only; an existing one is replaced only with `force`.
+fn export_file(path: &Path, force: bool) -> Result<std::fs::File, Error> {
+    terminal::private_file(path, force).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => Error::Conflict(format!("{} exists; give --force to replace it", path.display())),
         _ => Error::bad(format!("Cannot write {}: {e}", path.display())),
-    })?;
-    // A file replaced with --force keeps its old mode unless set again.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(|e| Error::bad(format!("Cannot make {} private: {e}", path.display())))?;
-    Ok(file)
+    })
 }
 
 fn read_password() -> Result<String, Error> {

@@ -102,17 +102,9 @@ impl Failure {
         Failure { status, message: message.into() }
     }
 
-    /// The exit code: 2 bad input, 3 not found, 4 conflict, 5 not allowed (or signed out),
-    /// 6 the hub could not be reached, 1 anything else.
+    /// The exit code of its kind (`terminal::exit_code`).
     pub fn exit_code(&self) -> u8 {
-        match self.status {
-            400 | 405 | 413 => 2,
-            404 => 3,
-            409 => 4,
-            401 | 403 | 429 => 5,
-            0 => 6,
-            _ => 1,
-        }
+        crate::terminal::exit_code(self.status)
     }
 }
 
@@ -195,13 +187,8 @@ pub async fn login(url: String, remote: &Remote) -> Outcome {
     let dir = config_dir()?;
     std::fs::create_dir_all(&dir).map_err(|e| Failure::new(1, format!("Cannot create {}: {e}", dir.display())))?;
     let path = dir.join("credentials.json");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| Failure::new(1, e.to_string()))?;
+    let mut file =
+        crate::terminal::private_file(&path, true).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
     let text = serde_json::to_string(&hub).map_err(|e| Failure::new(1, e.to_string()))?;
     file.write_all(text.as_bytes()).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
     let result = json!({"url": hub.url, "credentials": path, "pipes_you_may_share": listed["total_count"]});

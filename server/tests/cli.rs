@@ -199,6 +199,8 @@ async fn export_and_import_move_an_instance_losslessly() {
     source.cli_ok(&["group", "member", "add", "devs", "bob"], None);
     source.scan(&fixture_corpus(), "alice");
     source.cli_ok(&["settings", "set", "max_pipes_per_user", "7"], None);
+    // A token's scope and expiry travel too.
+    source.cli_ok(&["token", "create", "alice", "--label", "reader", "--read-only", "--expires", "30d"], None);
     {
         let server = source.serve().await;
         server.call(&token, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true}})).await.ok();
@@ -218,6 +220,8 @@ async fn export_and_import_move_an_instance_losslessly() {
     assert!(imported.contains("2 users") && imported.contains("1 downloads") && imported.contains("1 grants"), "{imported}");
     assert!(imported.contains("3 audit_events"), "the setting, the share and the grant: {imported}");
     assert_eq!(rows(&target.cli_ok(&["export", "-"], None)), rows(&exported), "the same rows come back out");
+    let tokens = target.cli_ok(&["token", "list", "--user", "alice"], None);
+    assert!(tokens.lines().any(|l| l.contains("\treader\tread-only\texpires 2")), "{tokens}");
 
     // Importing twice is refused; the data stays as it was.
     let again = target.cli(&["import", file.to_str().unwrap()], None);

@@ -223,6 +223,7 @@ const REVIEW: Table = [
 async fn every_action_for_every_caller_and_share_state() {
     let w = world().await;
     check(&w, "download_pipe", &SEE, false, |p| json!({"action": "download_pipe", "pipe_name": p})).await;
+    check(&w, "get_pipe", &SEE, false, |p| json!({"action": "get_pipe", "pipe_name": p})).await;
     check(&w, "share_pipe", &MANAGE, true, |p| json!({"action": "share_pipe", "pipe_name": p, "sharing_options": {"public": false}})).await;
     check(&w, "unshare_pipe", &UNSHARE, true, |p| json!({"action": "unshare_pipe", "pipe_name": p})).await;
     let grant = |p: &str| json!({"action": "manage_permissions", "pipe_name": p, "permissions": {"users": ["target"]}});
@@ -276,7 +277,22 @@ async fn every_action_for_every_caller_and_share_state() {
     per_caller(json!({"action": "list_users"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 200]).await;
     per_caller(json!({"action": "list_tokens"}), [401, 200, 200, 200, 200, 200, 200, 401, 200, 401, 200, 200, 200]).await;
     per_caller(json!({"action": "audit_log"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 200]).await;
-    per_caller(json!({"action": "enable_user", "user": "target"}), [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 403]).await;
+    per_caller(json!({"action": "list_tokens", "user": "owner"}), [401, 403, 403, 403, 403, 403, 403, 401, 200, 401, 200, 200, 200]).await;
+    // Taking access away: instance admins with a token that may write. An id or name that
+    // does not exist is the admin's 404; nobody else learns even that.
+    let admin_only = [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 403];
+    let admin_finds_nothing = [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 404, 403];
+    per_caller(json!({"action": "disable_user", "user": "target"}), admin_only).await;
+    per_caller(json!({"action": "enable_user", "user": "target"}), admin_only).await;
+    per_caller(json!({"action": "set_password", "user": "target", "password": "a new secret!"}), admin_only).await;
+    per_caller(json!({"action": "transfer_pipes", "from": "target", "to": "stranger"}), admin_only).await;
+    per_caller(json!({"action": "delete_user", "user": "nobody_here"}), admin_finds_nothing).await;
+    per_caller(json!({"action": "remove_group_member", "group": "team", "user": "target"}), admin_finds_nothing).await;
+    per_caller(json!({"action": "delete_group", "group": "no_such_group"}), admin_finds_nothing).await;
+    // A token id that is nobody's: a caller may revoke only their own (an admin any), so it
+    // is a 404 to everyone who may write.
+    per_caller(json!({"action": "revoke_token", "token_id": 999_999}), [401, 404, 404, 404, 404, 404, 404, 401, 403, 401, 404, 404, 403])
+        .await;
     per_caller(
         json!({"action": "set_admin", "user": "target", "admin": false}),
         [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 403],

@@ -55,7 +55,10 @@ pub async fn review_shares(targets: Vec<ReviewTarget>, decision: Decision, note:
     const MOST: usize = 500;
     let caller = caller().await?;
     crate::orchestrator::access::require_admin(&caller, "review shares")?;
-    let mut unique: Vec<ReviewTarget> = Vec::with_capacity(targets.len().min(MOST));
+    if targets.len() > MOST {
+        return Err(AppError::bad(format!("Review at most {MOST} shares at once")));
+    }
+    let mut unique: Vec<ReviewTarget> = Vec::with_capacity(targets.len());
     for target in targets {
         if !unique.iter().any(|t| t.pipe_name == target.pipe_name) {
             unique.push(target);
@@ -63,9 +66,6 @@ pub async fn review_shares(targets: Vec<ReviewTarget>, decision: Decision, note:
     }
     if unique.is_empty() {
         return Err(AppError::bad("Select at least one pipe"));
-    }
-    if unique.len() > MOST {
-        return Err(AppError::bad(format!("Review at most {MOST} shares at once")));
     }
     let orchestrator = orchestrator()?;
     let mut lines = Vec::with_capacity(unique.len());
