@@ -9,8 +9,8 @@ use leptos_router::{
 
 use crate::model::Caller;
 use crate::pages::{
-    approvals::Approvals, audit::AuditLogPage, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage, reports::Reports,
-    settings::AdminSettings, tokens::Tokens,
+    api::ApiPage, approvals::Approvals, audit::AuditLogPage, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage,
+    reports::Reports, settings::AdminSettings, tokens::Tokens,
 };
 use crate::server_fns::{
     AppError,
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async />
                     <Route path=path!("/reports") view=Reports ssr=SsrMode::Async />
                     <Route path=path!("/tokens") view=Tokens ssr=SsrMode::Async />
+                    <Route path=path!("/api") view=ApiPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -92,6 +93,7 @@ fn Header() -> impl IntoView {
                                     <A href="/admin/audit">"Audit log"</A>
                                 </Show>
                                 <span class="spacer"></span>
+                                <A href="/api">"API"</A>
                                 <A href="/tokens">"API tokens"</A>
                                 <span class="who">{caller.username.clone()}</span>
                                 <ActionForm action=logout attr:class="inline">
@@ -101,6 +103,7 @@ fn Header() -> impl IntoView {
                             .into_any(),
                             _ => view! {
                                 <span class="spacer"></span>
+                                <A href="/api">"API"</A>
                                 <A href="/login">"Sign in"</A>
                             }
                             .into_any(),

@@ -8,6 +8,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
+use crate::openapi::ErrorEnvelope;
 use crate::orchestrator::Error;
 
 pub const SUCCESS_MESSAGE: &str = "Pipe sharing orchestration completed";
@@ -38,7 +39,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
         let status = self.status();
-        let body = json!({"success": false, "message": FAILURE_MESSAGE, "error": self.public_message()});
+        let body = ErrorEnvelope { success: false, message: FAILURE_MESSAGE.into(), error: self.public_message() };
         let mut response = (status, Json(body)).into_response();
         match self {
             Error::Unauthorized(_) => {

@@ -13,6 +13,8 @@ pub mod http;
 pub mod metrics;
 pub mod model;
 #[cfg(feature = "ssr")]
+pub mod openapi;
+#[cfg(feature = "ssr")]
 pub mod orchestrator;
 pub mod pages;
 pub mod server_fns;

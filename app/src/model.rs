@@ -43,6 +43,24 @@ macro_rules! text_enum {
             }
         }
 
+        /// In the API description: a string, one of the texts.
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::ALL.iter().map(|v| v.as_str())))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = String;
 
@@ -65,6 +83,27 @@ macro_rules! name_type {
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        /// In the API description: a string the rule above accepts.
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!($what, " name: 1 to ", $max, " letters, digits, '_', '-' or '.'")))
+                    .pattern(Some("^[A-Za-z0-9_.-]+$"))
+                    .min_length(Some(1))
+                    .max_length(Some($max))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+        }
 
         impl $name {
             pub const MAX: usize = $max;
@@ -251,9 +290,38 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Every action `/api/v1/process` takes, as `context.action` names it. The parser and the
+    /// API description both match on it, so neither can miss one.
+    pub enum ActionName ("sharing action") {
+        ListShareable = "list_shareable",
+        SharePipe = "share_pipe",
+        UnsharePipe = "unshare_pipe",
+        ManagePermissions = "manage_permissions",
+        DownloadPipe = "download_pipe",
+        GetPipe = "get_pipe",
+        ListPendingShares = "list_pending_shares",
+        ReviewShare = "review_share",
+        GenerateShareReport = "generate_share_report",
+        AuditLog = "audit_log",
+        ListUsers = "list_users",
+        ListTokens = "list_tokens",
+        RevokeToken = "revoke_token",
+        DisableUser = "disable_user",
+        EnableUser = "enable_user",
+        DeleteUser = "delete_user",
+        TransferPipes = "transfer_pipes",
+        SetPassword = "set_password",
+        SetAdmin = "set_admin",
+        RemoveGroupMember = "remove_group_member",
+        DeleteGroup = "delete_group",
+    }
+}
+
 /// Who is asking: found from an API token, a browser session or the operator's CLI.
 /// One name everywhere for the signed-in user (the pages show it in the header).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Caller {
     pub user_id: i32,
     pub username: String,
@@ -264,6 +332,7 @@ pub struct Caller {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: i32,
     pub label: String,
@@ -291,6 +360,8 @@ text_enum! {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
 pub struct PipeFilters {
     pub scope: ListScope,
     pub category: Option<String>,
@@ -311,6 +382,7 @@ pub struct PipeFilters {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PipeSummary {
     pub name: String,
     pub version: String,
@@ -332,10 +404,12 @@ pub struct PipeSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PipeList {
     pub pipes: Vec<PipeSummary>,
     /// Every match, not only this page.
     pub total_count: u64,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub filters_applied: Map<String, Value>,
     pub limit: Option<u64>,
     /// The position of the first pipe among all matches (as given, with `after`/`before`).
@@ -343,6 +417,8 @@ pub struct PipeList {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
 pub struct SharePermissions {
     pub read: bool,
     pub fork: bool,
@@ -356,17 +432,21 @@ impl Default for SharePermissions {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
 pub struct ShareOptions {
     /// Nothing is exposed unless asked: a share is private by default.
     pub public: bool,
     pub approval_required: bool,
     pub permissions: SharePermissions,
     /// Any other option the caller sent, kept as it came.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     #[serde(flatten)]
     pub metadata: Map<String, Value>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShareResult {
     pub pipe_name: String,
     pub sharing_status: ShareStatus,
@@ -376,6 +456,7 @@ pub struct ShareResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UnshareResult {
     pub pipe_name: String,
     pub share_id: String,
@@ -383,18 +464,21 @@ pub struct UnshareResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AppliedPermissions {
     pub users: Vec<UserName>,
     pub groups: Vec<GroupName>,
     pub access_level: AccessLevel,
     pub expiration: Option<String>,
     pub revoked: bool,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// One grant on a pipe as shown to its managers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantView {
     pub subject_type: SubjectKind,
     pub name: String,
@@ -406,6 +490,7 @@ pub struct GrantView {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PermissionsResult {
     pub pipe_name: String,
     pub permissions_updated: bool,
@@ -416,6 +501,7 @@ pub struct PermissionsResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PipeDetails {
     pub summary: PipeSummary,
     /// Newest first.
@@ -434,6 +520,7 @@ pub struct PipeDetails {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PendingShare {
     pub pipe_name: String,
     pub share_id: String,
@@ -445,6 +532,7 @@ pub struct PendingShare {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PendingShares {
     pub shares: Vec<PendingShare>,
     pub total_count: usize,
@@ -452,12 +540,14 @@ pub struct PendingShares {
 
 /// One share request as the admin saw it in the queue: a review applies to that request only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReviewTarget {
     pub pipe_name: String,
     pub requested_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReviewResult {
     pub pipe_name: String,
     pub share_id: String,
@@ -491,6 +581,8 @@ impl TimeRange {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
 pub struct ReportOptions {
     pub time_range: TimeRange,
     pub include_usage_stats: bool,
@@ -512,6 +604,7 @@ impl Default for ReportOptions {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Summary {
     /// Pipes with an active share; always `public_pipes + private_pipes`.
     pub total_shared_pipes: u64,
@@ -523,12 +616,14 @@ pub struct Summary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CategoryDownloads {
     pub category: String,
     pub downloads: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageStats {
     pub downloads: u64,
     pub unique_users: u64,
@@ -538,6 +633,7 @@ pub struct UsageStats {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DayCount {
     pub date: NaiveDate,
     pub shares: u64,
@@ -545,17 +641,20 @@ pub struct DayCount {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TrendAnalysis {
     pub daily: Vec<DayCount>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserCount {
     pub user: String,
     pub count: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserMetrics {
     /// Who downloaded most in the range.
     pub top_downloaders: Vec<UserCount>,
@@ -564,6 +663,7 @@ pub struct UserMetrics {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ShareReport {
     pub report_id: String,
     pub generated_at: DateTime<Utc>,
@@ -582,6 +682,7 @@ pub struct ShareReport {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub username: String,
     pub is_admin: bool,
@@ -590,18 +691,21 @@ pub struct UserInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GroupInfo {
     pub name: String,
     pub members: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Directory {
     pub users: Vec<UserInfo>,
     pub groups: Vec<GroupInfo>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Settings {
     pub max_pipes_per_user: u32,
     pub enable_public_sharing: bool,
@@ -618,6 +722,7 @@ impl Default for Settings {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DownloadResult {
     pub pipe_name: String,
     pub version: String,
@@ -633,6 +738,7 @@ pub struct DownloadResult {
 
 /// One sharing change, as the audit log shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: i32,
     pub at: DateTime<Utc>,
@@ -644,10 +750,100 @@ pub struct AuditEvent {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditLog {
     /// Newest first.
     pub events: Vec<AuditEvent>,
     pub total_count: u64,
     pub limit: u64,
     pub offset: u64,
+}
+
+/// `revoke_token`'s answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenRevoked {
+    pub revoked: i32,
+}
+
+/// `disable_user` and `enable_user`'s answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserDisabled {
+    pub user: UserName,
+    pub disabled: bool,
+}
+
+/// What `delete_user` or `delete_group` removed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Deleted {
+    pub deleted: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PipesTransferred {
+    pub from: UserName,
+    pub to: UserName,
+    /// How many pipes moved.
+    pub pipes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordSet {
+    pub user: UserName,
+    pub password_set: bool,
+    /// The user's sessions ended with the change.
+    pub sessions_ended: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AdminSet {
+    pub user: UserName,
+    pub admin: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberRemoved {
+    pub group: GroupName,
+    pub removed: UserName,
+}
+
+/// The **API** page: the API description, as people read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiReference {
+    pub actions: Vec<ApiAction>,
+    pub routes: Vec<ApiRoute>,
+}
+
+/// One action of `/api/v1/process`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiAction {
+    pub name: String,
+    pub summary: String,
+    pub fields: Vec<ApiField>,
+    /// The result's type, as the description names it.
+    pub result: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiField {
+    pub name: String,
+    /// `string`, `PipeName`, `list of UserName`, `one of read, read_write, admin`...
+    pub kind: String,
+    pub required: bool,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiRoute {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    /// The statuses it answers with.
+    pub statuses: Vec<String>,
 }

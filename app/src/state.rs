@@ -15,6 +15,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpAddr]>,
     /// Client addresses that may read `/metrics` without a token (`PIPESHARE_METRICS_ALLOW`).
     pub metrics_allow: Arc<[IpAddr]>,
+    /// The API description (OpenAPI 3.1), built from the handlers and the orchestrator's types.
+    pub api_document: Arc<serde_json::Value>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

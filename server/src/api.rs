@@ -32,6 +32,11 @@ fn parse_body(body: Result<Bytes, BytesRejection>) -> Result<(Value, Value), Err
     Ok((context, config))
 }
 
+/// Runs one action of the orchestrator for the caller.
+#[utoipa::path(post, path = "/api/v1/process", tag = "process",
+    request_body(content = app::openapi::ProcessRequest, description = "`context.action` names the action; each variant of `context` lists its fields"),
+    responses((status = 200, body = app::openapi::ProcessAnswer, description = "The action ran; `result` has the shape the action's `x-result` names")),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn process(State(orchestrator): State<Orchestrator>, auth: Auth, body: Result<Bytes, BytesRejection>) -> Result<Response, Error> {
     let caller = auth.require()?;
     let (context, config) = parse_body(body)?;

@@ -10,8 +10,10 @@ use axum::{
 };
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
+    /// An exact version; the newest when absent.
     version: Option<String>,
 }
 
@@ -23,6 +25,11 @@ fn file_headers(pipe: &PipeName, version: &str) -> [(header::HeaderName, String)
     ]
 }
 
+/// A version's manifest as a YAML file; a GET counts one download, a HEAD does not.
+#[utoipa::path(get, path = "/pipes/{name}/download", tag = "files",
+    params(("name" = String, Path, description = "The pipe's name"), DownloadQuery),
+    responses((status = 200, description = "The manifest", content_type = "application/yaml", body = String)),
+    security((), ("bearer" = []), ("session" = [])))]
 pub async fn download_manifest(
     State(orchestrator): State<Orchestrator>,
     Auth(caller): Auth,

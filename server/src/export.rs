@@ -10,9 +10,12 @@ use axum::{
 };
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// `csv` or `json` (required).
     format: Option<String>,
+    /// `7_days`, `30_days` (the default), `90_days`, `1_year` or `all_time`.
     time_range: Option<String>,
 }
 
@@ -21,6 +24,10 @@ fn format_of(value: Option<&str>) -> Result<Format, Error> {
     parse(value.ok_or_else(|| Error::bad("format is required; use csv or json"))?)
 }
 
+/// The caller's share report as a file, every section included.
+#[utoipa::path(get, path = "/reports/export", tag = "files", params(ExportQuery),
+    responses((status = 200, description = "The report as CSV or JSON", content((String = "text/csv"), (app::model::ShareReport = "application/json")))),
+    security(("bearer" = []), ("session" = [])))]
 pub async fn export_report(
     State(orchestrator): State<Orchestrator>,
     auth: Auth,

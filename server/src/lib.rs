@@ -4,6 +4,7 @@ pub mod api;
 pub mod download;
 pub mod export;
 pub mod observe;
+pub mod openapi;
 pub mod remote;
 pub mod sessions;
 pub mod startup;

@@ -57,6 +57,9 @@ pub async fn observe(request: Request<Body>, next: Next) -> Response {
 
 /// `GET /metrics`: for the addresses allowed (`PIPESHARE_METRICS_ALLOW`, loopback by
 /// default) or an instance admin's token.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)),
+    security((), ("bearer" = [])))]
 pub async fn metrics_page(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,

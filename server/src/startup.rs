@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{api, download, export, observe, sessions::DbSessionStore};
+use crate::{api, download, export, observe, openapi, sessions::DbSessionStore};
 
 /// The browser session's cookie.
 pub const SESSION_COOKIE: &str = "pipeshare_session";
@@ -76,6 +76,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         orchestrator,
         trusted_proxies: config.trusted_proxies.clone().into(),
         metrics_allow: config.metrics_allow.clone().into(),
+        api_document: openapi::document_json(),
     };
     let routes = generate_route_list(app::App);
 
@@ -83,6 +84,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .route("/healthz", get(healthz))
         .route("/metrics", get(observe::metrics_page))
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/pipes/{name}/download", get(download::download_manifest))
         .route("/reports/export", get(export::export_report))
         .leptos_routes_with_context(&state, routes, app::auth::provide_request_context, {
@@ -182,7 +184,9 @@ async fn security_headers(request: Request<Body>, next: Next) -> Response {
 }
 
 /// 200 once the database answers.
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "The database answers", body = String), (status = 503, description = "The database is unreachable", body = String)))]
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.orchestrator.db().ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(err) => {

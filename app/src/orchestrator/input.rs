@@ -70,6 +70,8 @@ impl<'a> Fields<'a> {
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value> {
+        #[cfg(test)]
+        fields_read::note(&self.name(key));
         self.map.and_then(|m| m.get(key)).filter(|v| !v.is_null())
     }
 
@@ -138,5 +140,24 @@ impl<'a> Fields<'a> {
     /// A list of names, each parsed (user or group names, say).
     pub fn names<T: std::str::FromStr<Err = String>>(&self, key: &str) -> Result<Vec<T>> {
         self.strings(key)?.iter().map(|name| parse(name)).collect()
+    }
+}
+
+/// The fields the parser looked at, for the test that holds the API description to it.
+#[cfg(test)]
+pub mod fields_read {
+    use std::{cell::RefCell, collections::BTreeSet};
+
+    thread_local! {
+        static READ: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    }
+
+    pub fn note(path: &str) {
+        READ.with(|read| read.borrow_mut().insert(path.to_string()));
+    }
+
+    /// The paths read since the last call (`context.sharing_options.public`, say).
+    pub fn take() -> BTreeSet<String> {
+        READ.with(|read| std::mem::take(&mut *read.borrow_mut()))
     }
 }

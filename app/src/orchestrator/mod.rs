@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod archive;
 pub mod audit;
 pub mod catalog;
 pub mod db;
@@ -22,7 +23,7 @@ pub mod share;
 pub mod sign_in;
 pub mod transfer;
 
-mod process;
+pub(crate) mod process;
 pub mod throttle;
 
 use std::{net::IpAddr, sync::Arc};

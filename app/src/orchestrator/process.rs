@@ -2,7 +2,7 @@
 //! [`Action`] (tagged on `action`, with the seed's error texts), which runs through the
 //! orchestrator's typed methods like every other door's calls.
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::audit::AuditQuery;
 use super::error::{Error, Result};
@@ -10,7 +10,10 @@ use super::input::{Fields, parse, parse_time};
 use super::permissions::PermissionChange;
 use super::review::Review;
 use super::{Caller, Orchestrator};
-use crate::model::{GroupName, PipeFilters, PipeName, ReportOptions, ShareOptions, UserName};
+use crate::model::{
+    ActionName, AdminSet, Deleted, GroupName, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred, ReportOptions,
+    ShareOptions, TokenRevoked, UserDisabled, UserName, shown,
+};
 
 /// One action of the JSON API, read from the seed's `context`.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,44 +47,48 @@ impl Action {
     pub fn from_context(context: &Value) -> Result<Action> {
         let context = Fields::new("context", Some(context))?;
         let name = || context.pipe_name();
-        Ok(match context.str("action")?.unwrap_or("list_shareable") {
-            "list_shareable" => Action::ListShareable(PipeFilters::from_context(&context)?),
-            "share_pipe" => Action::SharePipe { pipe_name: name()?, options: ShareOptions::from_context(&context)? },
-            "unshare_pipe" => Action::UnsharePipe { pipe_name: name()? },
-            "manage_permissions" => Action::ManagePermissions { pipe_name: name()?, change: PermissionChange::from_context(&context)? },
-            "download_pipe" => Action::DownloadPipe { pipe_name: name()?, version: context.str("version")?.map(String::from) },
-            "get_pipe" => Action::GetPipe { pipe_name: name()? },
-            "list_pending_shares" => Action::ListPendingShares,
-            "review_share" => {
+        let action = match context.str("action")? {
+            None => ActionName::ListShareable,
+            Some(text) => text.parse().map_err(|_| Error::bad(format!("Unknown sharing action: {}", shown(text))))?,
+        };
+        use ActionName as A;
+        Ok(match action {
+            A::ListShareable => Action::ListShareable(PipeFilters::from_context(&context)?),
+            A::SharePipe => Action::SharePipe { pipe_name: name()?, options: ShareOptions::from_context(&context)? },
+            A::UnsharePipe => Action::UnsharePipe { pipe_name: name()? },
+            A::ManagePermissions => Action::ManagePermissions { pipe_name: name()?, change: PermissionChange::from_context(&context)? },
+            A::DownloadPipe => Action::DownloadPipe { pipe_name: name()?, version: context.str("version")?.map(String::from) },
+            A::GetPipe => Action::GetPipe { pipe_name: name()? },
+            A::ListPendingShares => Action::ListPendingShares,
+            A::ReviewShare => {
                 let pipe_name = name()?;
                 let decision = context.str("decision")?.ok_or_else(|| Error::bad("context.decision is required: approve or reject"))?;
                 let requested_at = context.str("requested_at")?.map(parse_time).transpose()?;
                 let review = Review { decision: parse(decision)?, note: context.str("note")?.map(String::from), requested_at };
                 Action::ReviewShare { pipe_name, review }
             }
-            "generate_share_report" => Action::GenerateShareReport(ReportOptions::from_context(&context)?),
-            "audit_log" => Action::AuditLog(AuditQuery::from_context(&context)?),
-            "list_users" => Action::ListUsers,
-            "list_tokens" => Action::ListTokens { user: context.parsed("user")? },
-            "revoke_token" => {
+            A::GenerateShareReport => Action::GenerateShareReport(ReportOptions::from_context(&context)?),
+            A::AuditLog => Action::AuditLog(AuditQuery::from_context(&context)?),
+            A::ListUsers => Action::ListUsers,
+            A::ListTokens => Action::ListTokens { user: context.parsed("user")? },
+            A::RevokeToken => {
                 let id = context.count("token_id")?.ok_or_else(|| Error::bad("context.token_id is required"))?;
                 Action::RevokeToken { token_id: i32::try_from(id).map_err(|_| Error::NotFound("No such token".into()))? }
             }
-            "disable_user" => Action::DisableUser { user: required(&context, "user")? },
-            "enable_user" => Action::EnableUser { user: required(&context, "user")? },
-            "delete_user" => Action::DeleteUser { user: required(&context, "user")? },
-            "transfer_pipes" => Action::TransferPipes { from: required(&context, "from")?, to: required(&context, "to")? },
-            "set_password" => {
+            A::DisableUser => Action::DisableUser { user: required(&context, "user")? },
+            A::EnableUser => Action::EnableUser { user: required(&context, "user")? },
+            A::DeleteUser => Action::DeleteUser { user: required(&context, "user")? },
+            A::TransferPipes => Action::TransferPipes { from: required(&context, "from")?, to: required(&context, "to")? },
+            A::SetPassword => {
                 let password = context.str("password")?.ok_or_else(|| Error::bad("context.password is required"))?;
                 Action::SetPassword { user: required(&context, "user")?, password: password.to_string() }
             }
-            "set_admin" => Action::SetAdmin {
+            A::SetAdmin => Action::SetAdmin {
                 user: required(&context, "user")?,
                 admin: context.bool("admin")?.ok_or_else(|| Error::bad("context.admin is required: true or false"))?,
             },
-            "remove_group_member" => Action::RemoveGroupMember { group: required(&context, "group")?, user: required(&context, "user")? },
-            "delete_group" => Action::DeleteGroup { group: required(&context, "group")? },
-            other => return Err(Error::bad(format!("Unknown sharing action: {other}"))),
+            A::RemoveGroupMember => Action::RemoveGroupMember { group: required(&context, "group")?, user: required(&context, "user")? },
+            A::DeleteGroup => Action::DeleteGroup { group: required(&context, "group")? },
         })
     }
 }
@@ -114,31 +121,41 @@ impl Orchestrator {
             Action::ListUsers => to_json(self.directory(Some(caller)).await?),
             Action::ListTokens { user } => to_json(self.list_tokens(Some(caller), user.as_ref()).await?),
             Action::RevokeToken { token_id } => {
-                to_json(self.revoke_token(Some(caller), token_id).await.map(|()| json!({"revoked": token_id}))?)
+                self.revoke_token(Some(caller), token_id).await?;
+                to_json(TokenRevoked { revoked: token_id })
             }
             Action::DisableUser { user } => {
-                to_json(self.set_disabled(Some(caller), &user, true).await.map(|()| json!({"user": user, "disabled": true}))?)
+                self.set_disabled(Some(caller), &user, true).await?;
+                to_json(UserDisabled { user, disabled: true })
             }
             Action::EnableUser { user } => {
-                to_json(self.set_disabled(Some(caller), &user, false).await.map(|()| json!({"user": user, "disabled": false}))?)
+                self.set_disabled(Some(caller), &user, false).await?;
+                to_json(UserDisabled { user, disabled: false })
             }
-            Action::DeleteUser { user } => to_json(self.delete_user(Some(caller), &user).await.map(|()| json!({"deleted": user}))?),
+            Action::DeleteUser { user } => {
+                self.delete_user(Some(caller), &user).await?;
+                to_json(Deleted { deleted: user.into() })
+            }
             Action::TransferPipes { from, to } => {
-                let moved = self.transfer_pipes(Some(caller), &from, &to).await?;
-                to_json(json!({"from": from, "to": to, "pipes": moved}))
+                let pipes = self.transfer_pipes(Some(caller), &from, &to).await?;
+                to_json(PipesTransferred { from, to, pipes })
             }
             Action::SetPassword { user, password } => {
                 self.set_password(Some(caller), &user, &password).await?;
-                to_json(json!({"user": user, "password_set": true, "sessions_ended": true}))
+                to_json(PasswordSet { user, password_set: true, sessions_ended: true })
             }
             Action::SetAdmin { user, admin } => {
-                to_json(self.set_admin(Some(caller), &user, admin).await.map(|()| json!({"user": user, "admin": admin}))?)
+                self.set_admin(Some(caller), &user, admin).await?;
+                to_json(AdminSet { user, admin })
             }
             Action::RemoveGroupMember { group, user } => {
                 self.remove_group_member(Some(caller), &group, &user).await?;
-                to_json(json!({"group": group, "removed": user}))
+                to_json(MemberRemoved { group, removed: user })
             }
-            Action::DeleteGroup { group } => to_json(self.delete_group(Some(caller), &group).await.map(|()| json!({"deleted": group}))?),
+            Action::DeleteGroup { group } => {
+                self.delete_group(Some(caller), &group).await?;
+                to_json(Deleted { deleted: group.into() })
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! orchestrator error becomes an `AppError` with `?`, which also sets the response status.
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod pipes;
 pub mod reports;
 
@@ -103,9 +104,12 @@ pub(crate) mod ssr {
         value.as_deref().is_some_and(|v| !v.is_empty() && v != "false")
     }
 
+    pub fn state() -> Result<AppState, AppError> {
+        Ok(use_context::<AppState>().ok_or_else(|| Error::Internal("the server is missing its state".into()))?)
+    }
+
     pub fn orchestrator() -> Result<Orchestrator, AppError> {
-        let state = use_context::<AppState>().ok_or_else(|| Error::Internal("the server is missing its state".into()))?;
-        Ok(state.orchestrator)
+        Ok(state()?.orchestrator)
     }
 
     pub async fn session() -> Result<Session, AppError> {
