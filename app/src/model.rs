@@ -259,6 +259,8 @@ text_enum! {
         RevokeToken = "revoke_token",
         RemoveMember = "remove_member",
         DeleteGroup = "delete_group",
+        Publish = "publish",
+        Yank = "yank",
     }
 }
 
@@ -315,6 +317,8 @@ text_enum! {
         SetAdmin = "set_admin",
         RemoveGroupMember = "remove_group_member",
         DeleteGroup = "delete_group",
+        PublishPipe = "publish_pipe",
+        YankVersion = "yank_version",
     }
 }
 
@@ -712,12 +716,23 @@ pub struct Settings {
     pub require_approval: bool,
     /// Anyone may create an account from the sign-in page.
     pub allow_self_signup: bool,
+    /// The largest package (all its files, unpacked) a user may publish.
+    pub max_archive_bytes: u64,
+    /// How much each user's published packages may take in all, in MiB.
+    pub max_storage_per_user_mb: u32,
 }
 
 impl Default for Settings {
     /// The seed's defaults.
     fn default() -> Self {
-        Settings { max_pipes_per_user: 50, enable_public_sharing: true, require_approval: false, allow_self_signup: false }
+        Settings {
+            max_pipes_per_user: 50,
+            enable_public_sharing: true,
+            require_approval: false,
+            allow_self_signup: false,
+            max_archive_bytes: 10 * 1024 * 1024,
+            max_storage_per_user_mb: 500,
+        }
     }
 }
 
@@ -734,6 +749,16 @@ pub struct DownloadResult {
     pub manifests: Value,
     pub owner: String,
     pub downloaded_at: DateTime<Utc>,
+    /// The environment asked for, when the version was chosen by one.
+    pub environment: Option<String>,
+    /// Withdrawn by its publisher: still downloadable by its exact version.
+    pub yanked: bool,
+    /// The package: a `.tar.gz` of the version's files, where to GET it, its SHA-256 and
+    /// size, and the paths inside. Absent only for a version scanned before packages existed.
+    pub archive_url: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub files: Vec<String>,
 }
 
 /// One sharing change, as the audit log shows it.
@@ -846,4 +871,54 @@ pub struct ApiRoute {
     pub summary: String,
     /// The statuses it answers with.
     pub statuses: Vec<String>,
+}
+
+/// One file of a package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PackageEntry {
+    pub path: String,
+    pub size: u64,
+}
+
+/// `publish_pipe`'s answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PublishResult {
+    pub pipe_name: String,
+    pub version: String,
+    /// The publish created the pipe (the publisher owns it).
+    pub new_pipe: bool,
+    pub published_by: String,
+    pub sha256: String,
+    pub size: u64,
+    pub files: Vec<String>,
+    pub archive_url: String,
+}
+
+/// `yank_version`'s answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct YankResult {
+    pub pipe_name: String,
+    pub version: String,
+    pub yanked: bool,
+    pub reason: String,
+    /// The newest version that is not yanked, now the pipe's latest.
+    pub latest_version: String,
+}
+
+/// One version as the pipe page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VersionInfo {
+    pub version: String,
+    pub published_at: DateTime<Utc>,
+    /// Who published it; absent for a version read from a folder by a scan.
+    pub published_by: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub files: Vec<PackageEntry>,
+    pub yanked: bool,
+    pub yank_reason: Option<String>,
 }

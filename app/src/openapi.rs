@@ -60,8 +60,31 @@ mod contexts {
     #[derive(ToSchema)]
     pub struct DownloadPipeContext {
         pub pipe_name: PipeName,
-        /// An exact version; the newest when absent.
+        /// An exact version (a yanked one too); the newest version not yanked when neither
+        /// this nor `environment` is given.
         pub version: Option<String>,
+        /// The version an environment (`prod`, say) points at.
+        pub environment: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(example = json!({"manifest": "name: data-cleaner\nversion: 1.0.0\ndescription: Cleans tables\n", "files": {"main.py": "cHJpbnQoJ2hlbGxvJykK"}}))]
+    pub struct PublishPipeContext {
+        /// The manifest's YAML text; its `name` and semantic `version` name what is published.
+        pub manifest: String,
+        /// Which manifest it is: `plug.yaml`, `plugin.yaml`, `glue.yaml` or `pipe.yaml` (the default).
+        pub manifest_file: Option<String>,
+        /// The other files of the version: relative path to base64 content.
+        #[schema(value_type = Option<Object>)]
+        pub files: Option<serde_json::Map<String, Value>>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct YankVersionContext {
+        pub pipe_name: PipeName,
+        pub version: String,
+        /// Why it is withdrawn (shown to those who download it), at most 2,000 characters.
+        pub reason: String,
     }
 
     #[derive(ToSchema)]
@@ -224,6 +247,17 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
         A::SetAdmin => ("Makes a user an instance admin or not (instance admins).", named::<AdminContext>(), named::<AdminSet>()),
         A::RemoveGroupMember => ("Removes a user from a group (instance admins).", named::<GroupMemberContext>(), named::<MemberRemoved>()),
         A::DeleteGroup => ("Deletes a group and its grants (instance admins).", named::<GroupContext>(), named::<Deleted>()),
+        A::PublishPipe => (
+            "Publishes a version with its files: a new pipe (the caller owns it) or a new version of one the caller may publish to. \
+             Archives go to `POST /api/v1/pipes/publish`.",
+            named::<PublishPipeContext>(),
+            named::<PublishResult>(),
+        ),
+        A::YankVersion => (
+            "Withdraws a version: no longer the latest, still downloadable by its exact version (owner, admin grantees).",
+            named::<YankVersionContext>(),
+            named::<YankResult>(),
+        ),
     };
     ActionDoc { name, summary, context, result }
 }

@@ -8,6 +8,7 @@ mod m20261125_000003_audit;
 mod m20261125_000004_login_failures;
 mod m20261126_000005_throttles;
 mod m20261126_000006_account_lifecycle;
+mod m20261126_000007_packages;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_login_failures::Migration),
             Box::new(m20261126_000005_throttles::Migration),
             Box::new(m20261126_000006_account_lifecycle::Migration),
+            Box::new(m20261126_000007_packages::Migration),
         ]
     }
 }

@@ -1,8 +1,12 @@
 //! `GET /pipes/<name>/download`: the pipe's manifest as a YAML file, for whoever may see it
 //! (signed in, with a token, or anonymous); every download is recorded.
 use app::auth::{Auth, ClientAddress};
-use app::model::{PipeName, shown};
-use app::orchestrator::{Error, Orchestrator, input::parse};
+use app::model::PipeName;
+use app::orchestrator::{
+    Error, Orchestrator,
+    download::{Record, VersionPick},
+    input::parse,
+};
 use axum::{
     extract::{Path, Query, State},
     http::{Method, header},
@@ -13,8 +17,11 @@ use serde::Deserialize;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
-    /// An exact version; the newest when absent.
+    /// An exact version; the newest version not yanked when neither this nor `environment`
+    /// is given.
     version: Option<String>,
+    /// The version an environment (`prod`, say) points at.
+    environment: Option<String>,
 }
 
 /// The headers of a manifest file named for its pipe and version.
@@ -39,16 +46,13 @@ pub async fn download_manifest(
     Query(query): Query<DownloadQuery>,
 ) -> Result<Response, Error> {
     let name: PipeName = parse(&name)?;
+    let pick = VersionPick::from_fields(query.version.as_deref(), query.environment.as_deref())?;
     // A HEAD asks whether the file is there: it is answered, but is no download.
-    if method == Method::HEAD {
-        let details = orchestrator.pipe_details(caller.as_ref(), &name).await?;
-        let version = query.version.unwrap_or(details.summary.version);
-        if !details.versions.contains(&version) {
-            return Err(Error::NotFound(format!("Pipe '{name}' has no version '{}'", shown(&version))));
-        }
-        return Ok(file_headers(&name, &version).into_response());
+    let record = if method == Method::HEAD { Record::Ask } else { Record::Count };
+    let found = orchestrator.download_pipe(caller.as_ref(), client, &name, &pick, record).await?;
+    if record == Record::Ask {
+        return Ok(file_headers(&name, &found.version).into_response());
     }
-    let found = orchestrator.download_pipe(caller.as_ref(), client, &name, query.version.as_deref()).await?;
     let yaml = serde_norway::to_string(&found.spec).map_err(|err| Error::Internal(format!("writing {name} as YAML: {err}")))?;
     Ok((file_headers(&name, &found.version), yaml).into_response())
 }

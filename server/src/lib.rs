@@ -5,6 +5,7 @@ pub mod download;
 pub mod export;
 pub mod observe;
 pub mod openapi;
+pub mod packages;
 pub mod remote;
 pub mod sessions;
 pub mod startup;

@@ -72,6 +72,14 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// Publish a version folder to a running hub (the same as `pipeshare pipes publish`).
+    ///
+    /// Example: pipeshare publish ./pipes/cleaner/1.2.0 --server https://pipes.example.com --token "$TOKEN"
+    Publish {
+        dir: std::path::PathBuf,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Run the web server and the JSON API.
     Serve(ServeArgs),
     /// Load demo users and a corpus of manifests, then serve.
@@ -213,7 +221,8 @@ enum MemberCommand {
 
 #[derive(Subcommand)]
 enum SettingsCommand {
-    /// Change a setting: max_pipes_per_user (1 to 1000), enable_public_sharing, require_approval (true/false).
+    /// Change a setting: max_pipes_per_user (1 to 1000), enable_public_sharing, require_approval, allow_self_signup
+    /// (true/false), max_archive_bytes (1024 to 1073741824), max_storage_per_user_mb (1 to 1048576).
     Set { key: String, value: String },
     /// Print one setting, or all of them.
     Get { key: Option<String> },
@@ -234,6 +243,7 @@ async fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Login { url, remote } => remote::login(url, &remote).await,
         Command::Pipes { command, remote } => remote::pipes(command, &remote).await,
+        Command::Publish { dir, remote } => remote::publish(&dir, &remote).await,
         command => {
             return match run(Cli { command, ..cli }).await {
                 Ok(()) => ExitCode::SUCCESS,
@@ -332,7 +342,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Migrate(_) => unreachable!("handled before connecting"),
-        Command::Login { .. } | Command::Pipes { .. } => unreachable!("handled before connecting"),
+        Command::Login { .. } | Command::Pipes { .. } | Command::Publish { .. } => unreachable!("handled before connecting"),
         Command::Export { file, force } => {
             let counts = if file.as_os_str() == "-" {
                 orchestrator.export(&mut std::io::BufWriter::new(std::io::stdout().lock())).await?

@@ -26,6 +26,8 @@ use app::state::AppState;
     paths(
         crate::api::process,
         crate::download::download_manifest,
+        crate::packages::download_package,
+        crate::packages::upload,
         crate::export::export_report,
         crate::observe::metrics_page,
         crate::startup::healthz,

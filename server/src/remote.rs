@@ -79,15 +79,36 @@ pub enum PipesCommand {
         #[arg(long = "group")]
         groups: Vec<String>,
     },
-    /// Download a pipe's manifest (YAML) to a file (`-o -` for standard output).
+    /// Download a pipe's manifest (YAML), or with --package its files as a .tar.gz, checked
+    /// against its SHA-256 (`-o -` for standard output).
     ///
-    /// Example: pipeshare pipes download sqlite --version 1.0.0 -o sqlite.yaml
+    /// Example: pipeshare pipes download sqlite --environment prod --package
     Download {
         name: String,
         #[arg(long)]
         version: Option<String>,
+        /// The version an environment (prod, staging, ...) points at.
+        #[arg(long, conflicts_with = "version")]
+        environment: Option<String>,
+        /// The version's package (.tar.gz) instead of its manifest.
+        #[arg(long)]
+        package: bool,
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Publish a version folder (`<name>/<version>/`, or any folder with a manifest at its
+    /// root): its files are packed and uploaded.
+    ///
+    /// Example: pipeshare pipes publish ./pipes/cleaner/1.2.0
+    Publish { dir: PathBuf },
+    /// Withdraw a version: no longer the latest, still there by its exact version.
+    ///
+    /// Example: pipeshare pipes yank cleaner 1.2.0 --reason "drops rows"
+    Yank {
+        name: String,
+        version: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -265,12 +286,19 @@ pub async fn pipes(command: PipesCommand, remote: &Remote) -> Outcome {
             let result = process(&hub, json!({"action": "manage_permissions", "pipe_name": name, "permissions": permissions})).await?;
             print(remote, &result, |r| format!("revoked on {name}; {} grant(s) left", r["grants"].as_array().map_or(0, Vec::len)));
         }
-        PipesCommand::Download { name, version, output } => {
-            let mut context = json!({"action": "download_pipe", "pipe_name": name});
-            if let Some(version) = &version {
-                context["version"] = json!(version);
-            }
+        PipesCommand::Publish { dir } => return publish(&dir, remote).await,
+        PipesCommand::Yank { name, version, reason } => {
+            let result = process(&hub, json!({"action": "yank_version", "pipe_name": name, "version": version, "reason": reason})).await?;
+            print(remote, &result, |r| {
+                format!("yanked {name} {version}; the latest is now {}", r["latest_version"].as_str().unwrap_or_default())
+            });
+        }
+        PipesCommand::Download { name, version, environment, package, output } => {
+            let context = json!({"action": "download_pipe", "pipe_name": name, "version": version, "environment": environment});
             let result = process(&hub, context).await?;
+            if package {
+                return save_package(&hub, remote, &result, output).await;
+            }
             let yaml = serde_norway::to_string(&result["spec"]).map_err(|e| Failure::new(1, e.to_string()))?;
             let path = output.unwrap_or_else(|| PathBuf::from(format!("{}-{}.yaml", name, result["version"].as_str().unwrap_or("latest"))));
             if path.as_os_str() == "-" {
@@ -284,5 +312,110 @@ pub async fn pipes(command: PipesCommand, remote: &Remote) -> Outcome {
             }
         }
     }
+    Ok(())
+}
+
+/// A progress bar on standard error, for a person watching (hidden with `--json` or when
+/// standard error is not a terminal).
+fn progress_bar(remote: &Remote, total: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if remote.json || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec}") {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// `pipeshare publish DIR` (and `pipeshare pipes publish DIR`): packs the folder and uploads
+/// it to `POST /api/v1/pipes/publish`.
+pub async fn publish(dir: &std::path::Path, remote: &Remote) -> Outcome {
+    use app::orchestrator::archive;
+    let hub = credentials(remote)?;
+    // The hub checks its own bound; this one only keeps the CLI from packing a disk.
+    let files = archive::read_dir(dir, &archive::Limits::new(1 << 30)).map_err(|refusal| Failure::new(400, refusal.to_string()))?;
+    if archive::manifest_at_root(&files).is_none() {
+        return Err(Failure::new(400, format!("{} holds no plug.yaml, plugin.yaml, glue.yaml or pipe.yaml", dir.display())));
+    }
+    let bytes = archive::pack(&files).map_err(|refusal| Failure::new(400, refusal.to_string()))?;
+    let bar = progress_bar(remote, bytes.len() as u64, "uploading");
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = bytes.chunks(64 * 1024).map(|chunk| Ok(chunk.to_vec())).collect();
+    let uploaded = {
+        let bar = bar.clone();
+        futures_util::StreamExt::inspect(futures_util::stream::iter(chunks), move |chunk| {
+            if let Ok(chunk) = chunk {
+                bar.inc(chunk.len() as u64);
+            }
+        })
+    };
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/pipes/publish", hub.url.trim_end_matches('/')))
+        .bearer_auth(&hub.token)
+        .header(reqwest::header::CONTENT_TYPE, "application/gzip")
+        .header(reqwest::header::CONTENT_LENGTH, bytes.len())
+        .body(reqwest::Body::wrap_stream(uploaded))
+        .send()
+        .await
+        .map_err(|err| Failure::new(0, format!("Cannot reach {}: {err}", hub.url)))?;
+    bar.finish_and_clear();
+    let status = response.status().as_u16();
+    let envelope: Value = response.json().await.map_err(|err| Failure::new(status, format!("The hub's answer is not the API's: {err}")))?;
+    if envelope["success"] != true {
+        return Err(Failure::new(status, envelope["error"].as_str().unwrap_or("refused")));
+    }
+    print(remote, &envelope["result"], |r| {
+        format!(
+            "published {} {} ({} files, {} bytes, sha256 {})",
+            r["pipe_name"].as_str().unwrap_or_default(),
+            r["version"].as_str().unwrap_or_default(),
+            r["files"].as_array().map_or(0, Vec::len),
+            r["size"],
+            r["sha256"].as_str().unwrap_or_default()
+        )
+    });
+    Ok(())
+}
+
+/// Saves a version's package, refusing bytes that do not match its SHA-256.
+async fn save_package(hub: &Credentials, remote: &Remote, found: &Value, output: Option<PathBuf>) -> Outcome {
+    use futures_util::StreamExt;
+    let (Some(url), Some(sha256)) = (found["archive_url"].as_str(), found["sha256"].as_str()) else {
+        return Err(Failure::new(404, "This version has no package yet"));
+    };
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(&hub.token)
+        .send()
+        .await
+        .map_err(|err| Failure::new(0, format!("Cannot reach {url}: {err}")))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        return Err(Failure::new(status, format!("The hub answered {status} for {url}")));
+    }
+    let bar = progress_bar(remote, response.content_length().unwrap_or(0), "downloading");
+    let mut bytes = Vec::new();
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|err| Failure::new(0, format!("The download broke off: {err}")))?;
+        bar.inc(chunk.len() as u64);
+        bytes.extend_from_slice(&chunk);
+    }
+    bar.finish_and_clear();
+    if app::orchestrator::archive::sha256_hex(&bytes) != sha256 {
+        return Err(Failure::new(1, "The package does not match its SHA-256; nothing was saved"));
+    }
+    let name = found["pipe_name"].as_str().unwrap_or("pipe");
+    let version = found["version"].as_str().unwrap_or("latest");
+    let path = output.unwrap_or_else(|| PathBuf::from(format!("{name}-{version}.tar.gz")));
+    if path.as_os_str() == "-" {
+        std::io::stdout().write_all(&bytes).map_err(|e| Failure::new(1, e.to_string()))?;
+        return Ok(());
+    }
+    std::fs::write(&path, &bytes).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
+    let summary = json!({"pipe_name": name, "version": version, "file": path, "bytes": bytes.len(), "sha256": sha256});
+    print(remote, &summary, |_| format!("{name} {version} saved to {} ({} bytes, sha256 verified)", path.display(), bytes.len()));
     Ok(())
 }

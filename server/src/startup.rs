@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{api, download, export, observe, openapi, sessions::DbSessionStore};
+use crate::{api, download, export, observe, openapi, packages, sessions::DbSessionStore};
 
 /// The browser session's cookie.
 pub const SESSION_COOKIE: &str = "pipeshare_session";
@@ -86,6 +86,11 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/pipes/{name}/download", get(download::download_manifest))
+        .route("/pipes/{name}/versions/{version}/package.tar.gz", get(packages::download_package))
+        .route(
+            "/api/v1/pipes/publish",
+            post(packages::upload).fallback(api::method_not_allowed).layer(DefaultBodyLimit::max(packages::MAX_UPLOAD_BYTES)),
+        )
         .route("/reports/export", get(export::export_report))
         .leptos_routes_with_context(&state, routes, app::auth::provide_request_context, {
             let options = leptos_options.clone();

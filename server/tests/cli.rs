@@ -62,7 +62,7 @@ fn settings_are_validated_and_kept() {
     let instance = Instance::new();
     assert_eq!(
         instance.cli_ok(&["settings", "get"], None),
-        "max_pipes_per_user = 50\nenable_public_sharing = true\nrequire_approval = false\nallow_self_signup = false\n"
+        "max_pipes_per_user = 50\nenable_public_sharing = true\nrequire_approval = false\nallow_self_signup = false\nmax_archive_bytes = 10485760\nmax_storage_per_user_mb = 500\n"
     );
     instance.cli_ok(&["settings", "set", "max_pipes_per_user", "1000"], None);
     instance.cli_ok(&["settings", "set", "require_approval", "true"], None);
@@ -209,6 +209,13 @@ async fn export_and_import_move_an_instance_losslessly() {
             .await
             .ok();
         server.call(&token, json!({"action": "download_pipe", "pipe_name": "sqlite"})).await.ok();
+        // A published pipe: its package, who published it, and a yanked version.
+        for version in ["1.0.0", "1.0.1"] {
+            let manifest = format!("name: shipped\nversion: {version}\n");
+            server.call(&token, json!({"action": "publish_pipe", "manifest": manifest, "files": {"a.txt": "aGk="}})).await.ok();
+        }
+        let yank = json!({"action": "yank_version", "pipe_name": "shipped", "version": "1.0.1", "reason": "typo"});
+        server.call(&token, yank).await.ok();
     }
     let exported = source.cli_ok(&["export", "-"], None);
     assert!(exported.starts_with("{\"format\":\"pipeshare-export-2\""));
@@ -218,9 +225,10 @@ async fn export_and_import_move_an_instance_losslessly() {
     let target = Instance::postgres_if_reachable().unwrap_or_else(Instance::sqlite);
     let imported = target.cli_ok(&["import", file.to_str().unwrap()], None);
     assert!(imported.contains("2 users") && imported.contains("1 downloads") && imported.contains("1 grants"), "{imported}");
-    assert!(imported.contains("3 audit_events"), "the setting, the share and the grant: {imported}");
+    assert!(imported.contains("6 audit_events"), "the setting, the share, the grant, two publishes and a yank: {imported}");
     assert_eq!(rows(&target.cli_ok(&["export", "-"], None)), rows(&exported), "the same rows come back out");
     let tokens = target.cli_ok(&["token", "list", "--user", "alice"], None);
+    assert!(imported.contains(" packages"), "{imported}");
     assert!(tokens.lines().any(|l| l.contains("\treader\tread-only\texpires 2")), "{tokens}");
 
     // Importing twice is refused; the data stays as it was.
@@ -233,8 +241,14 @@ async fn export_and_import_move_an_instance_losslessly() {
     assert_eq!(target.cli_ok(&["settings", "get", "max_pipes_per_user"], None), "7\n");
     target.add_user("carol", false);
     let server = target.serve().await;
+    let shipped = server.call(&token, json!({"action": "download_pipe", "pipe_name": "shipped"})).await.ok().clone();
+    assert_eq!(shipped["version"], "1.0.0", "the yanked 1.0.1 stays yanked");
+    let package = server.http.get(shipped["archive_url"].as_str().unwrap()).bearer_auth(&token).send().await.unwrap();
+    let bytes = package.bytes().await.unwrap();
+    assert_eq!(app::orchestrator::archive::sha256_hex(&bytes), shipped["sha256"].as_str().unwrap(), "the package came along");
     let report = server.call(&token, json!({"action": "generate_share_report"})).await;
-    assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
+    // The download before, and one now: a caller's download of a version counts once a minute.
+    assert_eq!(report.ok()["usage_stats"]["downloads"], 2);
     let shared = server.call(&token, json!({"action": "share_pipe", "pipe_name": "factory"})).await;
     shared.ok();
 

@@ -62,6 +62,10 @@ async fn the_api_description_is_valid_complete_and_true() {
         ),
         (&world.bob, json!({"action": "download_pipe", "pipe_name": "sqlite"})),
         (&world.alice, json!({"action": "get_pipe", "pipe_name": "sqlite"})),
+        (&world.alice, json!({"action": "publish_pipe", "manifest": "name: fresh\nversion: 1.0.0\n", "files": {"main.py": "cHJpbnQoMSkK"}})),
+        (&world.alice, json!({"action": "publish_pipe", "manifest": "name: fresh\nversion: 1.1.0\n", "manifest_file": "plug.yaml"})),
+        (&world.alice, json!({"action": "download_pipe", "pipe_name": "fresh", "version": "1.0.0"})),
+        (&world.alice, json!({"action": "yank_version", "pipe_name": "fresh", "version": "1.1.0", "reason": "broken"})),
         (&world.alice, json!({"action": "unshare_pipe", "pipe_name": "sqlite"})),
         (&world.alice, json!({"action": "share_pipe", "pipe_name": "pg", "sharing_options": {"approval_required": true}})),
         (&world.root, json!({"action": "list_pending_shares"})),
@@ -112,7 +116,7 @@ async fn the_api_description_is_valid_complete_and_true() {
         .unwrap_or_else(|err| panic!("{python} does not run ({err}); `scripts/setup test` installs the validator"));
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{report}");
-    assert!(report.contains("valid OpenAPI 3.1.0; 23 calls match it"), "{report}");
+    assert!(report.contains("valid OpenAPI 3.1.0; 27 calls match it"), "{report}");
 }
 
 #[tokio::test]

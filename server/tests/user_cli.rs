@@ -104,3 +104,56 @@ async fn a_user_works_with_a_remote_hub_from_the_command_line() {
         .unwrap();
     assert_eq!(json(&other)["total_count"], 1);
 }
+
+#[tokio::test]
+async fn a_user_publishes_downloads_and_yanks_from_the_command_line() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("alice", false);
+    let server = instance.serve().await;
+    let config = instance.path().join("config");
+    let folder = |version: &str, code: &str| {
+        write_tree(
+            &instance.path().join("work"),
+            &[
+                (&format!("cleaner/{version}/pipe.yaml"), &format!("name: cleaner\nversion: {version}\ndescription: cleans\n")),
+                (&format!("cleaner/{version}/src/main.py"), code),
+            ],
+        )
+        .join(format!("cleaner/{version}"))
+    };
+
+    // `pipeshare publish DIR --server URL --token T`, with no login.
+    let first = folder("1.0.0", "print('one')\n");
+    let args = ["publish", first.to_str().unwrap(), "--server", &server.url, "--token", &token, "--json"];
+    let published = json(&pipeshare(&config, &args, None));
+    assert_eq!((published["pipe_name"].as_str(), published["version"].as_str()), (Some("cleaner"), Some("1.0.0")));
+    assert_eq!(published["files"], serde_json::json!(["pipe.yaml", "src/main.py"]));
+    // The same version again: a conflict, exit 4.
+    let again = pipeshare(&config, &args, None);
+    assert_eq!(again.status.code(), Some(4), "{}", String::from_utf8_lossy(&again.stderr));
+    // A folder without a manifest: bad input, exit 2, nothing sent.
+    let empty = instance.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = pipeshare(&config, &["publish", empty.to_str().unwrap(), "--server", &server.url, "--token", &token], None);
+    assert_eq!(out.status.code(), Some(2));
+
+    json(&pipeshare(&config, &["login", &server.url, "--json"], Some(&format!("{token}\n"))));
+    let second = folder("1.1.0", "print('two')\n");
+    json(&pipeshare(&config, &["pipes", "publish", second.to_str().unwrap(), "--json"], None));
+
+    // The package, checked against its SHA-256 and saved.
+    let saved = instance.path().join("cleaner.tar.gz");
+    let args = ["pipes", "download", "cleaner", "--version", "1.0.0", "--package", "-o", saved.to_str().unwrap(), "--json"];
+    let download = json(&pipeshare(&config, &args, None));
+    assert_eq!(download["sha256"], published["sha256"]);
+    let bytes = std::fs::read(&saved).unwrap();
+    let files = app::orchestrator::archive::unpack(&bytes, &app::orchestrator::archive::Limits::new(1 << 20)).unwrap();
+    assert_eq!(files.iter().find(|f| f.path == "src/main.py").unwrap().bytes, b"print('one')\n");
+
+    // Yanking the newest makes the older one the latest.
+    let yanked = json(&pipeshare(&config, &["pipes", "yank", "cleaner", "1.1.0", "--reason", "broken", "--json"], None));
+    assert_eq!(yanked["latest_version"], "1.0.0");
+    let manifest = instance.path().join("cleaner.yaml");
+    let newest = json(&pipeshare(&config, &["pipes", "download", "cleaner", "-o", manifest.to_str().unwrap(), "--json"], None));
+    assert_eq!(newest["version"], "1.0.0");
+}

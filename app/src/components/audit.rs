@@ -85,6 +85,9 @@ fn describe(event: &AuditEvent) -> String {
         AuditAction::RevokeToken => format!("revoked an API token of {}", text("user")),
         AuditAction::RemoveMember => format!("removed {} from group {}", text("user"), text("group")),
         AuditAction::DeleteGroup => format!("deleted group {}", text("group")),
+        AuditAction::Publish if detail["new_pipe"].as_bool() == Some(true) => format!("published it, version {}", text("version")),
+        AuditAction::Publish => format!("published version {}", text("version")),
+        AuditAction::Yank => format!("yanked version {}: {}", text("version"), text("reason")),
     }
 }
 

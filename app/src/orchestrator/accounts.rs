@@ -68,15 +68,7 @@ pub async fn create_user(db: &impl ConnectionTrait, username: &UserName, passwor
         created_at: Set(crate::orchestrator::now()),
         ..Default::default()
     };
-    user.insert(db).await.map_err(|err| unique_violation(err, || format!("User '{username}' already exists")))
-}
-
-/// Two inserts racing past the existence check meet the unique index; say so plainly.
-fn unique_violation(err: sea_orm::DbErr, message: impl FnOnce() -> String) -> Error {
-    match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message()),
-        _ => err.into(),
-    }
+    user.insert(db).await.map_err(|err| Error::unique_violation(err, || format!("User '{username}' already exists")))
 }
 
 pub async fn find_user(db: &impl ConnectionTrait, username: &str) -> Result<Option<users::Model>> {
@@ -238,7 +230,7 @@ pub async fn create_group(db: &impl ConnectionTrait, name: &GroupName) -> Result
     user_groups::ActiveModel { name: Set(name.to_string()), created_at: Set(crate::orchestrator::now()), ..Default::default() }
         .insert(db)
         .await
-        .map_err(|err| unique_violation(err, || format!("Group '{name}' already exists")))
+        .map_err(|err| Error::unique_violation(err, || format!("Group '{name}' already exists")))
 }
 
 pub async fn add_group_member(db: &impl ConnectionTrait, group: &GroupName, username: &UserName) -> Result<()> {

@@ -360,10 +360,15 @@ fn unpack_zip(body: &[u8], limits: &Limits) -> Result<Vec<PackageFile>, Refusal>
     files.finish()
 }
 
-/// The files of a JSON map of relative path to standard base64 content, sorted by path, with
-/// wrapping folders around the manifest removed (as [`unpack`]).
-pub fn from_base64_files(files: &Map<String, Value>, limits: &Limits) -> Result<Vec<PackageFile>, Refusal> {
+/// The files of a JSON map of relative path to standard base64 content, after `first` (a
+/// manifest sent as text, say), sorted by path, with wrapping folders around the manifest
+/// removed (as [`unpack`]).
+pub fn from_base64_files(first: Option<PackageFile>, files: &Map<String, Value>, limits: &Limits) -> Result<Vec<PackageFile>, Refusal> {
     let mut collector = Collector::new(limits);
+    if let Some(file) = first {
+        let path = collector.admit(&file.path)?;
+        collector.push(path, file.bytes)?;
+    }
     for (name, value) in files {
         let path = collector.admit(name)?;
         let Value::String(text) = value else {
@@ -911,29 +916,29 @@ mod tests {
     #[test]
     fn base64_files_are_checked() {
         let map = json_files(&[("demo/pipe.yaml", "bmFtZTogeAo=".into()), ("demo/./main.py", "cHJpbnQoMSk=".into())]);
-        let files = from_base64_files(&map, &Limits::new(MIB)).unwrap();
+        let files = from_base64_files(None, &map, &Limits::new(MIB)).unwrap();
         assert_eq!(files, vec![file("main.py", b"print(1)"), file("pipe.yaml", b"name: x\n")]);
 
         let map = json_files(&[("pipe.yaml", "bmFtZTogeAo=".into()), ("main.py", "not base64!".into())]);
-        assert!(is_invalid(from_base64_files(&map, &Limits::new(MIB)), "'main.py' is not valid base64"));
+        assert!(is_invalid(from_base64_files(None, &map, &Limits::new(MIB)), "'main.py' is not valid base64"));
         let map = json_files(&[("main.py", "cHJpbnQoMSk".into())]);
-        assert!(is_invalid(from_base64_files(&map, &Limits::new(MIB)), "'main.py' is not valid base64"), "padding is required");
+        assert!(is_invalid(from_base64_files(None, &map, &Limits::new(MIB)), "'main.py' is not valid base64"), "padding is required");
         let map = json_files(&[("main.py", serde_json::json!(42))]);
-        assert!(is_invalid(from_base64_files(&map, &Limits::new(MIB)), "'main.py' must map to a base64 string"));
+        assert!(is_invalid(from_base64_files(None, &map, &Limits::new(MIB)), "'main.py' must map to a base64 string"));
         let map = json_files(&[("../main.py", "cHJpbnQoMSk=".into())]);
-        assert!(is_invalid(from_base64_files(&map, &Limits::new(MIB)), "is refused"));
+        assert!(is_invalid(from_base64_files(None, &map, &Limits::new(MIB)), "is refused"));
         let map = json_files(&[("a.py", "cHJpbnQoMSk=".into()), ("./a.py", "cHJpbnQoMSk=".into())]);
-        assert!(is_invalid(from_base64_files(&map, &Limits::new(MIB)), "appears twice"));
+        assert!(is_invalid(from_base64_files(None, &map, &Limits::new(MIB)), "appears twice"));
 
         // Refused by its length (not even valid base64, so a decode would have said Invalid).
         let huge = "A!".repeat(2 * MIB as usize);
         let map = json_files(&[("big.bin", huge.into())]);
-        assert!(is_too_large(&from_base64_files(&map, &Limits::new(MIB))));
+        assert!(is_too_large(&from_base64_files(None, &map, &Limits::new(MIB))));
         // Exactly at the limit is fine; one byte more is not.
         let exact = STANDARD.encode([9u8; 1000]);
-        assert!(from_base64_files(&json_files(&[("a", exact.clone().into())]), &Limits::new(1000)).is_ok());
-        assert!(is_too_large(&from_base64_files(&json_files(&[("a", exact.into())]), &Limits::new(999))));
+        assert!(from_base64_files(None, &json_files(&[("a", exact.clone().into())]), &Limits::new(1000)).is_ok());
+        assert!(is_too_large(&from_base64_files(None, &json_files(&[("a", exact.into())]), &Limits::new(999))));
         let map = json_files(&[("a", "".into()), ("b", "".into()), ("c", "".into())]);
-        assert!(is_too_large(&from_base64_files(&map, &Limits { max_bytes: MIB, max_files: 2 })));
+        assert!(is_too_large(&from_base64_files(None, &map, &Limits { max_bytes: MIB, max_files: 2 })));
     }
 }

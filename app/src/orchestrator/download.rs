@@ -2,14 +2,24 @@
 pub use crate::model::DownloadResult;
 use std::net::IpAddr;
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::Value;
 
 use super::access::pipe_to_download;
 use super::accounts::Caller;
 use super::catalog::{usernames, versions_of};
-use super::entities::downloads;
+use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
+use super::publish::archive_url;
+use crate::model::{PackageEntry, shown};
+
+/// A package without its bytes.
+#[derive(sea_orm::FromQueryResult)]
+struct PackageSummary {
+    sha256: String,
+    size: i64,
+    files: JsonText<Vec<PackageEntry>>,
+}
 
 /// A caller's downloads of one version count once a minute: a script fetching in a loop, or
 /// a page reloaded, does not inflate the figures. An anonymous visitor is told apart by
@@ -42,26 +52,90 @@ async fn counted_lately(
     Ok(recent > 0)
 }
 
+/// Whether a download is counted: a HEAD asks whether it is there, and is no download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    Count,
+    Ask,
+}
+
+/// Which version a download asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VersionPick {
+    /// The newest version that is not yanked.
+    Newest,
+    Exact(String),
+    /// Where an environment (`prod`, say) points.
+    Environment(String),
+}
+
+impl VersionPick {
+    /// From a caller's `version` and `environment`, at most one of them.
+    pub fn from_fields(version: Option<&str>, environment: Option<&str>) -> Result<VersionPick> {
+        super::input::check_text("version", version)?;
+        super::input::check_text("environment", environment)?;
+        let given = |text: Option<&str>| text.map(str::trim).filter(|t| !t.is_empty()).map(String::from);
+        match (given(version), given(environment)) {
+            (Some(_), Some(_)) => Err(Error::bad("Give version or environment, not both")),
+            (Some(version), None) => Ok(VersionPick::Exact(version)),
+            (None, Some(environment)) => Ok(VersionPick::Environment(environment)),
+            (None, None) => Ok(VersionPick::Newest),
+        }
+    }
+}
+
+/// The version `pick` names among the pipe's versions (newest first).
+async fn pick_version<'a>(
+    db: &DatabaseConnection,
+    pipe: &pipes::Model,
+    versions: &'a [pipe_versions::Model],
+    pick: &VersionPick,
+) -> Result<&'a pipe_versions::Model> {
+    let exact = |wanted: &str| {
+        versions
+            .iter()
+            .find(|v| v.version == wanted)
+            .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{}'", pipe.name, shown(wanted))))
+    };
+    match pick {
+        VersionPick::Exact(wanted) => exact(wanted),
+        VersionPick::Environment(name) => match super::environments::version_in(db, pipe.id, name).await? {
+            Some(version) => exact(&version),
+            None => Err(Error::NotFound(format!("Pipe '{}' has no environment '{}'", pipe.name, shown(name)))),
+        },
+        VersionPick::Newest => versions
+            .iter()
+            .find(|v| !v.yanked)
+            .ok_or_else(|| Error::NotFound(format!("Every version of '{}' is yanked; ask for one by its exact version", pipe.name))),
+    }
+}
+
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
 pub async fn download_pipe(
     db: &DatabaseConnection,
     caller: Option<&Caller>,
     client: Option<IpAddr>,
+    base_url: &str,
     pipe_name: &str,
-    version: Option<&str>,
+    pick: &VersionPick,
+    record: Record,
 ) -> Result<DownloadResult> {
-    super::input::check_text("version", version)?;
     let (pipe, _, _) = pipe_to_download(db, caller, pipe_name).await?;
     let versions = versions_of(db, pipe.id).await?;
-    let chosen = match version {
-        Some(wanted) => versions
-            .iter()
-            .find(|v| v.version == wanted)
-            .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{}'", pipe.name, crate::model::shown(wanted))))?,
-        None => versions.first().ok_or_else(|| Error::Internal(format!("pipe '{}' has no versions", pipe.name)))?,
+    let chosen = pick_version(db, &pipe, &versions, pick).await?;
+    let package = match &chosen.package_sha256 {
+        Some(sha256) => {
+            packages::Entity::find_by_id(sha256.clone())
+                .select_only()
+                .columns([packages::Column::Sha256, packages::Column::Size, packages::Column::Files])
+                .into_model::<PackageSummary>()
+                .one(db)
+                .await?
+        }
+        None => None,
     };
     let now = crate::orchestrator::now();
-    if !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
+    if record == Record::Count && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
         downloads::ActiveModel {
             pipe_id: Set(pipe.id),
             user_id: Set(caller.map(|c| c.user_id)),
@@ -80,5 +154,29 @@ pub async fn download_pipe(
         manifests: Value::Object(chosen.manifests.0.clone()),
         owner: usernames(db, [pipe.owner_id]).await?.remove(&pipe.owner_id).unwrap_or_default(),
         downloaded_at: now,
+        environment: match pick {
+            VersionPick::Environment(name) => Some(name.clone()),
+            _ => None,
+        },
+        yanked: chosen.yanked,
+        archive_url: package.as_ref().map(|_| archive_url(base_url, &pipe.name, &chosen.version)),
+        sha256: package.as_ref().map(|p| p.sha256.clone()),
+        size: package.as_ref().map(|p| p.size.max(0) as u64),
+        files: package.map(|p| p.files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
     })
+}
+
+/// A version's package for whoever may download the pipe, counted as a download; `None`
+/// when the version has no package (scanned before packages existed: a rescan packs it).
+pub async fn download_package(
+    db: &DatabaseConnection,
+    caller: Option<&Caller>,
+    client: Option<IpAddr>,
+    pipe_name: &str,
+    version: &str,
+    record: Record,
+) -> Result<packages::Model> {
+    let found = download_pipe(db, caller, client, "", pipe_name, &VersionPick::Exact(version.to_string()), record).await?;
+    let sha256 = found.sha256.ok_or_else(|| Error::NotFound(format!("Version {version} of '{pipe_name}' has no package yet")))?;
+    super::publish::package_bytes(db, &sha256).await
 }

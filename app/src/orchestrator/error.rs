@@ -70,6 +70,14 @@ impl Error {
         Error::NotFound(format!("Pipe '{pipe}' not found"))
     }
 
+    /// Two writes racing past an existence check meet the unique index; say so plainly.
+    pub fn unique_violation(err: sea_orm::DbErr, message: impl FnOnce() -> String) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message()),
+            _ => err.into(),
+        }
+    }
+
     /// The HTTP status of this error (the HTTP doors answer with it; the CLI's exit code
     /// says the same kind).
     pub fn http_status(&self) -> u16 {

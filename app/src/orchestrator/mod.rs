@@ -11,10 +11,12 @@ pub mod db;
 pub mod details;
 pub mod download;
 pub mod entities;
+pub mod environments;
 pub mod error;
 pub mod input;
 pub mod list;
 pub mod permissions;
+pub mod publish;
 pub mod report;
 pub mod review;
 pub mod scan;
@@ -40,7 +42,8 @@ use throttle::Kind;
 
 use crate::model::{
     AuditAction, AuditLog, Directory, DownloadResult, GroupName, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList,
-    PipeName, ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName,
+    PipeName, PublishResult, ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult,
+    UserName, YankResult,
 };
 
 /// The one door into pipeshare's rules. The JSON API (through [`Orchestrator::process`]), the
@@ -136,9 +139,49 @@ impl Orchestrator {
         caller: Option<&Caller>,
         client: Option<IpAddr>,
         name: &PipeName,
-        version: Option<&str>,
+        pick: &download::VersionPick,
+        record: download::Record,
     ) -> Result<DownloadResult> {
-        download::download_pipe(&self.db, caller, client, name, version).await
+        download::download_pipe(&self.db, caller, client, &self.base_url, name, pick, record).await
+    }
+
+    /// A version's package (a `.tar.gz`), counted as a download, for whoever may download
+    /// the pipe.
+    pub async fn download_package(
+        &self,
+        caller: Option<&Caller>,
+        client: Option<IpAddr>,
+        name: &PipeName,
+        version: &str,
+        record: download::Record,
+    ) -> Result<entities::packages::Model> {
+        download::download_package(&self.db, caller, client, name, version, record).await
+    }
+
+    // Publishing: new pipes and versions with their files.
+
+    /// Publishes the version the files hold (a manifest at their root names it).
+    pub async fn publish_pipe(&self, caller: &Caller, files: Vec<archive::PackageFile>) -> Result<PublishResult> {
+        let settings = self.settings().await?;
+        publish::publish(&self.db, caller, &settings, &self.base_url, files, None).await
+    }
+
+    /// Publishes an uploaded `.tar.gz` or `.zip` of a version folder, unpacked within the
+    /// instance's bounds.
+    pub async fn publish_archive(&self, caller: &Caller, body: &[u8]) -> Result<PublishResult> {
+        require_write(caller)?;
+        let limits = self.package_limits().await?;
+        let files = archive::unpack(body, &limits)?;
+        self.publish_pipe(caller, files).await
+    }
+
+    /// The bounds of one package, from the instance settings.
+    pub async fn package_limits(&self) -> Result<archive::Limits> {
+        Ok(archive::Limits::new(self.settings().await?.max_archive_bytes))
+    }
+
+    pub async fn yank_version(&self, caller: &Caller, name: &PipeName, version: &str, reason: &str) -> Result<YankResult> {
+        publish::yank_version(&self.db, caller, name, version, reason).await
     }
 
     // Approvals, reports and the audit log.

@@ -2,12 +2,14 @@
 //! [`Action`] (tagged on `action`, with the seed's error texts), which runs through the
 //! orchestrator's typed methods like every other door's calls.
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::audit::AuditQuery;
+use super::download::{Record, VersionPick};
 use super::error::{Error, Result};
 use super::input::{Fields, parse, parse_time};
 use super::permissions::PermissionChange;
+use super::publish;
 use super::review::Review;
 use super::{Caller, Orchestrator};
 use crate::model::{
@@ -22,7 +24,9 @@ pub enum Action {
     SharePipe { pipe_name: PipeName, options: ShareOptions },
     UnsharePipe { pipe_name: PipeName },
     ManagePermissions { pipe_name: PipeName, change: PermissionChange },
-    DownloadPipe { pipe_name: PipeName, version: Option<String> },
+    DownloadPipe { pipe_name: PipeName, pick: VersionPick },
+    PublishPipe { manifest: String, manifest_file: Option<String>, files: Map<String, Value> },
+    YankVersion { pipe_name: PipeName, version: String, reason: String },
     GetPipe { pipe_name: PipeName },
     ListPendingShares,
     ReviewShare { pipe_name: PipeName, review: Review },
@@ -57,7 +61,26 @@ impl Action {
             A::SharePipe => Action::SharePipe { pipe_name: name()?, options: ShareOptions::from_context(&context)? },
             A::UnsharePipe => Action::UnsharePipe { pipe_name: name()? },
             A::ManagePermissions => Action::ManagePermissions { pipe_name: name()?, change: PermissionChange::from_context(&context)? },
-            A::DownloadPipe => Action::DownloadPipe { pipe_name: name()?, version: context.str("version")?.map(String::from) },
+            A::DownloadPipe => Action::DownloadPipe {
+                pipe_name: name()?,
+                pick: VersionPick::from_fields(context.str("version")?, context.str("environment")?)?,
+            },
+            A::PublishPipe => {
+                let manifest =
+                    context.str("manifest")?.ok_or_else(|| Error::bad("context.manifest is required: the manifest's YAML text"))?;
+                let files = match context.get("files") {
+                    None => Map::new(),
+                    Some(Value::Object(files)) => files.clone(),
+                    Some(_) => return Err(Error::bad("context.files must be an object of relative path to base64 content")),
+                };
+                let manifest_file = context.str("manifest_file")?.map(String::from);
+                Action::PublishPipe { manifest: manifest.to_string(), manifest_file, files }
+            }
+            A::YankVersion => Action::YankVersion {
+                pipe_name: name()?,
+                version: context.str("version")?.ok_or_else(|| Error::bad("context.version is required"))?.to_string(),
+                reason: context.str("reason")?.ok_or_else(|| Error::bad("context.reason is required: say why"))?.to_string(),
+            },
             A::GetPipe => Action::GetPipe { pipe_name: name()? },
             A::ListPendingShares => Action::ListPendingShares,
             A::ReviewShare => {
@@ -110,9 +133,15 @@ impl Orchestrator {
             Action::SharePipe { pipe_name, options } => to_json(self.share_pipe(caller, &pipe_name, options).await?),
             Action::UnsharePipe { pipe_name } => to_json(self.unshare_pipe(caller, &pipe_name).await?),
             Action::ManagePermissions { pipe_name, change } => to_json(self.manage_permissions(caller, &pipe_name, change).await?),
-            Action::DownloadPipe { pipe_name, version } => {
-                to_json(self.download_pipe(Some(caller), None, &pipe_name, version.as_deref()).await?)
+            Action::DownloadPipe { pipe_name, pick } => {
+                to_json(self.download_pipe(Some(caller), None, &pipe_name, &pick, Record::Count).await?)
             }
+            Action::PublishPipe { manifest, manifest_file, files } => {
+                let limits = self.package_limits().await?;
+                let files = publish::files_with_manifest(&manifest, manifest_file.as_deref(), &files, &limits)?;
+                to_json(self.publish_pipe(caller, files).await?)
+            }
+            Action::YankVersion { pipe_name, version, reason } => to_json(self.yank_version(caller, &pipe_name, &version, &reason).await?),
             Action::GetPipe { pipe_name } => to_json(self.pipe_details(Some(caller), &pipe_name).await?),
             Action::ListPendingShares => to_json(self.list_pending_shares(caller).await?),
             Action::ReviewShare { pipe_name, review } => to_json(self.review_share(caller, &pipe_name, &review).await?),

@@ -17,9 +17,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::archive::{self, Limits};
 use super::catalog::compare_versions;
 use super::entities::{JsonText, pipe_versions, pipes};
 use super::error::{Error, Result};
+use super::publish::{NewPackage, store_package};
+use super::settings::Settings;
 use crate::model::PipeName;
 
 /// Manifest file names, strongest first: where files of one folder disagree, the earlier wins.
@@ -29,6 +32,8 @@ pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Folders of these names group pipes by kind, not by category.
 const KIND_FOLDERS: [&str; 3] = ["plugs", "pipes", "glues"];
 const BATCH: usize = 500;
+/// A batch is written early once its packages hold this many bytes.
+const BATCH_BYTES: usize = 64 << 20;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ScanSummary {
@@ -72,8 +77,12 @@ pub struct ScannedVersion {
     pub spec: Value,
     /// Every readable manifest of the folder, by file name.
     pub manifests: Map<String, Value>,
+    /// The package's SHA-256 once packed (a scan packs the folder's files), else a hash of
+    /// the manifests.
     pub content_hash: String,
     pub source_path: PathBuf,
+    /// The folder's files, packed.
+    pub package: Option<NewPackage>,
 }
 
 fn read_manifest(path: &Path) -> std::result::Result<(Vec<u8>, Value), String> {
@@ -86,13 +95,22 @@ fn read_manifest(path: &Path) -> std::result::Result<(Vec<u8>, Value), String> {
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     fs::File::open(path).and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes)).map_err(|e| format!("cannot read: {e}"))?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    let value = parse_manifest(&bytes)?;
+    Ok((bytes, value))
+}
+
+/// A manifest's text as a YAML mapping.
+pub fn parse_manifest(bytes: &[u8]) -> std::result::Result<Value, String> {
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(format!("larger than {MAX_MANIFEST_BYTES} bytes"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
     // serde_norway refuses documents whose aliases expand past its repetition limit.
     let value: Value = serde_norway::from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
     if !value.is_object() {
         return Err("not a YAML mapping".into());
     }
-    Ok((bytes, value))
+    Ok(value)
 }
 
 /// A field from the top level, or from `metadata` as in the PipeSpec form.
@@ -144,35 +162,71 @@ pub fn read_version_folder(dir: &Path, summary: &mut ScanSummary) -> Option<Scan
     if found.is_empty() {
         return None;
     }
-    let first_text = |key: &str| found.iter().find_map(|(_, m)| field(m, key).and_then(scalar_text));
     let name_dir = dir.parent();
     let category_dir = name_dir.and_then(Path::parent);
-    let folder_category = folder_name(category_dir).filter(|c| !KIND_FOLDERS.contains(&c.as_str()));
-    // The manifest's name where it is a valid pipe name, else the folder's.
-    let Some(name) = first_text("name").into_iter().chain(folder_name(name_dir)).find_map(|n| PipeName::parse(&n).ok()) else {
-        summary.invalid += 1;
-        summary.problem(dir, "neither the manifest's name nor the folder's is a valid pipe name");
-        return None;
+    let hints = FolderHints {
+        name: folder_name(name_dir),
+        version: folder_name(Some(dir)),
+        category: folder_name(category_dir).filter(|c| !KIND_FOLDERS.contains(&c.as_str())),
     };
-    let version = first_text("version").or_else(|| folder_name(Some(dir)))?;
+    match describe(found, &hints, hex::encode(hasher.finalize()), dir) {
+        Ok(version) => Some(version),
+        Err(reason) => {
+            summary.invalid += 1;
+            summary.problem(dir, reason);
+            None
+        }
+    }
+}
+
+/// What a version's folder path says where its manifests are silent.
+#[derive(Default)]
+pub struct FolderHints {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub category: Option<String>,
+}
+
+/// A version from its parsed manifests (strongest first, not empty).
+pub fn describe(
+    found: Vec<(&str, Value)>,
+    hints: &FolderHints,
+    content_hash: String,
+    source_path: &Path,
+) -> std::result::Result<ScannedVersion, String> {
+    let first_text = |key: &str| found.iter().find_map(|(_, m)| field(m, key).and_then(scalar_text));
+    // The manifest's name where it is a valid pipe name, else the folder's.
+    let name = first_text("name")
+        .into_iter()
+        .chain(hints.name.clone())
+        .find_map(|n| PipeName::parse(&n).ok())
+        .ok_or("neither the manifest's name nor the folder's is a valid pipe name")?;
+    let version = first_text("version").or_else(|| hints.version.clone()).ok_or("the manifest names no version")?;
     let tags = found
         .iter()
         .find_map(|(_, m)| field(m, "tags").and_then(Value::as_array))
         .map(|items| items.iter().filter_map(scalar_text).collect())
         .unwrap_or_default();
-    Some(ScannedVersion {
-        category: first_text("category").or(folder_category).map(|c| c.to_lowercase()),
+    Ok(ScannedVersion {
+        category: first_text("category").or_else(|| hints.category.clone()).map(|c| c.to_lowercase()),
         author: first_text("author").or_else(|| first_text("owner")),
         status: first_text("status").map(|s| s.to_lowercase()),
         description: first_text("description").or_else(|| first_text("doc")),
         tags,
         spec: found[0].1.clone(),
         manifests: found.iter().map(|(file, m)| (file.to_string(), m.clone())).collect(),
-        content_hash: hex::encode(hasher.finalize()),
-        source_path: dir.to_path_buf(),
+        content_hash,
+        source_path: source_path.to_path_buf(),
         name: name.into(),
         version,
+        package: None,
     })
+}
+
+/// The manifest's own `name` and `version` (top level or under `metadata`), as publishing
+/// requires them: no folder to fall back on.
+pub fn manifest_text(manifest: &Value, key: &str) -> Option<String> {
+    field(manifest, key).and_then(scalar_text)
 }
 
 enum Outcome {
@@ -180,10 +234,12 @@ enum Outcome {
     Updated,
     Unchanged,
     Skipped,
+    /// A version someone published: immutable, a folder never changes it.
+    Published,
 }
 
 /// Copies a version's summary fields onto its pipe row.
-fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) -> Result<()> {
+pub(crate) fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) {
     pipe.latest_version = Set(scanned.version.clone());
     pipe.category = Set(scanned.category.clone());
     pipe.author = Set(scanned.author.clone());
@@ -191,7 +247,6 @@ fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersion) -> Resul
     pipe.description = Set(scanned.description.clone());
     pipe.tags = Set(JsonText(scanned.tags.clone()));
     pipe.updated_at = Set(crate::orchestrator::now());
-    Ok(())
 }
 
 async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersion) -> Result<Outcome> {
@@ -203,7 +258,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
         None => {
             let mut pipe =
                 pipes::ActiveModel { name: Set(scanned.name.clone()), owner_id: Set(owner_id), created_at: Set(now), ..Default::default() };
-            set_summary(&mut pipe, scanned)?;
+            set_summary(&mut pipe, scanned);
             pipe.insert(txn).await?
         }
     };
@@ -212,7 +267,12 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
         .filter(pipe_versions::Column::Version.eq(&scanned.version))
         .one(txn)
         .await?;
+    if let Some(package) = &scanned.package {
+        store_package(txn, package).await?;
+    }
+    let package_sha256 = scanned.package.as_ref().map(|p| p.sha256.clone());
     let outcome = match version {
+        Some(row) if row.published_by.is_some() => return Ok(Outcome::Published),
         Some(row) if row.content_hash == scanned.content_hash => return Ok(Outcome::Unchanged),
         Some(row) => {
             let mut row = row.into_active_model();
@@ -220,6 +280,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
             row.manifests = Set(JsonText(scanned.manifests.clone()));
             row.content_hash = Set(scanned.content_hash.clone());
             row.source_path = Set(scanned.source_path.display().to_string());
+            row.package_sha256 = Set(package_sha256);
             row.updated_at = Set(now);
             row.update(txn).await?;
             Outcome::Updated
@@ -232,6 +293,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
                 manifests: Set(JsonText(scanned.manifests.clone())),
                 content_hash: Set(scanned.content_hash.clone()),
                 source_path: Set(scanned.source_path.display().to_string()),
+                package_sha256: Set(package_sha256),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -243,7 +305,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
     };
     if compare_versions(&scanned.version, &pipe.latest_version).is_ge() {
         let mut row = pipe.into_active_model();
-        set_summary(&mut row, scanned)?;
+        set_summary(&mut row, scanned);
         row.update(txn).await?;
     }
     Ok(outcome)
@@ -263,6 +325,12 @@ async fn store_batch(db: &DatabaseConnection, owner_id: i32, batch: &mut Vec<Sca
                 summary.skipped += 1;
                 summary.problem(&scanned.source_path, format!("pipe '{}' belongs to another user", scanned.name));
             }
+            Outcome::Published => {
+                summary.skipped += 1;
+                let reason =
+                    format!("version {} of '{}' was published; published versions are never changed", scanned.version, scanned.name);
+                summary.problem(&scanned.source_path, reason);
+            }
         }
     }
     txn.commit().await?;
@@ -276,7 +344,9 @@ pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut p
         return Err(Error::bad(format!("{} is not a folder", root.display())));
     }
     let mut summary = ScanSummary::default();
+    let limits = Limits::new(Settings::load(db).await?.max_archive_bytes);
     let mut batch = Vec::with_capacity(BATCH);
+    let mut batch_bytes = 0;
     let mut pending = 0u64;
     for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
         let entry = match entry {
@@ -291,11 +361,25 @@ pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut p
         if !entry.file_type().is_dir() {
             continue;
         }
-        if let Some(scanned) = read_version_folder(entry.path(), &mut summary) {
+        if let Some(mut scanned) = read_version_folder(entry.path(), &mut summary) {
+            // The folder's files travel with the version, within the same bound as an upload.
+            match archive::read_dir(entry.path(), &limits).map_err(Error::from).and_then(|files| NewPackage::of(&files)) {
+                Ok(package) => {
+                    scanned.content_hash = package.sha256.clone();
+                    batch_bytes += package.bytes.len();
+                    scanned.package = Some(package);
+                }
+                Err(err) => {
+                    summary.invalid += 1;
+                    summary.problem(entry.path(), format!("its files cannot be packed: {}", err.public_message()));
+                    continue;
+                }
+            }
             batch.push(scanned);
             pending += 1;
-            if batch.len() >= BATCH {
+            if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
                 store_batch(db, owner_id, &mut batch, &mut summary).await?;
+                batch_bytes = 0;
             }
         }
         if pending > 0 {

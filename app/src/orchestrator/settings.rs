@@ -12,9 +12,20 @@ use super::input::Fields;
 use crate::model::AuditAction;
 
 pub const MAX_PIPES_RANGE: std::ops::RangeInclusive<u32> = 1..=1000;
+/// A package from 1 KiB to 1 GiB.
+pub const ARCHIVE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
+/// Up to 1 TiB per user.
+pub const STORAGE_MB_RANGE: std::ops::RangeInclusive<u32> = 1..=(1 << 20);
 
 /// The names of the settings, in the order they are listed.
-pub const KEYS: [&str; 4] = ["max_pipes_per_user", "enable_public_sharing", "require_approval", "allow_self_signup"];
+pub const KEYS: [&str; 6] = [
+    "max_pipes_per_user",
+    "enable_public_sharing",
+    "require_approval",
+    "allow_self_signup",
+    "max_archive_bytes",
+    "max_storage_per_user_mb",
+];
 
 impl Settings {
     pub async fn load(db: &impl ConnectionTrait) -> Result<Settings> {
@@ -73,6 +84,8 @@ impl Settings {
             "enable_public_sharing" => Some(self.enable_public_sharing.to_string()),
             "require_approval" => Some(self.require_approval.to_string()),
             "allow_self_signup" => Some(self.allow_self_signup.to_string()),
+            "max_archive_bytes" => Some(self.max_archive_bytes.to_string()),
+            "max_storage_per_user_mb" => Some(self.max_storage_per_user_mb.to_string()),
             _ => None,
         }
     }
@@ -80,16 +93,12 @@ impl Settings {
     fn apply(&mut self, key: &str, value: &str) -> Result<()> {
         let value = value.trim();
         match key {
-            "max_pipes_per_user" => {
-                self.max_pipes_per_user = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| MAX_PIPES_RANGE.contains(n))
-                    .ok_or_else(|| Error::bad(format!("max_pipes_per_user must be a whole number from 1 to 1000, not '{value}'")))?
-            }
+            "max_pipes_per_user" => self.max_pipes_per_user = parse_in(key, value, MAX_PIPES_RANGE)?,
             "enable_public_sharing" => self.enable_public_sharing = parse_bool(key, value)?,
             "require_approval" => self.require_approval = parse_bool(key, value)?,
             "allow_self_signup" => self.allow_self_signup = parse_bool(key, value)?,
+            "max_archive_bytes" => self.max_archive_bytes = parse_in(key, value, ARCHIVE_BYTES_RANGE)?,
+            "max_storage_per_user_mb" => self.max_storage_per_user_mb = parse_in(key, value, STORAGE_MB_RANGE)?,
             _ => return Err(Error::bad(format!("Unknown setting '{key}'; the settings are {}", KEYS.join(", ")))),
         }
         Ok(())
@@ -115,6 +124,18 @@ impl Settings {
     }
 }
 
+fn parse_in<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T> {
+    value
+        .parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| Error::bad(format!("{key} must be a whole number from {} to {}, not '{value}'", range.start(), range.end())))
+}
+
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
     match value {
         "true" => Ok(true),
@@ -130,7 +151,7 @@ mod tests {
 
     #[test]
     fn config_only_tightens() {
-        let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true, allow_self_signup: false };
+        let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true, ..Settings::default() };
         let loosened =
             instance.tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false})).unwrap();
         assert_eq!(loosened, instance);
@@ -140,7 +161,7 @@ mod tests {
             open.tightened_by(&json!({"max_pipes_per_user": 3, "enable_public_sharing": false, "require_approval": true})).unwrap();
         assert_eq!(
             tightened,
-            Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true, allow_self_signup: false }
+            Settings { max_pipes_per_user: 3, enable_public_sharing: false, require_approval: true, ..Settings::default() }
         );
     }
 

@@ -59,7 +59,8 @@ fn json<T: Serialize>(value: &T) -> Result<String> {
 macro_rules! each_table {
     ($table:ident, $entity:ident, $body:block) => {
         each_table!(@in_order $table, $entity, $body;
-            users, api_tokens, user_groups, group_members, pipes, pipe_versions, shares, grants, downloads, settings, audit_events)
+            users, api_tokens, user_groups, group_members, pipes, packages, pipe_versions, shares, grants, downloads, settings, audit_events,
+            environments, environment_events, promotions)
     };
     (@in_order $table:ident, $entity:ident, $body:block; $($module:ident),*) => {{
         $({
@@ -102,8 +103,20 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<Cou
 }
 
 /// Tables whose `id` comes from a sequence on PostgreSQL.
-const SERIAL_TABLES: [&str; 9] =
-    ["users", "api_tokens", "user_groups", "pipes", "pipe_versions", "shares", "grants", "downloads", "audit_events"];
+const SERIAL_TABLES: [&str; 12] = [
+    "users",
+    "api_tokens",
+    "user_groups",
+    "pipes",
+    "pipe_versions",
+    "shares",
+    "grants",
+    "downloads",
+    "audit_events",
+    "environments",
+    "environment_events",
+    "promotions",
+];
 
 /// Loads an export into an empty database, all or nothing.
 pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Counts> {

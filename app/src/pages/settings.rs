@@ -75,6 +75,18 @@ fn SettingsForm(current: Settings, update: ServerAction<UpdateSettings>) -> impl
                     />
                     <p id="set-max-pipes-hint" class="hint">"A whole number from 1 to 1000."</p>
                 </div>
+                <div class="field">
+                    <label for="set-max-archive">"Largest package, in bytes"</label>
+                    <input id="set-max-archive" name="max_archive_bytes" type="number" inputmode="numeric" min="1024" step="1"
+                        required value=current.max_archive_bytes aria-describedby="set-max-archive-hint" />
+                    <p id="set-max-archive-hint" class="hint">"All files of one published version, unpacked: 1024 to 1073741824."</p>
+                </div>
+                <div class="field">
+                    <label for="set-max-storage">"Storage per user, in MiB"</label>
+                    <input id="set-max-storage" name="max_storage_per_user_mb" type="number" inputmode="numeric" min="1" step="1"
+                        required value=current.max_storage_per_user_mb aria-describedby="set-max-storage-hint" />
+                    <p id="set-max-storage-hint" class="hint">"What the packages a user published may take in all."</p>
+                </div>
                 <label class="check">
                     <input type="checkbox" name="enable_public_sharing" value="true" checked=current.enable_public_sharing />
                     " Allow public shares (anyone with the link)"

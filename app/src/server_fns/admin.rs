@@ -101,15 +101,19 @@ pub async fn update_settings(
     enable_public_sharing: Option<String>,
     require_approval: Option<String>,
     allow_self_signup: Option<String>,
+    max_archive_bytes: Option<String>,
+    max_storage_per_user_mb: Option<String>,
 ) -> Result<Settings, AppError> {
     let caller = caller().await?;
     let flag = |value: &Option<String>| ticked(value).to_string();
-    let changes = [
+    let mut changes = vec![
         ("max_pipes_per_user", max_pipes_per_user),
         ("enable_public_sharing", flag(&enable_public_sharing)),
         ("require_approval", flag(&require_approval)),
         ("allow_self_signup", flag(&allow_self_signup)),
     ];
+    changes.extend(max_archive_bytes.map(|v| ("max_archive_bytes", v)));
+    changes.extend(max_storage_per_user_mb.map(|v| ("max_storage_per_user_mb", v)));
     Ok(orchestrator()?.update_settings(Some(&caller), &changes).await?)
 }
 

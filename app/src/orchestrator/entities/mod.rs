@@ -2,10 +2,14 @@
 pub mod api_tokens;
 pub mod audit_events;
 pub mod downloads;
+pub mod environment_events;
+pub mod environments;
 pub mod grants;
 pub mod group_members;
+pub mod packages;
 pub mod pipe_versions;
 pub mod pipes;
+pub mod promotions;
 pub mod sessions;
 pub mod settings;
 pub mod shares;
@@ -14,6 +18,21 @@ pub mod user_groups;
 pub mod users;
 
 pub use json_text::JsonText;
+
+/// Bytes in an export: base64 text, not a JSON array of numbers.
+pub mod base64_bytes {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
 
 mod json_text {
     use sea_orm::{

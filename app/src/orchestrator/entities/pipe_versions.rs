@@ -18,6 +18,15 @@ pub struct Model {
     pub source_path: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The version's files (`packages.sha256`); absent for a version scanned before packages.
+    pub package_sha256: Option<String>,
+    /// Who published it; absent for a version read from a folder.
+    pub published_by: Option<i32>,
+    /// Withdrawn: not the latest, never promoted, still downloadable by exact version.
+    #[serde(default)]
+    pub yanked: bool,
+    pub yank_reason: Option<String>,
+    pub yanked_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

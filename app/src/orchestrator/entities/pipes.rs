@@ -20,6 +20,9 @@ pub struct Model {
     pub tags: super::JsonText<Vec<String>>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The pipe and version this one was forked from.
+    pub forked_from_pipe: Option<String>,
+    pub forked_from_version: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,324 @@
+//! Publishing: a user adds a pipe version with its files (an uploaded archive, or files sent
+//! as JSON), checked before anything is stored; versions are immutable and can be yanked.
+//! Packages are stored once per SHA-256, in the database.
+use std::path::Path;
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, TransactionTrait, sea_query::OnConflict,
+};
+use serde_json::{Map, Value, json};
+
+use super::access::{AccessLevel, access, find_pipe, pipe_to_manage, reaches, require_write, unexpired};
+use super::accounts::Caller;
+use super::archive::{self, Limits, PackageFile};
+use super::audit;
+use super::catalog::{compare_versions, versions_of};
+use super::entities::{JsonText, grants, packages, pipe_versions, pipes, shares};
+use super::error::{Error, Result};
+use super::scan::{self, FolderHints, MANIFEST_FILES, ScannedVersion};
+use super::settings::Settings;
+use crate::model::{AuditAction, PackageEntry, PipeName, PublishResult, YankResult, shown};
+
+/// Where a version came from, as its row records it.
+pub const PUBLISHED: &str = "published";
+
+/// A version's files packed as a normalised `.tar.gz`, ready to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPackage {
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    pub entries: Vec<PackageEntry>,
+}
+
+impl NewPackage {
+    pub fn of(files: &[PackageFile]) -> Result<NewPackage> {
+        let bytes = archive::pack(files)?;
+        let entries = files.iter().map(|f| PackageEntry { path: f.path.clone(), size: f.bytes.len() as u64 }).collect();
+        Ok(NewPackage { sha256: archive::sha256_hex(&bytes), bytes, entries })
+    }
+}
+
+/// Stores a package unless one with its SHA-256 is already there (same bytes).
+pub async fn store_package(db: &impl ConnectionTrait, package: &NewPackage) -> Result<()> {
+    let row = packages::ActiveModel {
+        sha256: Set(package.sha256.clone()),
+        size: Set(package.bytes.len() as i64),
+        files: Set(JsonText(package.entries.clone())),
+        content: Set(package.bytes.clone()),
+        created_at: Set(crate::orchestrator::now()),
+    };
+    packages::Entity::insert(row)
+        .on_conflict(OnConflict::column(packages::Column::Sha256).do_nothing().to_owned())
+        .do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The version a package holds, from the manifests at its root. Publishing has no folder
+/// to fall back on: the manifest names the pipe and gives a semantic version.
+pub fn version_of(files: &[PackageFile]) -> Result<ScannedVersion> {
+    let mut found = Vec::new();
+    for name in MANIFEST_FILES {
+        if let Some(file) = files.iter().find(|f| f.path == name) {
+            found.push((name, scan::parse_manifest(&file.bytes).map_err(|reason| Error::bad(format!("{name}: {reason}")))?));
+        }
+    }
+    if found.is_empty() {
+        return Err(Error::bad(format!("The package has no manifest at its root: add one of {}", MANIFEST_FILES.join(", "))));
+    }
+    let text = |key: &str| found.iter().find_map(|(_, manifest)| scan::manifest_text(manifest, key));
+    let name = text("name").ok_or_else(|| Error::bad(format!("{} names no pipe: give it a `name`", found[0].0)))?;
+    let name = PipeName::parse(&name).map_err(Error::BadRequest)?;
+    let version = text("version").ok_or_else(|| Error::bad(format!("{} gives no `version`", found[0].0)))?;
+    if semver::Version::parse(&version).is_err() {
+        return Err(Error::bad(format!("Version '{}' is not a semantic version: use MAJOR.MINOR.PATCH, such as 1.2.0", shown(&version))));
+    }
+    let hints = FolderHints { name: Some(name.into()), version: Some(version), category: None };
+    scan::describe(found, &hints, String::new(), Path::new(PUBLISHED)).map_err(Error::bad)
+}
+
+/// The files `publish_pipe` sends: the manifest's text as `manifest_file` (`pipe.yaml` unless
+/// named) at the root, and the other files as base64, within the package bounds.
+pub fn files_with_manifest(
+    manifest: &str,
+    manifest_file: Option<&str>,
+    files: &Map<String, Value>,
+    limits: &Limits,
+) -> Result<Vec<PackageFile>> {
+    let manifest_file = manifest_file.unwrap_or("pipe.yaml");
+    if !MANIFEST_FILES.contains(&manifest_file) {
+        return Err(Error::bad(format!("context.manifest_file must be one of {}", MANIFEST_FILES.join(", "))));
+    }
+    let manifest = PackageFile { path: manifest_file.to_string(), bytes: manifest.as_bytes().to_vec() };
+    Ok(archive::from_base64_files(Some(manifest), files, limits)?)
+}
+
+/// Whether `caller` may add versions to an existing pipe: its owner, an instance admin, an
+/// `admin` grantee, or a `read_write` grantee when its share lets grantees contribute.
+/// Anyone who may see the pipe is told they may not (403); to anyone else the name is taken
+/// (409), which says nothing about the pipe.
+async fn may_publish_to(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Model, share: Option<&shares::Model>) -> Result<()> {
+    let can = access(db, Some(caller), pipe, share).await?;
+    if can.manage {
+        return Ok(());
+    }
+    if !can.download {
+        return Err(Error::Conflict(format!("The pipe name '{}' is taken; publish under another name", pipe.name)));
+    }
+    let contribute = share.is_some_and(|s| s.options.0.permissions.contribute);
+    if contribute && holds(db, caller, pipe.id, AccessLevel::ReadWrite).await? {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "Permission denied: you may not publish versions of '{}' (its owner and admin grantees may; read_write grantees when its share allows contributions)",
+        pipe.name
+    )))
+}
+
+/// Whether an unexpired grant of at least `level` reaches the caller.
+pub async fn holds(db: &impl ConnectionTrait, caller: &Caller, pipe_id: i32, level: AccessLevel) -> Result<bool> {
+    let levels: Vec<AccessLevel> = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::AccessLevel)
+        .filter(grants::Column::PipeId.eq(pipe_id))
+        .filter(reaches(caller.user_id))
+        .filter(unexpired(crate::orchestrator::now()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(levels.into_iter().any(|held| held >= level))
+}
+
+/// The bytes the packages a user published take, each package counted once.
+async fn storage_used(db: &impl ConnectionTrait, user_id: i32, adding: &str) -> Result<(u64, bool)> {
+    let mine: Vec<Option<String>> = pipe_versions::Entity::find()
+        .select_only()
+        .column(pipe_versions::Column::PackageSha256)
+        .filter(pipe_versions::Column::PublishedBy.eq(user_id))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mine: Vec<String> = mine.into_iter().flatten().collect();
+    let already = mine.iter().any(|sha| sha == adding);
+    let sizes: Vec<i64> = packages::Entity::find()
+        .select_only()
+        .column(packages::Column::Size)
+        .filter(packages::Column::Sha256.is_in(mine))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok((sizes.into_iter().map(|s| s.max(0) as u64).sum(), already))
+}
+
+/// The address of a version's package.
+pub fn archive_url(base_url: &str, pipe: &str, version: &str) -> String {
+    format!(
+        "{}/pipes/{}/versions/{}/package.tar.gz",
+        base_url.trim_end_matches('/'),
+        crate::urls::encode(pipe),
+        crate::urls::encode(version)
+    )
+}
+
+/// Where a new pipe was copied from.
+pub struct ForkOrigin {
+    pub pipe: String,
+    pub version: String,
+}
+
+/// Publishes the version the files hold. Nothing is stored unless every check passes.
+pub async fn publish(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    settings: &Settings,
+    base_url: &str,
+    files: Vec<PackageFile>,
+    forked_from: Option<ForkOrigin>,
+) -> Result<PublishResult> {
+    require_write(caller)?;
+    let mut scanned = version_of(&files)?;
+    let package = NewPackage::of(&files)?;
+    scanned.content_hash = package.sha256.clone();
+    let txn = db.begin().await?;
+    let existing = find_pipe(&txn, &scanned.name).await?;
+    let new_pipe = existing.is_none();
+    if let Some((pipe, share)) = &existing {
+        if forked_from.is_some() {
+            return Err(Error::Conflict(format!("The pipe name '{}' is taken; fork under another name", pipe.name)));
+        }
+        may_publish_to(&txn, caller, pipe, share.as_ref()).await?;
+        let taken = pipe_versions::Entity::find()
+            .filter(pipe_versions::Column::PipeId.eq(pipe.id))
+            .filter(pipe_versions::Column::Version.eq(&scanned.version))
+            .one(&txn)
+            .await?;
+        if taken.is_some() {
+            return Err(Error::Conflict(format!(
+                "Version {} of '{}' exists; versions are immutable: publish a new version",
+                scanned.version, pipe.name
+            )));
+        }
+    }
+    let (used, already) = storage_used(&txn, caller.user_id, &package.sha256).await?;
+    let limit = u64::from(settings.max_storage_per_user_mb) * 1024 * 1024;
+    let after = used + if already { 0 } else { package.bytes.len() as u64 };
+    if after > limit {
+        return Err(Error::TooLarge(format!(
+            "Storage quota reached: your packages take {used} bytes, this one {} more, and max_storage_per_user_mb is {}",
+            package.bytes.len(),
+            settings.max_storage_per_user_mb
+        )));
+    }
+    store_package(&txn, &package).await?;
+    let now = crate::orchestrator::now();
+    let taken = || format!("The pipe name '{}' is taken; publish under another name", scanned.name);
+    let pipe = match existing {
+        Some((pipe, _)) => pipe,
+        None => {
+            let mut pipe = pipes::ActiveModel {
+                name: Set(scanned.name.clone()),
+                owner_id: Set(caller.user_id),
+                created_at: Set(now),
+                forked_from_pipe: Set(forked_from.as_ref().map(|f| f.pipe.clone())),
+                forked_from_version: Set(forked_from.as_ref().map(|f| f.version.clone())),
+                ..Default::default()
+            };
+            scan::set_summary(&mut pipe, &scanned);
+            pipe.insert(&txn).await.map_err(|err| Error::unique_violation(err, taken))?
+        }
+    };
+    pipe_versions::ActiveModel {
+        pipe_id: Set(pipe.id),
+        version: Set(scanned.version.clone()),
+        spec: Set(JsonText(scanned.spec.clone())),
+        manifests: Set(JsonText(scanned.manifests.clone())),
+        content_hash: Set(package.sha256.clone()),
+        source_path: Set(PUBLISHED.into()),
+        package_sha256: Set(Some(package.sha256.clone())),
+        published_by: Set(Some(caller.user_id)),
+        yanked: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|err| Error::unique_violation(err, || format!("Version {} of '{}' exists", scanned.version, scanned.name)))?;
+    if !new_pipe && compare_versions(&scanned.version, &pipe.latest_version).is_ge() {
+        let mut row = pipe.clone().into_active_model();
+        scan::set_summary(&mut row, &scanned);
+        row.update(&txn).await?;
+    }
+    let detail = json!({"version": scanned.version, "sha256": package.sha256, "size": package.bytes.len(), "new_pipe": new_pipe});
+    audit::record(&txn, Some(caller), AuditAction::Publish, Some(&pipe), detail).await?;
+    txn.commit().await?;
+    Ok(PublishResult {
+        archive_url: archive_url(base_url, &pipe.name, &scanned.version),
+        pipe_name: pipe.name,
+        version: scanned.version,
+        new_pipe,
+        published_by: caller.username.clone(),
+        sha256: package.sha256,
+        size: package.bytes.len() as u64,
+        files: package.entries.into_iter().map(|e| e.path).collect(),
+    })
+}
+
+/// Withdraws a version: no longer the latest, never promoted, still downloadable by its
+/// exact version. Its owner, instance admins and `admin` grantees may.
+pub async fn yank_version(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, version: &str, reason: &str) -> Result<YankResult> {
+    require_write(caller)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::bad("context.reason is required: say why the version is withdrawn"));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(Error::bad("context.reason takes at most 2000 characters"));
+    }
+    super::input::check_text("reason", Some(reason))?;
+    let txn = db.begin().await?;
+    let (pipe, _) = pipe_to_manage(&txn, caller, pipe_name).await?;
+    let versions = versions_of(&txn, pipe.id).await?;
+    let row = versions
+        .iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{}'", pipe.name, shown(version))))?;
+    if row.yanked {
+        return Err(Error::Conflict(format!("Version {version} of '{}' is already yanked", pipe.name)));
+    }
+    let pointing = super::environments::pointing_at(&txn, pipe.id, version).await?;
+    if !pointing.is_empty() {
+        return Err(Error::Conflict(format!(
+            "Version {version} of '{}' is in {}: promote another version there first",
+            pipe.name,
+            pointing.join(", ")
+        )));
+    }
+    let mut update = row.clone().into_active_model();
+    update.yanked = Set(true);
+    update.yank_reason = Set(Some(reason.to_string()));
+    update.yanked_at = Set(Some(crate::orchestrator::now()));
+    update.update(&txn).await?;
+    // The pipe's latest version is the newest one still offered.
+    let latest = versions.iter().find(|v| !v.yanked && v.version != version).unwrap_or(&versions[0]);
+    let mut summary_row = pipe.clone().into_active_model();
+    summary_row.latest_version = Set(latest.version.clone());
+    summary_row.update(&txn).await?;
+    audit::record(&txn, Some(caller), AuditAction::Yank, Some(&pipe), json!({"version": version, "reason": reason})).await?;
+    txn.commit().await?;
+    Ok(YankResult {
+        pipe_name: pipe.name,
+        version: version.to_string(),
+        yanked: true,
+        reason: reason.to_string(),
+        latest_version: latest.version.clone(),
+    })
+}
+
+/// A version's package bytes and its SHA-256, for whoever may download the pipe.
+pub async fn package_bytes(db: &impl ConnectionTrait, sha256: &str) -> Result<packages::Model> {
+    packages::Entity::find_by_id(sha256.to_string()).one(db).await?.ok_or_else(|| Error::Internal(format!("package {sha256} is missing")))
+}
