@@ -261,6 +261,9 @@ text_enum! {
         DeleteGroup = "delete_group",
         Publish = "publish",
         Yank = "yank",
+        Promote = "promote",
+        ReviewPromotion = "review_promotion",
+        Fork = "fork",
     }
 }
 
@@ -319,6 +322,10 @@ text_enum! {
         DeleteGroup = "delete_group",
         PublishPipe = "publish_pipe",
         YankVersion = "yank_version",
+        PromotePipe = "promote_pipe",
+        ListPendingPromotions = "list_pending_promotions",
+        ReviewPromotion = "review_promotion",
+        ForkPipe = "fork_pipe",
     }
 }
 
@@ -521,6 +528,14 @@ pub struct PipeDetails {
     pub grants: Vec<GrantView>,
     /// The latest sharing changes, newest first, for its managers.
     pub history: Vec<AuditEvent>,
+    /// Every version with its package, newest first.
+    pub version_details: Vec<VersionInfo>,
+    /// Where each environment points, and their latest moves (newest first).
+    pub environments: Vec<EnvironmentView>,
+    pub environment_history: Vec<EnvironmentMove>,
+    pub forked_from: Option<ForkOrigin>,
+    /// Forks of this pipe the caller may see.
+    pub forks: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -708,7 +723,7 @@ pub struct Directory {
     pub groups: Vec<GroupInfo>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Settings {
     pub max_pipes_per_user: u32,
@@ -720,6 +735,9 @@ pub struct Settings {
     pub max_archive_bytes: u64,
     /// How much each user's published packages may take in all, in MiB.
     pub max_storage_per_user_mb: u32,
+    /// Environments only a pipe's owner and `admin` grantees promote to (and, with
+    /// `require_approval`, only after an instance admin approves).
+    pub protected_environments: Vec<String>,
 }
 
 impl Default for Settings {
@@ -732,6 +750,7 @@ impl Default for Settings {
             allow_self_signup: false,
             max_archive_bytes: 10 * 1024 * 1024,
             max_storage_per_user_mb: 500,
+            protected_environments: vec!["prod".into()],
         }
     }
 }
@@ -921,4 +940,69 @@ pub struct VersionInfo {
     pub files: Vec<PackageEntry>,
     pub yanked: bool,
     pub yank_reason: Option<String>,
+}
+
+/// `promote_pipe`'s and `review_promotion`'s answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PromoteResult {
+    pub pipe_name: String,
+    pub environment: String,
+    pub version: String,
+    /// Where the environment pointed before (or points still, while the promotion waits).
+    pub previous_version: Option<String>,
+    /// `active` once the environment points at the version; `pending_approval` while an
+    /// instance admin has to approve; `rejected`.
+    pub status: ShareStatus,
+    /// The waiting request's id, for `review_promotion`.
+    pub promotion_id: Option<i32>,
+}
+
+/// A promotion to a protected environment waiting for an instance admin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PendingPromotion {
+    pub promotion_id: i32,
+    pub pipe_name: String,
+    pub environment: String,
+    pub version: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PendingPromotions {
+    pub promotions: Vec<PendingPromotion>,
+    pub total_count: usize,
+}
+
+/// Where one environment of a pipe points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnvironmentView {
+    pub name: String,
+    pub version: String,
+    pub protected: bool,
+    pub updated_by: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One move of an environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnvironmentMove {
+    pub environment: String,
+    pub from_version: Option<String>,
+    pub to_version: String,
+    pub by: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The pipe and version a pipe was forked from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ForkOrigin {
+    pub pipe: String,
+    pub version: String,
 }

@@ -80,6 +80,33 @@ mod contexts {
     }
 
     #[derive(ToSchema)]
+    pub struct PromoteContext {
+        pub pipe_name: PipeName,
+        /// An existing version that is not yanked; an older one is a rollback.
+        pub version: String,
+        /// `dev`, `staging`, `prod` or any name of 1 to 32 letters, digits or `-`.
+        pub environment: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ReviewPromotionContext {
+        pub promotion_id: u64,
+        pub decision: Decision,
+        pub note: Option<String>,
+        /// The version the queue showed: the decision applies only if the request still asks for it.
+        pub version: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ForkContext {
+        pub pipe_name: PipeName,
+        /// The version to copy; the newest version not yanked when absent.
+        pub version: Option<String>,
+        /// The new pipe's name (not taken).
+        pub new_name: PipeName,
+    }
+
+    #[derive(ToSchema)]
     pub struct YankVersionContext {
         pub pipe_name: PipeName,
         pub version: String,
@@ -251,6 +278,26 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
             "Publishes a version with its files: a new pipe (the caller owns it) or a new version of one the caller may publish to. \
              Archives go to `POST /api/v1/pipes/publish`.",
             named::<PublishPipeContext>(),
+            named::<PublishResult>(),
+        ),
+        A::PromotePipe => (
+            "Points an environment at a version (owner and admin grantees anywhere, read_write grantees outside protected \
+             environments); a protected one waits for an admin when require_approval is on.",
+            named::<PromoteContext>(),
+            named::<PromoteResult>(),
+        ),
+        A::ListPendingPromotions => (
+            "Promotions to protected environments waiting for approval (instance admins).",
+            named::<NoFields>(),
+            named::<PendingPromotions>(),
+        ),
+        A::ReviewPromotion => {
+            ("Approves or rejects a waiting promotion (instance admins).", named::<ReviewPromotionContext>(), named::<PromoteResult>())
+        }
+        A::ForkPipe => (
+            "Copies a version into a new pipe the caller owns (anyone who may download it when its share allows forks; \
+             managers and read_write grantees always).",
+            named::<ForkContext>(),
             named::<PublishResult>(),
         ),
         A::YankVersion => (

@@ -62,9 +62,15 @@ async fn the_api_description_is_valid_complete_and_true() {
         ),
         (&world.bob, json!({"action": "download_pipe", "pipe_name": "sqlite"})),
         (&world.alice, json!({"action": "get_pipe", "pipe_name": "sqlite"})),
-        (&world.alice, json!({"action": "publish_pipe", "manifest": "name: fresh\nversion: 1.0.0\n", "files": {"main.py": "cHJpbnQoMSkK"}})),
+        (
+            &world.alice,
+            json!({"action": "publish_pipe", "manifest": "name: fresh\nversion: 1.0.0\n", "files": {"main.py": "cHJpbnQoMSkK"}}),
+        ),
         (&world.alice, json!({"action": "publish_pipe", "manifest": "name: fresh\nversion: 1.1.0\n", "manifest_file": "plug.yaml"})),
         (&world.alice, json!({"action": "download_pipe", "pipe_name": "fresh", "version": "1.0.0"})),
+        (&world.alice, json!({"action": "promote_pipe", "pipe_name": "fresh", "version": "1.1.0", "environment": "staging"})),
+        (&world.alice, json!({"action": "promote_pipe", "pipe_name": "fresh", "version": "1.0.0", "environment": "staging"})),
+        (&world.alice, json!({"action": "fork_pipe", "pipe_name": "fresh", "version": "1.0.0", "new_name": "fresh-fork"})),
         (&world.alice, json!({"action": "yank_version", "pipe_name": "fresh", "version": "1.1.0", "reason": "broken"})),
         (&world.alice, json!({"action": "unshare_pipe", "pipe_name": "sqlite"})),
         (&world.alice, json!({"action": "share_pipe", "pipe_name": "pg", "sharing_options": {"approval_required": true}})),
@@ -92,6 +98,19 @@ async fn the_api_description_is_valid_complete_and_true() {
         answer.ok();
         samples.push(json!({"context": context, "answer": answer.body}));
     }
+    // A promotion to the protected prod, under a config that asks for approval, waits.
+    let promote = json!({"action": "promote_pipe", "pipe_name": "fresh-fork", "version": "1.0.0", "environment": "prod"});
+    let waiting = server.call_with(&world.bob, promote.clone(), json!({"require_approval": true})).await;
+    waiting.ok();
+    samples.push(json!({"context": promote, "answer": waiting.body}));
+    let queue = json!({"action": "list_pending_promotions"});
+    let listed = server.call(&world.root, queue.clone()).await;
+    let promotion_id = listed.ok()["promotions"][0]["promotion_id"].clone();
+    samples.push(json!({"context": queue, "answer": listed.body}));
+    let decide = json!({"action": "review_promotion", "promotion_id": promotion_id, "decision": "approve", "version": "1.0.0"});
+    let decided = server.call(&world.root, decide.clone()).await;
+    assert_eq!(decided.ok()["status"], "active");
+    samples.push(json!({"context": decide, "answer": decided.body}));
     // review_share needs the queue's time for the pending share.
     let pending = server.call(&world.root, json!({"action": "list_pending_shares"})).await.ok().clone();
     let review = json!({"action": "review_share", "pipe_name": "pg", "decision": "approve", "note": "fine",
@@ -116,7 +135,7 @@ async fn the_api_description_is_valid_complete_and_true() {
         .unwrap_or_else(|err| panic!("{python} does not run ({err}); `scripts/setup test` installs the validator"));
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{report}");
-    assert!(report.contains("valid OpenAPI 3.1.0; 27 calls match it"), "{report}");
+    assert!(report.contains("valid OpenAPI 3.1.0; 33 calls match it"), "{report}");
 }
 
 #[tokio::test]

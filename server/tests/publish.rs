@@ -256,3 +256,84 @@ async fn storage_quota_and_two_instances_serving_one_package() {
     let mut sink = std::io::sink();
     sink.write_all(&bytes).unwrap();
 }
+
+#[tokio::test]
+async fn environments_promotions_rollback_and_forks() {
+    let w = World::new(|_| {}).await;
+    let s = &w.server;
+    for version in ["1.0.0", "1.1.0"] {
+        s.call(&w.alice, publish_context("env-tool", version, &[("main.py", version)])).await.ok();
+    }
+    let share = |fork: bool| json!({"action": "share_pipe", "pipe_name": "env-tool", "sharing_options": {"permissions": {"read": true, "fork": fork}}});
+    s.call(&w.alice, share(false)).await.ok();
+    let grant = |user: &str, level: &str| json!({"action": "manage_permissions", "pipe_name": "env-tool", "permissions": {"users": [user], "access_level": level}});
+    s.call(&w.alice, grant("bob", "read_write")).await.ok();
+    s.call(&w.alice, grant("carol", "read")).await.ok();
+    let promote = |version: &str, environment: &str| json!({"action": "promote_pipe", "pipe_name": "env-tool", "version": version, "environment": environment});
+
+    // A read_write grantee promotes to staging, not to the protected prod; a reader to neither.
+    let staged = s.call(&w.bob, promote("1.1.0", "staging")).await.ok().clone();
+    assert_eq!((staged["status"].as_str(), staged["previous_version"].is_null()), (Some("active"), true));
+    assert!(s.call(&w.bob, promote("1.1.0", "prod")).await.failed(403).contains("protected"));
+    s.call(&w.carol, promote("1.1.0", "staging")).await.failed(403);
+    s.call(&w.alice, promote("1.1.0", "no/such")).await.failed(400);
+    s.call(&w.alice, promote("9.9.9", "staging")).await.failed(404);
+
+    // With approval required, prod waits for an instance admin, bound to the version asked for.
+    let waiting = s.call_with(&w.alice, promote("1.1.0", "prod"), json!({"require_approval": true})).await.ok().clone();
+    assert_eq!(waiting["status"], "pending_approval");
+    s.call_with(&w.alice, promote("1.0.0", "prod"), json!({"require_approval": true})).await.failed(409);
+    let queue = s.call(&w.root, json!({"action": "list_pending_promotions"})).await.ok().clone();
+    assert_eq!(queue["promotions"][0]["version"], "1.1.0");
+    s.call(&w.alice, json!({"action": "list_pending_promotions"})).await.failed(403);
+    let id = waiting["promotion_id"].clone();
+    let wrong = json!({"action": "review_promotion", "promotion_id": id, "decision": "approve", "version": "1.0.0"});
+    s.call(&w.root, wrong).await.failed(409);
+    let approve = json!({"action": "review_promotion", "promotion_id": id, "decision": "approve", "version": "1.1.0"});
+    s.call(&w.root, approve.clone()).await.ok();
+    s.call(&w.root, approve).await.failed(409);
+    let in_prod = s.call(&w.carol, json!({"action": "download_pipe", "pipe_name": "env-tool", "environment": "prod"})).await.ok().clone();
+    assert_eq!((in_prod["version"].as_str(), in_prod["environment"].as_str()), (Some("1.1.0"), Some("prod")));
+
+    // Rollback: prod back to 1.0.0, with the history kept.
+    let rolled = s.call(&w.alice, promote("1.0.0", "prod")).await.ok().clone();
+    assert_eq!(rolled["previous_version"], "1.1.0");
+    let page = s.call(&w.alice, json!({"action": "get_pipe", "pipe_name": "env-tool"})).await.ok().clone();
+    let moves: Vec<(String, String)> = page["environment_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["environment"].as_str().unwrap().to_string(), m["to_version"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(moves, [("prod".into(), "1.0.0".into()), ("prod".into(), "1.1.0".into()), ("staging".into(), "1.1.0".into())]);
+    assert_eq!(page["environments"].as_array().unwrap().len(), 2);
+    assert!(page["version_details"][0]["sha256"].is_string());
+
+    // A version an environment points at is not yanked until the environment moves; a
+    // yanked version is not promoted.
+    let yank = |version: &str| json!({"action": "yank_version", "pipe_name": "env-tool", "version": version, "reason": "bad"});
+    assert!(s.call(&w.alice, yank("1.1.0")).await.failed(409).contains("staging"));
+    s.call(&w.alice, promote("1.0.0", "staging")).await.ok();
+    s.call(&w.alice, yank("1.1.0")).await.ok();
+    assert!(s.call(&w.alice, promote("1.1.0", "dev")).await.failed(409).contains("yanked"));
+
+    // Forks: a reader needs the share's fork permission; the copy is renamed and remembers
+    // where it came from.
+    let fork = |name: &str| json!({"action": "fork_pipe", "pipe_name": "env-tool", "version": "1.0.0", "new_name": name});
+    assert!(s.call(&w.carol, fork("carols-tool")).await.failed(403).contains("fork"));
+    s.call(&w.alice, share(true)).await.ok();
+    let forked = s.call(&w.carol, fork("carols-tool")).await.ok().clone();
+    assert_eq!((forked["pipe_name"].as_str(), forked["new_pipe"].as_bool()), (Some("carols-tool"), Some(true)));
+    s.call(&w.carol, fork("env-tool")).await.failed(409);
+    let copy = s.call(&w.carol, json!({"action": "download_pipe", "pipe_name": "carols-tool"})).await.ok().clone();
+    assert_eq!(copy["spec"]["name"], "carols-tool");
+    assert!(copy["files"].as_array().unwrap().contains(&json!("main.py")));
+    let fork_page = s.call(&w.carol, json!({"action": "get_pipe", "pipe_name": "carols-tool"})).await.ok().clone();
+    assert_eq!(fork_page["forked_from"], json!({"pipe": "env-tool", "version": "1.0.0"}));
+    assert_eq!(fork_page["summary"]["owner"], "carol");
+    // The fork is carol's own, unshared: listed to those who may see it only.
+    let original = s.call(&w.alice, json!({"action": "get_pipe", "pipe_name": "env-tool"})).await.ok().clone();
+    assert_eq!(original["forks"], json!([]));
+    let original = s.call(&w.root, json!({"action": "get_pipe", "pipe_name": "env-tool"})).await.ok().clone();
+    assert_eq!(original["forks"], json!(["carols-tool"]));
+}

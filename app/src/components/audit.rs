@@ -88,6 +88,18 @@ fn describe(event: &AuditEvent) -> String {
         AuditAction::Publish if detail["new_pipe"].as_bool() == Some(true) => format!("published it, version {}", text("version")),
         AuditAction::Publish => format!("published version {}", text("version")),
         AuditAction::Yank => format!("yanked version {}: {}", text("version"), text("reason")),
+        AuditAction::Promote if text("status") == "pending_approval" => {
+            format!("asked to promote version {} to {}", text("to"), text("environment"))
+        }
+        AuditAction::Promote => match detail["from"].as_str() {
+            Some(from) => format!("moved {} from {from} to {}", text("environment"), text("to")),
+            None => format!("promoted version {} to {}", text("to"), text("environment")),
+        },
+        AuditAction::ReviewPromotion => {
+            let verdict = if text("status") == "active" { "approved" } else { "rejected" };
+            format!("{verdict} promoting version {} to {}", text("version"), text("environment"))
+        }
+        AuditAction::Fork => format!("forked {} {} as {}", text("from_pipe"), text("from_version"), text("name")),
     }
 }
 

@@ -71,6 +71,11 @@ pub async fn create_user(db: &impl ConnectionTrait, username: &UserName, passwor
     user.insert(db).await.map_err(|err| Error::unique_violation(err, || format!("User '{username}' already exists")))
 }
 
+/// The user with this id as a caller (with their own full rights), if they still exist.
+pub async fn caller_for(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<Caller>> {
+    Ok(users::Entity::find_by_id(user_id).one(db).await?.as_ref().map(Caller::from))
+}
+
 pub async fn find_user(db: &impl ConnectionTrait, username: &str) -> Result<Option<users::Model>> {
     Ok(users::Entity::find().filter(users::Column::Username.eq(username)).one(db).await?)
 }

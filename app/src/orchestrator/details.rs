@@ -1,15 +1,18 @@
 //! One pipe as its page shows it.
 pub use crate::model::PipeDetails;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::access::pipe_to_download;
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
-use super::entities::downloads;
+use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::list::summarize;
 use super::permissions::grants_on;
+use crate::model::{ForkOrigin, PackageEntry, VersionInfo};
 
 /// How many of the latest sharing changes the page lists for the pipe's managers.
 const HISTORY_SHOWN: u64 = 10;
@@ -19,7 +22,11 @@ const HISTORY_SHOWN: u64 = 10;
 pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<PipeDetails> {
     let (pipe, share, access) = pipe_to_download(db, caller, name).await?;
     let versions = versions_of(db, pipe.id).await?;
-    let manifest_yaml = match versions.first() {
+    let settings = super::settings::Settings::load(db).await?;
+    let (environments, environment_history) = super::environments::of_pipe(db, pipe.id, &settings).await?;
+    let version_details = version_details(db, &versions).await?;
+    let forks = visible_forks(db, caller, &pipe.name).await?;
+    let manifest_yaml = match versions.iter().find(|v| !v.yanked).or(versions.first()) {
         Some(latest) => {
             serde_norway::to_string(&latest.spec.0).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?
         }
@@ -42,5 +49,58 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         sharing_options,
         grants,
         history,
+        version_details,
+        environments,
+        environment_history,
+        forked_from: pipe
+            .forked_from_pipe
+            .clone()
+            .zip(pipe.forked_from_version.clone())
+            .map(|(pipe, version)| ForkOrigin { pipe, version }),
+        forks,
     })
+}
+
+/// Each version with its package's size, SHA-256 and files, and who published it.
+async fn version_details(db: &DatabaseConnection, versions: &[pipe_versions::Model]) -> Result<Vec<VersionInfo>> {
+    let shas: Vec<String> = versions.iter().filter_map(|v| v.package_sha256.clone()).collect();
+    let packages: HashMap<String, (i64, Vec<PackageEntry>)> = packages::Entity::find()
+        .select_only()
+        .columns([packages::Column::Sha256, packages::Column::Size, packages::Column::Files])
+        .filter(packages::Column::Sha256.is_in(shas))
+        .into_tuple::<(String, i64, JsonText<Vec<PackageEntry>>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(sha, size, files)| (sha, (size, files.0)))
+        .collect();
+    let publishers = usernames(db, versions.iter().filter_map(|v| v.published_by)).await?;
+    Ok(versions
+        .iter()
+        .map(|v| {
+            let package = v.package_sha256.as_ref().and_then(|sha| packages.get(sha));
+            VersionInfo {
+                version: v.version.clone(),
+                published_at: v.created_at,
+                published_by: v.published_by.and_then(|id| publishers.get(&id).cloned()),
+                sha256: v.package_sha256.clone(),
+                size: package.map(|(size, _)| (*size).max(0) as u64),
+                files: package.map(|(_, files)| files.clone()).unwrap_or_default(),
+                yanked: v.yanked,
+                yank_reason: v.yank_reason.clone(),
+            }
+        })
+        .collect())
+}
+
+/// The forks of a pipe that the caller may see, by name.
+async fn visible_forks(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<Vec<String>> {
+    let forks = pipes::Entity::find().filter(pipes::Column::ForkedFromPipe.eq(name)).limit(100).all(db).await?;
+    let mut visible = Vec::new();
+    for fork in forks {
+        if let Ok((pipe, _, _)) = pipe_to_download(db, caller, &fork.name).await {
+            visible.push(pipe.name);
+        }
+    }
+    Ok(visible)
 }

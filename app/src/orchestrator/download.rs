@@ -85,7 +85,7 @@ impl VersionPick {
 }
 
 /// The version `pick` names among the pipe's versions (newest first).
-async fn pick_version<'a>(
+pub(crate) async fn pick_version<'a>(
     db: &DatabaseConnection,
     pipe: &pipes::Model,
     versions: &'a [pipe_versions::Model],

@@ -41,9 +41,9 @@ pub use process::Action;
 use throttle::Kind;
 
 use crate::model::{
-    AuditAction, AuditLog, Directory, DownloadResult, GroupName, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList,
-    PipeName, PublishResult, ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult,
-    UserName, YankResult,
+    AuditAction, AuditLog, Decision, Directory, DownloadResult, GroupName, PendingPromotions, PendingShares, PermissionsResult,
+    PipeDetails, PipeFilters, PipeList, PipeName, PromoteResult, PublishResult, ReportOptions, ReviewResult, Settings, ShareOptions,
+    ShareReport, ShareResult, TokenInfo, UnshareResult, UserName, YankResult,
 };
 
 /// The one door into pipeshare's rules. The JSON API (through [`Orchestrator::process`]), the
@@ -182,6 +182,40 @@ impl Orchestrator {
 
     pub async fn yank_version(&self, caller: &Caller, name: &PipeName, version: &str, reason: &str) -> Result<YankResult> {
         publish::yank_version(&self.db, caller, name, version, reason).await
+    }
+
+    /// Copies a version into a new pipe the caller owns.
+    pub async fn fork_pipe(
+        &self,
+        caller: &Caller,
+        name: &PipeName,
+        pick: &download::VersionPick,
+        new_name: &PipeName,
+    ) -> Result<PublishResult> {
+        let settings = self.settings().await?;
+        publish::fork(&self.db, caller, &settings, &self.base_url, name, pick, new_name).await
+    }
+
+    // Environments: promotions, and the admins' queue for protected ones.
+
+    pub async fn promote_pipe(&self, caller: &Caller, name: &PipeName, version: &str, environment: &str) -> Result<PromoteResult> {
+        let settings = self.settings().await?;
+        environments::promote(&self.db, caller, &settings, name, version, environment).await
+    }
+
+    pub async fn list_pending_promotions(&self, caller: &Caller) -> Result<PendingPromotions> {
+        environments::list_pending(&self.db, caller).await
+    }
+
+    pub async fn review_promotion(
+        &self,
+        caller: &Caller,
+        promotion_id: i32,
+        decision: Decision,
+        note: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<PromoteResult> {
+        environments::review(&self.db, caller, promotion_id, decision, note, version).await
     }
 
     // Approvals, reports and the audit log.

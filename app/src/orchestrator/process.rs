@@ -13,7 +13,7 @@ use super::publish;
 use super::review::Review;
 use super::{Caller, Orchestrator};
 use crate::model::{
-    ActionName, AdminSet, Deleted, GroupName, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred, ReportOptions,
+    ActionName, AdminSet, Decision, Deleted, GroupName, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred, ReportOptions,
     ShareOptions, TokenRevoked, UserDisabled, UserName, shown,
 };
 
@@ -27,6 +27,10 @@ pub enum Action {
     DownloadPipe { pipe_name: PipeName, pick: VersionPick },
     PublishPipe { manifest: String, manifest_file: Option<String>, files: Map<String, Value> },
     YankVersion { pipe_name: PipeName, version: String, reason: String },
+    PromotePipe { pipe_name: PipeName, version: String, environment: String },
+    ListPendingPromotions,
+    ReviewPromotion { promotion_id: i32, decision: Decision, note: Option<String>, version: Option<String> },
+    ForkPipe { pipe_name: PipeName, pick: VersionPick, new_name: PipeName },
     GetPipe { pipe_name: PipeName },
     ListPendingShares,
     ReviewShare { pipe_name: PipeName, review: Review },
@@ -76,6 +80,27 @@ impl Action {
                 let manifest_file = context.str("manifest_file")?.map(String::from);
                 Action::PublishPipe { manifest: manifest.to_string(), manifest_file, files }
             }
+            A::PromotePipe => Action::PromotePipe {
+                pipe_name: name()?,
+                version: context.str("version")?.ok_or_else(|| Error::bad("context.version is required"))?.to_string(),
+                environment: context.str("environment")?.ok_or_else(|| Error::bad("context.environment is required"))?.to_string(),
+            },
+            A::ListPendingPromotions => Action::ListPendingPromotions,
+            A::ReviewPromotion => {
+                let id = context.count("promotion_id")?.ok_or_else(|| Error::bad("context.promotion_id is required"))?;
+                let decision = context.str("decision")?.ok_or_else(|| Error::bad("context.decision is required: approve or reject"))?;
+                Action::ReviewPromotion {
+                    promotion_id: i32::try_from(id).map_err(|_| Error::NotFound(format!("No promotion {id}")))?,
+                    decision: parse(decision)?,
+                    note: context.str("note")?.map(String::from),
+                    version: context.str("version")?.map(String::from),
+                }
+            }
+            A::ForkPipe => Action::ForkPipe {
+                pipe_name: name()?,
+                pick: VersionPick::from_fields(context.str("version")?, None)?,
+                new_name: required(&context, "new_name")?,
+            },
             A::YankVersion => Action::YankVersion {
                 pipe_name: name()?,
                 version: context.str("version")?.ok_or_else(|| Error::bad("context.version is required"))?.to_string(),
@@ -141,6 +166,14 @@ impl Orchestrator {
                 let files = publish::files_with_manifest(&manifest, manifest_file.as_deref(), &files, &limits)?;
                 to_json(self.publish_pipe(caller, files).await?)
             }
+            Action::PromotePipe { pipe_name, version, environment } => {
+                to_json(self.promote_pipe(caller, &pipe_name, &version, &environment).await?)
+            }
+            Action::ListPendingPromotions => to_json(self.list_pending_promotions(caller).await?),
+            Action::ReviewPromotion { promotion_id, decision, note, version } => {
+                to_json(self.review_promotion(caller, promotion_id, decision, note.as_deref(), version.as_deref()).await?)
+            }
+            Action::ForkPipe { pipe_name, pick, new_name } => to_json(self.fork_pipe(caller, &pipe_name, &pick, &new_name).await?),
             Action::YankVersion { pipe_name, version, reason } => to_json(self.yank_version(caller, &pipe_name, &version, &reason).await?),
             Action::GetPipe { pipe_name } => to_json(self.pipe_details(Some(caller), &pipe_name).await?),
             Action::ListPendingShares => to_json(self.list_pending_shares(caller).await?),

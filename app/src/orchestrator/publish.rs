@@ -18,7 +18,7 @@ use super::entities::{JsonText, grants, packages, pipe_versions, pipes, shares};
 use super::error::{Error, Result};
 use super::scan::{self, FolderHints, MANIFEST_FILES, ScannedVersion};
 use super::settings::Settings;
-use crate::model::{AuditAction, PackageEntry, PipeName, PublishResult, YankResult, shown};
+use crate::model::{AuditAction, ForkOrigin, PackageEntry, PipeName, PublishResult, ShareStatus, YankResult, shown};
 
 /// Where a version came from, as its row records it.
 pub const PUBLISHED: &str = "published";
@@ -163,12 +163,6 @@ pub fn archive_url(base_url: &str, pipe: &str, version: &str) -> String {
     )
 }
 
-/// Where a new pipe was copied from.
-pub struct ForkOrigin {
-    pub pipe: String,
-    pub version: String,
-}
-
 /// Publishes the version the files hold. Nothing is stored unless every check passes.
 pub async fn publish(
     db: &DatabaseConnection,
@@ -252,8 +246,17 @@ pub async fn publish(
         scan::set_summary(&mut row, &scanned);
         row.update(&txn).await?;
     }
-    let detail = json!({"version": scanned.version, "sha256": package.sha256, "size": package.bytes.len(), "new_pipe": new_pipe});
-    audit::record(&txn, Some(caller), AuditAction::Publish, Some(&pipe), detail).await?;
+    let (action, detail) = match &forked_from {
+        Some(origin) => (
+            AuditAction::Fork,
+            json!({"name": pipe.name, "from_pipe": origin.pipe, "from_version": origin.version, "sha256": package.sha256}),
+        ),
+        None => (
+            AuditAction::Publish,
+            json!({"version": scanned.version, "sha256": package.sha256, "size": package.bytes.len(), "new_pipe": new_pipe}),
+        ),
+    };
+    audit::record(&txn, Some(caller), action, Some(&pipe), detail).await?;
     txn.commit().await?;
     Ok(PublishResult {
         archive_url: archive_url(base_url, &pipe.name, &scanned.version),
@@ -321,4 +324,63 @@ pub async fn yank_version(db: &DatabaseConnection, caller: &Caller, pipe_name: &
 /// A version's package bytes and its SHA-256, for whoever may download the pipe.
 pub async fn package_bytes(db: &impl ConnectionTrait, sha256: &str) -> Result<packages::Model> {
     packages::Entity::find_by_id(sha256.to_string()).one(db).await?.ok_or_else(|| Error::Internal(format!("package {sha256} is missing")))
+}
+
+/// `fork_pipe`: copies a version (its package and manifests, renamed) into a new pipe the
+/// caller owns, remembering where it came from. Anyone who may download the pipe when its
+/// share allows forks; its managers and `read_write` grantees always.
+pub async fn fork(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    settings: &Settings,
+    base_url: &str,
+    pipe_name: &str,
+    pick: &super::download::VersionPick,
+    new_name: &PipeName,
+) -> Result<PublishResult> {
+    require_write(caller)?;
+    let (pipe, share) = find_pipe(db, pipe_name).await?.ok_or_else(|| Error::pipe_not_found(pipe_name))?;
+    let can = access(db, Some(caller), &pipe, share.as_ref()).await?;
+    if !can.download {
+        return Err(Error::pipe_not_found(pipe_name));
+    }
+    let share_allows = share.as_ref().is_some_and(|s| s.status == ShareStatus::Active && s.options.0.permissions.fork);
+    if !(can.manage || share_allows || holds(db, caller, pipe.id, AccessLevel::ReadWrite).await?) {
+        return Err(Error::Forbidden(format!(
+            "Permission denied: forking '{}' needs its share's fork permission or read_write access",
+            pipe.name
+        )));
+    }
+    let versions = versions_of(db, pipe.id).await?;
+    let chosen = super::download::pick_version(db, &pipe, &versions, pick).await?;
+    let sha256 = chosen
+        .package_sha256
+        .as_deref()
+        .ok_or_else(|| Error::Conflict(format!("Version {} of '{}' has no package yet to fork", chosen.version, pipe.name)))?;
+    let package = package_bytes(db, sha256).await?;
+    // Stored packages passed the bounds when they came in.
+    let mut files = archive::unpack(&package.content, &Limits::new(u64::MAX))?;
+    for file in files.iter_mut().filter(|f| MANIFEST_FILES.contains(&f.path.as_str())) {
+        file.bytes = renamed(&file.bytes, new_name).map_err(|reason| Error::Internal(format!("renaming {}: {reason}", file.path)))?;
+    }
+    let origin = ForkOrigin { pipe: pipe.name.clone(), version: chosen.version.clone() };
+    publish(db, caller, settings, base_url, files, Some(origin)).await
+}
+
+/// A manifest with its pipe name replaced, where the manifest keeps it (top level or under
+/// `metadata`).
+fn renamed(manifest: &[u8], new_name: &PipeName) -> std::result::Result<Vec<u8>, String> {
+    let mut value = scan::parse_manifest(manifest)?;
+    let name = Value::from(new_name.as_str());
+    match value.get_mut("metadata").and_then(Value::as_object_mut).filter(|m| m.contains_key("name")) {
+        Some(metadata) => {
+            metadata.insert("name".into(), name);
+        }
+        None => {
+            if let Some(top) = value.as_object_mut() {
+                top.insert("name".into(), name);
+            }
+        }
+    }
+    serde_norway::to_string(&value).map(String::into_bytes).map_err(|err| err.to_string())
 }

@@ -18,13 +18,14 @@ pub const ARCHIVE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
 pub const STORAGE_MB_RANGE: std::ops::RangeInclusive<u32> = 1..=(1 << 20);
 
 /// The names of the settings, in the order they are listed.
-pub const KEYS: [&str; 6] = [
+pub const KEYS: [&str; 7] = [
     "max_pipes_per_user",
     "enable_public_sharing",
     "require_approval",
     "allow_self_signup",
     "max_archive_bytes",
     "max_storage_per_user_mb",
+    "protected_environments",
 ];
 
 impl Settings {
@@ -45,7 +46,7 @@ impl Settings {
     /// value changes are written, each with one audit event.
     pub async fn update(db: &DatabaseConnection, caller: Option<&Caller>, changes: &[(&str, String)]) -> Result<Settings> {
         let before = Settings::load(db).await?;
-        let mut after = before;
+        let mut after = before.clone();
         for (key, value) in changes {
             after.apply(key, value)?;
         }
@@ -86,6 +87,7 @@ impl Settings {
             "allow_self_signup" => Some(self.allow_self_signup.to_string()),
             "max_archive_bytes" => Some(self.max_archive_bytes.to_string()),
             "max_storage_per_user_mb" => Some(self.max_storage_per_user_mb.to_string()),
+            "protected_environments" => Some(self.protected_environments.join(",")),
             _ => None,
         }
     }
@@ -99,6 +101,17 @@ impl Settings {
             "allow_self_signup" => self.allow_self_signup = parse_bool(key, value)?,
             "max_archive_bytes" => self.max_archive_bytes = parse_in(key, value, ARCHIVE_BYTES_RANGE)?,
             "max_storage_per_user_mb" => self.max_storage_per_user_mb = parse_in(key, value, STORAGE_MB_RANGE)?,
+            "protected_environments" => {
+                let names: Result<Vec<String>> =
+                    value.split(',').map(str::trim).filter(|n| !n.is_empty()).map(super::environments::environment_name).collect();
+                let mut names = names?;
+                names.sort();
+                names.dedup();
+                if names.len() > 20 {
+                    return Err(Error::bad("protected_environments names at most 20 environments"));
+                }
+                self.protected_environments = names;
+            }
             _ => return Err(Error::bad(format!("Unknown setting '{key}'; the settings are {}", KEYS.join(", ")))),
         }
         Ok(())
@@ -152,8 +165,10 @@ mod tests {
     #[test]
     fn config_only_tightens() {
         let instance = Settings { max_pipes_per_user: 10, enable_public_sharing: false, require_approval: true, ..Settings::default() };
-        let loosened =
-            instance.tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false})).unwrap();
+        let loosened = instance
+            .clone()
+            .tightened_by(&json!({"max_pipes_per_user": 500, "enable_public_sharing": true, "require_approval": false}))
+            .unwrap();
         assert_eq!(loosened, instance);
 
         let open = Settings::default();

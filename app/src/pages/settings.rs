@@ -87,6 +87,14 @@ fn SettingsForm(current: Settings, update: ServerAction<UpdateSettings>) -> impl
                         required value=current.max_storage_per_user_mb aria-describedby="set-max-storage-hint" />
                     <p id="set-max-storage-hint" class="hint">"What the packages a user published may take in all."</p>
                 </div>
+                <div class="field">
+                    <label for="set-protected">"Protected environments"</label>
+                    <input id="set-protected" name="protected_environments" value=current.protected_environments.join(", ")
+                        aria-describedby="set-protected-hint" />
+                    <p id="set-protected-hint" class="hint">
+                        "Comma-separated. Only a pipe's owner and admin grantees promote to these; with approvals on, an admin approves each promotion."
+                    </p>
+                </div>
                 <label class="check">
                     <input type="checkbox" name="enable_public_sharing" value="true" checked=current.enable_public_sharing />
                     " Allow public shares (anyone with the link)"

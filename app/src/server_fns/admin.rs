@@ -103,6 +103,7 @@ pub async fn update_settings(
     allow_self_signup: Option<String>,
     max_archive_bytes: Option<String>,
     max_storage_per_user_mb: Option<String>,
+    protected_environments: Option<String>,
 ) -> Result<Settings, AppError> {
     let caller = caller().await?;
     let flag = |value: &Option<String>| ticked(value).to_string();
@@ -114,6 +115,7 @@ pub async fn update_settings(
     ];
     changes.extend(max_archive_bytes.map(|v| ("max_archive_bytes", v)));
     changes.extend(max_storage_per_user_mb.map(|v| ("max_storage_per_user_mb", v)));
+    changes.extend(protected_environments.map(|v| ("protected_environments", v)));
     Ok(orchestrator()?.update_settings(Some(&caller), &changes).await?)
 }
 

@@ -22,6 +22,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::pipes::Entity", from = "Column::PipeId", to = "super::pipes::Column::Id")]
+    Pipe,
+}
+
+impl Related<super::pipes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Pipe.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
