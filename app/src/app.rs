@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::model::Caller;
 use crate::pages::{
     api::ApiPage, approvals::Approvals, audit::AuditLogPage, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage,
-    reports::Reports, settings::AdminSettings, tokens::Tokens,
+    publish::PublishPage, reports::Reports, settings::AdminSettings, tokens::Tokens,
 };
 use crate::server_fns::{
     AppError,
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports") view=Reports ssr=SsrMode::Async />
                     <Route path=path!("/tokens") view=Tokens ssr=SsrMode::Async />
                     <Route path=path!("/api") view=ApiPage ssr=SsrMode::Async />
+                    <Route path=path!("/publish") view=PublishPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -87,6 +88,7 @@ fn Header() -> impl IntoView {
                             Ok(Some(caller)) => view! {
                                 <A href="/">"Browse"</A>
                                 <A href="/reports">"Reports"</A>
+                                <A href="/publish">"Publish"</A>
                                 <Show when=move || caller.is_admin>
                                     <A href="/admin/approvals">"Approvals"</A>
                                     <A href="/admin/settings">"Settings"</A>

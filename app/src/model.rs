@@ -536,6 +536,13 @@ pub struct PipeDetails {
     pub forked_from: Option<ForkOrigin>,
     /// Forks of this pipe the caller may see.
     pub forks: Vec<String>,
+    /// The shown version's README.md as sanitised HTML.
+    pub readme_html: Option<String>,
+    /// What the caller may do besides managing: publish versions, promote (outside
+    /// protected environments unless a manager), fork.
+    pub can_publish: bool,
+    pub can_promote: bool,
+    pub can_fork: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

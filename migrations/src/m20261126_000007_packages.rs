@@ -25,6 +25,7 @@ enum PipeVersions {
     Yanked,
     YankReason,
     YankedAt,
+    Readme,
 }
 
 #[derive(DeriveIden)]
@@ -99,6 +100,7 @@ impl MigrationTrait for Migration {
             (PipeVersions::Table.into_iden(), boolean(PipeVersions::Yanked).default(false).to_owned()),
             (PipeVersions::Table.into_iden(), text_null(PipeVersions::YankReason)),
             (PipeVersions::Table.into_iden(), timestamp_with_time_zone_null(PipeVersions::YankedAt)),
+            (PipeVersions::Table.into_iden(), text_null(PipeVersions::Readme)),
             (Pipes::Table.into_iden(), string_null(Pipes::ForkedFromPipe)),
             (Pipes::Table.into_iden(), string_null(Pipes::ForkedFromVersion)),
         ];
@@ -193,6 +195,7 @@ impl MigrationTrait for Migration {
             (PipeVersions::Table.into_iden(), PipeVersions::Yanked.into_iden()),
             (PipeVersions::Table.into_iden(), PipeVersions::YankReason.into_iden()),
             (PipeVersions::Table.into_iden(), PipeVersions::YankedAt.into_iden()),
+            (PipeVersions::Table.into_iden(), PipeVersions::Readme.into_iden()),
             (Pipes::Table.into_iden(), Pipes::ForkedFromPipe.into_iden()),
             (Pipes::Table.into_iden(), Pipes::ForkedFromVersion.into_iden()),
         ];

@@ -7,9 +7,9 @@ use app::model::PipeName;
 use app::orchestrator::{Error, Orchestrator, download::Record, input::parse};
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::{Multipart, Path, State},
     http::{HeaderValue, Method, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 
@@ -64,13 +64,10 @@ fn hex_to_base64(hex: &str) -> String {
     security(("bearer" = []), ("session" = [])))]
 pub async fn upload(State(orchestrator): State<Orchestrator>, auth: Auth, body: Body) -> Result<Response, Error> {
     let caller = auth.require()?;
-    let limits = orchestrator.package_limits().await?;
-    // A compressed archive is rarely larger than its files; allow its headers on top.
-    let bound = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20).min(MAX_UPLOAD_BYTES);
+    let bound = upload_bound(&orchestrator).await?;
     let bytes = axum::body::to_bytes(body, bound).await.map_err(|err| {
-        let too_large = std::error::Error::source(&err).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            Error::TooLarge(format!("The archive is larger than this instance accepts ({bound} bytes)"))
+        if std::error::Error::source(&err).is_some_and(|source| source.is::<http_body_util::LengthLimitError>()) {
+            too_large(bound)
         } else {
             Error::bad(format!("The upload was cut short: {err}"))
         }
@@ -82,4 +79,68 @@ pub async fn upload(State(orchestrator): State<Orchestrator>, auth: Auth, body: 
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// The largest upload this instance takes now: its package bound, with room for the
+/// archive's own headers.
+async fn upload_bound(orchestrator: &Orchestrator) -> Result<usize, Error> {
+    let limits = orchestrator.package_limits().await?;
+    Ok(usize::try_from(limits.max_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20).min(MAX_UPLOAD_BYTES))
+}
+
+fn too_large(bound: usize) -> Error {
+    Error::TooLarge(format!("The archive is larger than this instance accepts ({bound} bytes)"))
+}
+
+/// `POST /publish`: the browser's publish form (`multipart/form-data` with the archive in
+/// `archive`, and `pipe` when sent from a pipe's page). It answers by going to the pipe's
+/// page, or back to the form with the reason, so it works without JavaScript.
+pub async fn publish_form(State(orchestrator): State<Orchestrator>, auth: Auth, multipart: Multipart) -> Response {
+    let Ok(caller) = auth.require() else {
+        return Redirect::to("/login?next=%2Fpublish").into_response();
+    };
+    let mut back = "/publish".to_string();
+    let outcome = async {
+        let bound = upload_bound(&orchestrator).await?;
+        let (archive, pipe) = read_form(multipart, bound).await?;
+        if let Some(pipe) = pipe {
+            back = format!("/pipes/{}", app::urls::encode(&pipe));
+        }
+        let archive = archive.ok_or_else(|| Error::bad("Choose a .tar.gz or .zip file to publish"))?;
+        orchestrator.publish_archive(&caller, &archive).await
+    }
+    .await;
+    match outcome {
+        Ok(published) => {
+            let page = format!("/pipes/{}?published={}", app::urls::encode(&published.pipe_name), app::urls::encode(&published.version));
+            Redirect::to(&page).into_response()
+        }
+        Err(err) => {
+            err.log();
+            Redirect::to(&format!("{back}?publish_error={}", app::urls::encode(&err.public_message()))).into_response()
+        }
+    }
+}
+
+/// The form's archive and pipe name, the archive read up to `bound` bytes.
+async fn read_form(mut multipart: Multipart, bound: usize) -> Result<(Option<Vec<u8>>, Option<String>), Error> {
+    let broken = |err: axum::extract::multipart::MultipartError| Error::bad(format!("The form could not be read: {err}"));
+    let (mut archive, mut pipe) = (None, None);
+    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
+        match field.name() {
+            Some("archive") => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                    if bytes.len() + chunk.len() > bound {
+                        return Err(too_large(bound));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                archive = Some(bytes).filter(|b| !b.is_empty());
+            }
+            Some("pipe") => pipe = Some(field.text().await.map_err(broken)?).filter(|p| PipeName::parse(p).is_ok()),
+            _ => {}
+        }
+    }
+    Ok((archive, pipe))
 }

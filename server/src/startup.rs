@@ -87,6 +87,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/pipes/{name}/download", get(download::download_manifest))
         .route("/pipes/{name}/versions/{version}/package.tar.gz", get(packages::download_package))
+        .route("/publish", post(packages::publish_form).layer(DefaultBodyLimit::max(packages::MAX_UPLOAD_BYTES)))
         .route(
             "/api/v1/pipes/publish",
             post(packages::upload).fallback(api::method_not_allowed).layer(DefaultBodyLimit::max(packages::MAX_UPLOAD_BYTES)),

@@ -364,3 +364,66 @@ async fn every_page_for_every_signed_in_caller() {
         }
     }
 }
+
+/// Promoting to an environment that is not protected: managers everywhere, `read_write`
+/// grantees where they may see the pipe; others who see it are refused.
+const PROMOTE: Table = [
+    [401, 401, 401, 401, 401],
+    [404, 404, 403, 404, 404],
+    [404, 404, 403, 403, 404],
+    [404, 404, 200, 200, 404],
+    [200, 200, 200, 200, 200],
+    [404, 404, 403, 403, 404],
+    [404, 404, 403, 404, 404],
+    [401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200],
+    [403, 403, 403, 403, 403],
+];
+
+/// Forking without the share's fork permission: the same as promoting.
+const FORK: Table = PROMOTE;
+
+/// Publishing a new version without the share's `contribute`: managers only. To a caller
+/// who cannot see the pipe the name is taken (409), which says nothing more.
+const PUBLISH: Table = [
+    [401, 401, 401, 401, 401],
+    [409, 409, 403, 409, 409],
+    [409, 409, 403, 403, 409],
+    [409, 409, 403, 403, 409],
+    [200, 200, 200, 200, 200],
+    [409, 409, 403, 403, 409],
+    [409, 409, 403, 409, 409],
+    [401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200],
+    [403, 403, 403, 403, 403],
+];
+
+#[tokio::test]
+async fn publishing_actions_for_every_caller_and_share_state() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let w = world().await;
+    check(
+        &w,
+        "promote_pipe",
+        &PROMOTE,
+        false,
+        |p| json!({"action": "promote_pipe", "pipe_name": p, "version": "1.0.0", "environment": "dev"}),
+    )
+    .await;
+    let forks = AtomicUsize::new(0);
+    let fork =
+        |p: &str| json!({"action": "fork_pipe", "pipe_name": p, "new_name": format!("fork-{}", forks.fetch_add(1, Ordering::Relaxed))});
+    check(&w, "fork_pipe", &FORK, false, fork).await;
+    let versions = AtomicUsize::new(1);
+    let publish = |p: &str| {
+        let version = format!("1.0.{}", versions.fetch_add(1, Ordering::Relaxed));
+        json!({"action": "publish_pipe", "manifest": format!("name: {p}\nversion: {version}\n")})
+    };
+    check(&w, "publish_pipe", &PUBLISH, false, publish).await;
+}

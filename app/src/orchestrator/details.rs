@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::access::pipe_to_download;
+use super::access::{AccessLevel, ShareStatus};
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
@@ -12,6 +13,7 @@ use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::list::summarize;
 use super::permissions::grants_on;
+use super::publish::holds;
 use crate::model::{ForkOrigin, PackageEntry, VersionInfo};
 
 /// How many of the latest sharing changes the page lists for the pipe's managers.
@@ -26,7 +28,17 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let (environments, environment_history) = super::environments::of_pipe(db, pipe.id, &settings).await?;
     let version_details = version_details(db, &versions).await?;
     let forks = visible_forks(db, caller, &pipe.name).await?;
-    let manifest_yaml = match versions.iter().find(|v| !v.yanked).or(versions.first()) {
+    let shown = versions.iter().find(|v| !v.yanked).or(versions.first());
+    let readme_html = shown.and_then(|v| v.readme.as_deref()).map(markdown_html);
+    let writer = match caller {
+        Some(_) if access.manage => true,
+        Some(caller) => holds(db, caller, pipe.id, AccessLevel::ReadWrite).await?,
+        None => false,
+    };
+    let options = share.as_ref().filter(|s| s.status == ShareStatus::Active).map(|s| &s.options.0.permissions);
+    let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
+    let can_fork = caller.is_some_and(|c| !c.read_only) && (writer || options.is_some_and(|p| p.fork));
+    let manifest_yaml = match shown {
         Some(latest) => {
             serde_norway::to_string(&latest.spec.0).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?
         }
@@ -58,7 +70,19 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
             .zip(pipe.forked_from_version.clone())
             .map(|(pipe, version)| ForkOrigin { pipe, version }),
         forks,
+        readme_html,
+        can_publish: can_publish && caller.is_some_and(|c| !c.read_only),
+        can_promote: writer && caller.is_some_and(|c| !c.read_only),
+        can_fork,
     })
+}
+
+/// Markdown as HTML with only harmless tags and attributes left (no script, no event
+/// handlers, no `javascript:` links).
+fn markdown_html(markdown: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
+    ammonia::clean(&html)
 }
 
 /// Each version with its package's size, SHA-256 and files, and who published it.

@@ -29,13 +29,24 @@ pub struct NewPackage {
     pub sha256: String,
     pub bytes: Vec<u8>,
     pub entries: Vec<PackageEntry>,
+    /// The `README.md` at its root, when it is UTF-8 text of at most `MAX_README_BYTES`.
+    pub readme: Option<String>,
 }
+
+/// The largest README a pipe page shows.
+pub const MAX_README_BYTES: usize = 256 * 1024;
 
 impl NewPackage {
     pub fn of(files: &[PackageFile]) -> Result<NewPackage> {
         let bytes = archive::pack(files)?;
         let entries = files.iter().map(|f| PackageEntry { path: f.path.clone(), size: f.bytes.len() as u64 }).collect();
-        Ok(NewPackage { sha256: archive::sha256_hex(&bytes), bytes, entries })
+        let readme = files
+            .iter()
+            .find(|f| f.path.eq_ignore_ascii_case("README.md"))
+            .filter(|f| f.bytes.len() <= MAX_README_BYTES)
+            .and_then(|f| String::from_utf8(f.bytes.clone()).ok())
+            .map(|text| text.replace('\0', ""));
+        Ok(NewPackage { sha256: archive::sha256_hex(&bytes), bytes, entries, readme })
     }
 }
 
@@ -234,6 +245,7 @@ pub async fn publish(
         package_sha256: Set(Some(package.sha256.clone())),
         published_by: Set(Some(caller.user_id)),
         yanked: Set(false),
+        readme: Set(package.readme.clone()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -271,6 +271,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
         store_package(txn, package).await?;
     }
     let package_sha256 = scanned.package.as_ref().map(|p| p.sha256.clone());
+    let readme = scanned.package.as_ref().and_then(|p| p.readme.clone());
     let outcome = match version {
         Some(row) if row.published_by.is_some() => return Ok(Outcome::Published),
         Some(row) if row.content_hash == scanned.content_hash => return Ok(Outcome::Unchanged),
@@ -281,6 +282,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
             row.content_hash = Set(scanned.content_hash.clone());
             row.source_path = Set(scanned.source_path.display().to_string());
             row.package_sha256 = Set(package_sha256);
+            row.readme = Set(readme);
             row.updated_at = Set(now);
             row.update(txn).await?;
             Outcome::Updated
@@ -294,6 +296,7 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
                 content_hash: Set(scanned.content_hash.clone()),
                 source_path: Set(scanned.source_path.display().to_string()),
                 package_sha256: Set(package_sha256),
+                readme: Set(readme),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()

@@ -6,6 +6,7 @@ pub mod browse;
 pub mod login;
 pub mod not_found;
 pub mod pipe;
+pub mod publish;
 pub mod reports;
 pub mod settings;
 pub mod tokens;

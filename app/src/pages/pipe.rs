@@ -3,8 +3,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::app::PageTitle;
 use crate::components::{action_error, audit::AuditTable, loaded, when};
-use crate::model::{AccessLevel, AuditEvent, GrantView, PipeDetails, ShareStatus};
-use crate::server_fns::pipes::{GrantAccess, RevokeGrant, SharePipe, UnsharePipe, get_pipe};
+use crate::model::{AccessLevel, AuditEvent, EnvironmentMove, EnvironmentView, GrantView, PipeDetails, ShareStatus, VersionInfo};
+use crate::pages::publish::PublishForm;
+use crate::server_fns::pipes::{ForkPipe, GrantAccess, PromoteVersion, RevokeGrant, SharePipe, UnsharePipe, YankVersion, get_pipe};
 use crate::urls::encode;
 
 /// `/pipes/<name>`: the pipe's page, and its public share URL. Anonymous visitors see it only
@@ -17,11 +18,21 @@ pub fn PipePage() -> impl IntoView {
     let unshare = ServerAction::<UnsharePipe>::new();
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeGrant>::new();
-    let details = Resource::new(
-        move || (name(), share.version().get(), unshare.version().get(), grant.version().get(), revoke.version().get()),
-        |(name, ..)| get_pipe(name),
-    );
-    let actions = PipeActions { share, unshare, grant, revoke };
+    let promote = ServerAction::<PromoteVersion>::new();
+    let yank = ServerAction::<YankVersion>::new();
+    let fork = ServerAction::<ForkPipe>::new();
+    let changes = move || {
+        [
+            share.version().get(),
+            unshare.version().get(),
+            grant.version().get(),
+            revoke.version().get(),
+            promote.version().get(),
+            yank.version().get(),
+        ]
+    };
+    let details = Resource::new(move || (name(), changes()), |(name, _)| get_pipe(name));
+    let actions = PipeActions { share, unshare, grant, revoke, promote, yank, fork };
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -37,6 +48,9 @@ struct PipeActions {
     unshare: ServerAction<UnsharePipe>,
     grant: ServerAction<GrantAccess>,
     revoke: ServerAction<RevokeGrant>,
+    promote: ServerAction<PromoteVersion>,
+    yank: ServerAction<YankVersion>,
+    fork: ServerAction<ForkPipe>,
 }
 
 #[component]
@@ -63,11 +77,40 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
                 {fact("Status", pipe.status.clone())}
                 {fact("Author", pipe.author.clone())}
                 {fact("Sharing", Some(sharing))}
+                {view! {
+                    {details.forked_from.clone().map(|origin| view! {
+                        <dt>"Forked from"</dt>
+                        <dd><a href=format!("/pipes/{}", encode(&origin.pipe))>{origin.pipe.clone()}</a>{format!(" {}", origin.version)}</dd>
+                    })}
+                    {(!details.forks.is_empty()).then(|| view! {
+                        <dt>"Forks"</dt>
+                        <dd>{details.forks.iter().map(|fork| view! { <a href=format!("/pipes/{}", encode(fork))>{fork.clone()}</a>" " }).collect_view()}</dd>
+                    })}
+                }.into_any()}
                 <dt>"Downloads"</dt><dd class="downloads">{details.download_count}</dd>
             </dl>
             <p>{pipe.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</p>
             <a class="button" href=format!("/pipes/{}/download", encode(&name)) rel="nofollow" download>"Download manifest"</a>
+            {details.version_details.iter().find(|v| !v.yanked && v.sha256.is_some()).map(|v| view! {
+                " "
+                <a class="button" href=package_href(&name, &v.version) rel="nofollow" download>{format!("Download package {}", v.version)}</a>
+            })}
         </article>
+        // Each group is erased to one view type: the page's full type is too deep to compile.
+        {view! {
+            <PublishedNotice />
+            {details.readme_html.clone().map(|html| view! {
+                <section class="card readme" aria-label="README"><div inner_html=html></div></section>
+            })}
+        }.into_any()}
+        {view! {
+            <VersionsPanel details=details.clone() actions />
+            <EnvironmentsPanel details=details.clone() actions />
+        }.into_any()}
+        {view! {
+            {details.can_publish.then(|| view! { <PublishForm pipe=Some(name.clone()) /> })}
+            {details.can_fork.then(|| view! { <ForkPanel details=details.clone() actions /> })}
+        }.into_any()}
         {(rejected || pipe.review_note.is_some()).then(|| view! {
             <div class="card notice" role="status">
                 <h2>"Review"</h2>
@@ -191,6 +234,188 @@ fn HistoryPanel(name: String, events: Vec<AuditEvent>) -> impl IntoView {
             <h2 id="history-title">"History"</h2>
             <AuditTable events show_pipe=false />
             <p><a href=format!("/admin/audit?pipe={}", encode(&name))>"Every change to this pipe"</a></p>
+        </section>
+    }
+}
+
+fn package_href(name: &str, version: &str) -> String {
+    format!("/pipes/{}/versions/{}/package.tar.gz", encode(name), encode(version))
+}
+
+/// What the publish form reported, from the address it came back to.
+#[component]
+fn PublishedNotice() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query
+            .read()
+            .get("published")
+            .map(|version| view! { <p class="card success" role="status">{format!("Version {version} published.")}</p> })
+    }
+}
+
+/// Every version with its package, publisher and environments; managers may yank one.
+#[component]
+fn VersionsPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
+    let name = details.summary.name.clone();
+    let environments = details.environments.clone();
+    let in_env =
+        move |version: &str| -> Vec<String> { environments.iter().filter(|e| e.version == version).map(|e| e.name.clone()).collect() };
+    let manage = details.can_manage;
+    let row = move |v: VersionInfo| {
+        let envs = in_env(&v.version);
+        let published = match &v.published_by {
+            Some(by) => format!("{} by {by}", when(v.published_at)),
+            None => format!("{} (scanned)", when(v.published_at)),
+        };
+        let size = v.size.map(|s| format!("{s} bytes")).unwrap_or_default();
+        let sha = v.sha256.clone().unwrap_or_default();
+        let short = sha.get(..12).unwrap_or_default().to_string();
+        let files = v.files.clone();
+        let (name, version) = (name.clone(), v.version.clone());
+        view! {
+            <tr class:expired=v.yanked>
+                <td>
+                    {match &v.sha256 {
+                        Some(_) => view! { <a href=package_href(&name, &version) rel="nofollow" download>{version.clone()}</a> }.into_any(),
+                        None => view! { <span>{version.clone()}</span> }.into_any(),
+                    }}
+                    {v.yanked.then(|| view! { " " <span class="badge rejected" title=v.yank_reason.clone().unwrap_or_default()>"yanked"</span> })}
+                </td>
+                <td>{published}</td>
+                <td>{envs.join(", ")}</td>
+                <td>{size}</td>
+                <td><code title=sha>{short}</code></td>
+                <td>
+                    <details>
+                        <summary>{format!("{} files", files.len())}</summary>
+                        <ul class="files">{files.into_iter().map(|f| view! { <li><code>{f.path}</code>{format!(" ({} bytes)", f.size)}</li> }).collect_view()}</ul>
+                    </details>
+                </td>
+                <td>
+                    {(manage && !v.yanked).then(|| view! {
+                        <ActionForm action=actions.yank attr:class="inline yank-form">
+                            <input type="hidden" name="name" value=name.clone() />
+                            <input type="hidden" name="version" value=version.clone() />
+                            <input name="reason" placeholder="why" required aria-label=format!("Why yank {version}") />
+                            <button type="submit" class="danger">"Yank"</button>
+                        </ActionForm>
+                    })}
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="versions-title">
+            <h2 id="versions-title">"Versions"</h2>
+            <p class="error" role="alert">{action_error(actions.yank.value())}</p>
+            <table class="versions">
+                <thead><tr>
+                    <th scope="col">"Version"</th><th scope="col">"Published"</th><th scope="col">"Environments"</th>
+                    <th scope="col">"Size"</th><th scope="col">"SHA-256"</th><th scope="col">"Files"</th><th></th>
+                </tr></thead>
+                <tbody>{details.version_details.into_iter().map(row).collect_view()}</tbody>
+            </table>
+        </section>
+    }
+}
+
+/// Where each environment points, its moves, and (for those who may) the promote form.
+#[component]
+fn EnvironmentsPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
+    let name = details.summary.name.clone();
+    let offered: Vec<String> = details.version_details.iter().filter(|v| !v.yanked).map(|v| v.version.clone()).collect();
+    let promoted = move || {
+        actions.promote.value().get().and_then(|r| r.ok()).map(|r| match r.status {
+            ShareStatus::PendingApproval => format!("Promoting {} to {} waits for an admin's approval.", r.version, r.environment),
+            _ => format!("{} now points at {}.", r.environment, r.version),
+        })
+    };
+    let env_row = |e: EnvironmentView| {
+        view! {
+            <tr>
+                <td>{e.name.clone()}{e.protected.then(|| view! { " " <span class="badge">"protected"</span> })}</td>
+                <td>{e.version}</td>
+                <td>{format!("{}{}", when(e.updated_at), e.updated_by.map(|by| format!(" by {by}")).unwrap_or_default())}</td>
+            </tr>
+        }
+    };
+    let move_row = |m: EnvironmentMove| {
+        let what = match m.from_version {
+            Some(from) => format!("{}: {from} → {}", m.environment, m.to_version),
+            None => format!("{}: → {}", m.environment, m.to_version),
+        };
+        view! { <li>{format!("{what}, {}{}", when(m.at), m.by.map(|by| format!(" by {by}")).unwrap_or_default())}</li> }
+    };
+    let any = !details.environments.is_empty();
+    view! {
+        <section class="card" aria-labelledby="environments-title">
+            <h2 id="environments-title">"Environments"</h2>
+            {if any {
+                view! {
+                    <table class="environments">
+                        <thead><tr><th scope="col">"Environment"</th><th scope="col">"Version"</th><th scope="col">"Since"</th></tr></thead>
+                        <tbody>{details.environments.into_iter().map(env_row).collect_view()}</tbody>
+                    </table>
+                    <h3>"Moves"</h3>
+                    <ul class="moves">{details.environment_history.into_iter().map(move_row).collect_view()}</ul>
+                }
+                .into_any()
+            } else {
+                view! { <p class="meta">"No environment points at a version yet."</p> }.into_any()
+            }}
+            {details.can_promote.then(|| view! {
+                <ActionForm action=actions.promote attr:class="grid-form">
+                    <input type="hidden" name="name" value=name.clone() />
+                    <div class="field">
+                        <label for="promote-version">"Version"</label>
+                        <select id="promote-version" name="version">
+                            {offered.iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="promote-environment">"Environment"</label>
+                        <input id="promote-environment" name="environment" list="environment-names" required placeholder="staging" />
+                        <datalist id="environment-names"><option value="dev"></option><option value="staging"></option><option value="prod"></option></datalist>
+                    </div>
+                    <button type="submit" disabled=move || actions.promote.pending().get()>"Promote"</button>
+                </ActionForm>
+                <p class="error" role="alert">{action_error(actions.promote.value())}</p>
+                <p class="success" role="status">{promoted}</p>
+            })}
+        </section>
+    }
+}
+
+/// Copy a version into a new pipe of one's own.
+#[component]
+fn ForkPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
+    let name = details.summary.name.clone();
+    let offered: Vec<String> = details.version_details.iter().filter(|v| v.sha256.is_some()).map(|v| v.version.clone()).collect();
+    let forked = move || {
+        actions.fork.value().get().and_then(|r| r.ok()).map(|r| {
+            view! { <p class="success" role="status">"Forked as " <a href=format!("/pipes/{}", encode(&r.pipe_name))>{r.pipe_name.clone()}</a></p> }
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="fork-title">
+            <h2 id="fork-title">"Fork"</h2>
+            <ActionForm action=actions.fork attr:class="grid-form">
+                <input type="hidden" name="name" value=name.clone() />
+                <div class="field">
+                    <label for="fork-version">"Version"</label>
+                    <select id="fork-version" name="version">
+                        {offered.iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="fork-name">"New pipe name"</label>
+                    <input id="fork-name" name="new_name" required placeholder=format!("{name}-fork") />
+                </div>
+                <button type="submit" disabled=move || actions.fork.pending().get()>"Fork"</button>
+            </ActionForm>
+            <p class="error" role="alert">{action_error(actions.fork.value())}</p>
+            {forked}
         </section>
     }
 }

@@ -98,3 +98,23 @@ pub async fn revoke_grant(name: String, subject_type: SubjectKind, subject: Stri
     orchestrator()?.manage_permissions(&caller().await?, &parse(&name)?, change).await?;
     Ok(())
 }
+
+/// Points an environment at a version (or asks an admin to, for a protected one).
+#[server]
+pub async fn promote_version(name: String, version: String, environment: String) -> Result<crate::model::PromoteResult, AppError> {
+    Ok(orchestrator()?.promote_pipe(&caller().await?, &parse(&name)?, &version, &environment).await?)
+}
+
+/// Withdraws a version, saying why.
+#[server]
+pub async fn yank_version(name: String, version: String, reason: String) -> Result<crate::model::YankResult, AppError> {
+    Ok(orchestrator()?.yank_version(&caller().await?, &parse(&name)?, &version, &reason).await?)
+}
+
+/// Copies a version into a new pipe of the caller's.
+#[server]
+pub async fn fork_pipe(name: String, version: String, new_name: String) -> Result<crate::model::PublishResult, AppError> {
+    use crate::orchestrator::download::VersionPick;
+    let pick = VersionPick::from_fields(Some(&version), None)?;
+    Ok(orchestrator()?.fork_pipe(&caller().await?, &parse(&name)?, &pick, &parse(&new_name)?).await?)
+}

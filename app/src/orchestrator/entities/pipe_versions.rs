@@ -27,6 +27,8 @@ pub struct Model {
     pub yanked: bool,
     pub yank_reason: Option<String>,
     pub yanked_at: Option<DateTimeUtc>,
+    /// The package's `README.md`, as Markdown, for the pipe page.
+    pub readme: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
