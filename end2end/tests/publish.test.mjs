@@ -30,6 +30,8 @@ function archive(name, version) {
 before(async () => {
   instance = new Instance();
   instance.addUser('alice');
+  instance.addUser('root', { admin: true });
+  instance.cli(['settings', 'set', 'require_approval', 'true']);
   base = await instance.serve();
   browser = await launchBrowser();
 });
@@ -76,6 +78,24 @@ test('publish a pipe and a version, read its README, promote and yank', async ()
   await page.getByText('staging now points at 1.1.0.').waitFor();
   await page.locator('table.environments').getByText('staging').waitFor();
   await shot(page, 'pipe-versions');
+
+  // prod is protected: with approvals on, the promotion waits for an admin, who approves it
+  // on the approvals page.
+  await page.locator('#promote-version').selectOption('1.1.0');
+  await page.locator('#promote-environment').fill('prod');
+  await page.getByRole('button', { name: 'Promote' }).click();
+  await page.getByText("Promoting 1.1.0 to prod waits for an admin's approval.").waitFor();
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, base, 'root');
+  await admin.waitForURL(`${base}/`);
+  await admin.goto(`${base}/admin/approvals`);
+  await hydrated(admin);
+  await shot(admin, 'approvals-promotions');
+  await admin.getByRole('button', { name: 'Approve table-cleaner 1.1.0 to prod' }).click();
+  await admin.getByText('table-cleaner 1.1.0 is now in prod.').waitFor();
+  await page.reload();
+  await page.locator('table.environments').getByText('prod').waitFor();
+  await hydrated(page);
 
   // Yank 1.0.0, saying why.
   await page.getByLabel('Why yank 1.0.0').fill('wrong defaults');

@@ -101,6 +101,25 @@ pub enum PipesCommand {
     ///
     /// Example: pipeshare pipes publish ./pipes/cleaner/1.2.0
     Publish { dir: PathBuf },
+    /// Point an environment at a version (a protected one may wait for an admin).
+    ///
+    /// Example: pipeshare pipes promote cleaner 1.2.0 --to prod
+    Promote {
+        name: String,
+        version: String,
+        /// The environment: dev, staging, prod or any name of letters, digits and '-'.
+        #[arg(long = "to")]
+        environment: String,
+    },
+    /// Copy a version into a new pipe of yours.
+    ///
+    /// Example: pipeshare pipes fork cleaner my-cleaner --version 1.2.0
+    Fork {
+        name: String,
+        new_name: String,
+        #[arg(long)]
+        version: Option<String>,
+    },
     /// Withdraw a version: no longer the latest, still there by its exact version.
     ///
     /// Example: pipeshare pipes yank cleaner 1.2.0 --reason "drops rows"
@@ -287,6 +306,19 @@ pub async fn pipes(command: PipesCommand, remote: &Remote) -> Outcome {
             print(remote, &result, |r| format!("revoked on {name}; {} grant(s) left", r["grants"].as_array().map_or(0, Vec::len)));
         }
         PipesCommand::Publish { dir } => return publish(&dir, remote).await,
+        PipesCommand::Promote { name, version, environment } => {
+            let context = json!({"action": "promote_pipe", "pipe_name": name, "version": version, "environment": environment});
+            let result = process(&hub, context).await?;
+            print(remote, &result, |r| match r["status"].as_str() {
+                Some("pending_approval") => format!("promoting {name} {version} to {environment} waits for an admin's approval"),
+                _ => format!("{environment} of {name} now points at {version}"),
+            });
+        }
+        PipesCommand::Fork { name, new_name, version } => {
+            let context = json!({"action": "fork_pipe", "pipe_name": name, "new_name": new_name, "version": version});
+            let result = process(&hub, context).await?;
+            print(remote, &result, |r| format!("forked {name} {} as {new_name}", r["version"].as_str().unwrap_or_default()));
+        }
         PipesCommand::Yank { name, version, reason } => {
             let result = process(&hub, json!({"action": "yank_version", "pipe_name": name, "version": version, "reason": reason})).await?;
             print(remote, &result, |r| {

@@ -150,6 +150,15 @@ async fn a_user_publishes_downloads_and_yanks_from_the_command_line() {
     let files = app::orchestrator::archive::unpack(&bytes, &app::orchestrator::archive::Limits::new(1 << 20)).unwrap();
     assert_eq!(files.iter().find(|f| f.path == "src/main.py").unwrap().bytes, b"print('one')\n");
 
+    // Environments and forks from the command line.
+    let promoted = json(&pipeshare(&config, &["pipes", "promote", "cleaner", "1.1.0", "--to", "staging", "--json"], None));
+    assert_eq!(promoted["status"], "active");
+    let forked = json(&pipeshare(&config, &["pipes", "fork", "cleaner", "my-cleaner", "--version", "1.0.0", "--json"], None));
+    assert_eq!(forked["pipe_name"], "my-cleaner");
+    let out = pipeshare(&config, &["pipes", "promote", "cleaner", "1.1.0", "--to", "bad/name"], None);
+    assert_eq!(out.status.code(), Some(2));
+    json(&pipeshare(&config, &["pipes", "promote", "cleaner", "1.0.0", "--to", "staging", "--json"], None));
+
     // Yanking the newest makes the older one the latest.
     let yanked = json(&pipeshare(&config, &["pipes", "yank", "cleaner", "1.1.0", "--reason", "broken", "--json"], None));
     assert_eq!(yanked["latest_version"], "1.0.0");

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::app::PageTitle;
 use crate::components::{action_error, loaded, when};
-use crate::model::{Decision, PendingShare, PendingShares, ReviewTarget, ShareOptions};
-use crate::server_fns::admin::{NOT_REVIEWED, ReviewShare, ReviewShares, list_pending};
+use crate::model::{Decision, PendingPromotion, PendingShare, PendingShares, ReviewTarget, ShareOptions};
+use crate::server_fns::admin::{NOT_REVIEWED, ReviewPromotion, ReviewShare, ReviewShares, list_pending, list_pending_promotions};
 use crate::urls::encode;
 
 /// `/admin/approvals`: the admins' queue of shares waiting for approval. Each row can be
@@ -70,6 +70,69 @@ pub fn Approvals() -> impl IntoView {
                         .into_any()
                     } else {
                         view! { <Queue list queue /> }.into_any()
+                    }
+                })
+            })}
+        </Transition>
+        <PromotionQueue />
+    }
+}
+
+/// Promotions to protected environments waiting for an admin: each decided on its own, for
+/// the version it asks for.
+#[component]
+fn PromotionQueue() -> impl IntoView {
+    let review = ServerAction::<ReviewPromotion>::new();
+    let pending = Resource::new(move || review.version().get(), |_| list_pending_promotions());
+    let row = move |p: PendingPromotion| {
+        let shown = p.clone();
+        let decide = move |decision: Decision, label: &'static str, class: &'static str| {
+            let p = shown.clone();
+            view! {
+                <ActionForm action=review attr:class="inline">
+                    <input type="hidden" name="promotion_id" value=p.promotion_id />
+                    <input type="hidden" name="version" value=p.version.clone() />
+                    <input type="hidden" name="decision" value=decision.as_str() />
+                    <button type="submit" class=class aria-label=format!("{label} {} {} to {}", p.pipe_name, p.version, p.environment)>
+                        {label}
+                    </button>
+                </ActionForm>
+            }
+        };
+        view! {
+            <tr>
+                <td><a href=format!("/pipes/{}", encode(&p.pipe_name))>{p.pipe_name.clone()}</a></td>
+                <td>{p.version.clone()}</td>
+                <td>{p.environment.clone()}</td>
+                <td>{p.requested_by.clone()}</td>
+                <td>{when(p.requested_at)}</td>
+                <td>{decide(Decision::Approve, "Approve", "")}" "{decide(Decision::Reject, "Reject", "danger")}</td>
+            </tr>
+        }
+    };
+    view! {
+        <h2>"Promotions"</h2>
+        <p class="success" role="status">{move || review.value().get().and_then(Result::ok)}</p>
+        <p class="error" role="alert">{action_error(review.value())}</p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                loaded(pending.await, move |list| {
+                    if list.promotions.is_empty() {
+                        view! { <div class="card empty"><p>"No promotion is waiting for approval."</p></div> }.into_any()
+                    } else {
+                        view! {
+                            <div class="card table-card">
+                                <table class="queue promotions">
+                                    <caption>{format!("{} waiting, oldest first", list.total_count)}</caption>
+                                    <thead><tr>
+                                        <th scope="col">"Pipe"</th><th scope="col">"Version"</th><th scope="col">"Environment"</th>
+                                        <th scope="col">"Requested by"</th><th scope="col">"Requested"</th><th scope="col">"Decision"</th>
+                                    </tr></thead>
+                                    <tbody>{list.promotions.into_iter().map(row).collect_view()}</tbody>
+                                </table>
+                            </div>
+                        }
+                        .into_any()
                     }
                 })
             })}

@@ -212,7 +212,7 @@ fn PermissionsPanel(name: String, grants: Vec<GrantView>, actions: PipeActions) 
                                                 <input type="hidden" name="name" value=name.clone() />
                                                 <input type="hidden" name="subject_type" value=g.subject_type.as_str() />
                                                 <input type="hidden" name="subject" value=g.name.clone() />
-                                                <button type="submit" class="danger" attr:aria-label=format!("Revoke {}", g.name)>"Revoke"</button>
+                                                <button type="submit" class="danger" aria-label=format!("Revoke {}", g.name)>"Revoke"</button>
                                             </ActionForm>
                                         </td>
                                     </tr>

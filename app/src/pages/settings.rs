@@ -153,7 +153,7 @@ fn UserChange(action: ServerAction<ChangeUser>, username: String, change: &'stat
         <ActionForm action attr:class="inline">
             <input type="hidden" name="username" value=username.clone() />
             <input type="hidden" name="change" value=change />
-            <button type="submit" class=if danger { "danger small" } else { "small" } attr:aria-label=format!("{label} {username}")>{label}</button>
+            <button type="submit" class=if danger { "danger small" } else { "small" } aria-label=format!("{label} {username}")>{label}</button>
         </ActionForm>
     }
 }

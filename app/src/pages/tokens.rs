@@ -104,7 +104,7 @@ pub fn TokenTable(list: Vec<TokenInfo>, revoke: ServerAction<RevokeToken>, show_
                                 <td>
                                     <ActionForm action=revoke attr:class="inline">
                                         <input type="hidden" name="id" value=t.id />
-                                        <button type="submit" class="danger" attr:aria-label=format!("Revoke {}", t.label)>"Revoke"</button>
+                                        <button type="submit" class="danger" aria-label=format!("Revoke {}", t.label)>"Revoke"</button>
                                     </ActionForm>
                                 </td>
                             </tr>

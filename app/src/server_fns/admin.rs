@@ -214,3 +214,24 @@ pub async fn audit_page(pipe: String, offset: u64) -> Result<crate::model::Audit
     let query = AuditQuery { pipe_name, limit: Some(AUDIT_PAGE), offset };
     Ok(orchestrator()?.audit_log(&caller().await?, &query).await?)
 }
+
+/// Promotions to protected environments waiting for approval.
+#[server]
+pub async fn list_pending_promotions() -> Result<crate::model::PendingPromotions, AppError> {
+    Ok(orchestrator()?.list_pending_promotions(&caller().await?).await?)
+}
+
+/// Approves or rejects one waiting promotion, as shown (its version).
+#[server]
+pub async fn review_promotion(
+    promotion_id: i32,
+    version: String,
+    decision: crate::model::Decision,
+    note: Option<String>,
+) -> Result<String, AppError> {
+    let result = orchestrator()?.review_promotion(&caller().await?, promotion_id, decision, note.as_deref(), Some(&version)).await?;
+    Ok(match result.status {
+        crate::model::ShareStatus::Active => format!("{} {} is now in {}.", result.pipe_name, result.version, result.environment),
+        _ => format!("Promoting {} {} to {} was rejected.", result.pipe_name, result.version, result.environment),
+    })
+}
