@@ -337,3 +337,24 @@ async fn environments_promotions_rollback_and_forks() {
     let original = s.call(&w.root, json!({"action": "get_pipe", "pipe_name": "env-tool"})).await.ok().clone();
     assert_eq!(original["forks"], json!(["carols-tool"]));
 }
+
+#[tokio::test]
+async fn concurrent_publishes_all_land() {
+    let w = World::new(|_| {}).await;
+    let s = &w.server;
+    s.call(&w.alice, publish_context("busy", "0.1.0", &[])).await.ok();
+    // Versions of one pipe and new pipes at once, from two users: each is stored, none fails.
+    let uploads = (0..12).map(|i| {
+        let (token, body) = match i % 3 {
+            0 => (w.alice.clone(), archive_of("busy", &format!("1.0.{i}"), &[("n.txt", "x")])),
+            1 => (w.alice.clone(), archive_of(&format!("alice-{i}"), "1.0.0", &[])),
+            _ => (w.bob.clone(), archive_of(&format!("bob-{i}"), "1.0.0", &[])),
+        };
+        async move { upload(s, Some(&token), body).await }
+    });
+    for (status, body) in futures::future::join_all(uploads).await {
+        assert_eq!(status, 201, "{body}");
+    }
+    let busy = s.call(&w.alice, json!({"action": "get_pipe", "pipe_name": "busy"})).await.ok().clone();
+    assert_eq!(busy["versions"].as_array().unwrap().len(), 5);
+}

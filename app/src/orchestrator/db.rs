@@ -4,6 +4,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
+use super::entities::users;
 use super::error::Result;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pipeshare.db?mode=rwc";
@@ -33,6 +34,21 @@ pub async fn connect_only(url: &str, pool_size: u32) -> Result<DatabaseConnectio
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
     Ok(db)
+}
+
+/// A transaction that begins with a write: it takes `user_id`'s lock row. On SQLite a
+/// transaction that reads first cannot always become a writer when another connection wrote
+/// meanwhile (it fails at once, whatever the busy timeout); one that writes first waits its
+/// turn. On PostgreSQL it orders one user's writes.
+pub async fn begin_writing(db: &DatabaseConnection, user_id: i32) -> Result<sea_orm::DatabaseTransaction> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+    let txn = db.begin().await?;
+    users::Entity::update_many()
+        .col_expr(users::Column::QuotaLock, Expr::col(users::Column::QuotaLock).add(1))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    Ok(txn)
 }
 
 /// Refreshes the query planner's statistics (the same `ANALYZE` on SQLite and PostgreSQL).

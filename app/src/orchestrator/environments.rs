@@ -5,7 +5,7 @@
 //! only once an instance admin approves the exact version asked for.
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -157,7 +157,7 @@ pub async fn promote(
     super::input::check_text("version", Some(version))?;
     let environment = environment_name(environment)?;
     let protected = settings.protected_environments.contains(&environment);
-    let txn = db.begin().await?;
+    let txn = super::db::begin_writing(db, caller.user_id).await?;
     let pipe = pipe_to_promote(&txn, caller, pipe_name, protected, &environment).await?;
     promotable(&txn, &pipe, version).await?;
     let current = version_in(&txn, pipe.id, &environment).await?;
@@ -252,7 +252,7 @@ pub async fn review(
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
         return Err(Error::bad(format!("A review note has at most {MAX_NOTE_CHARS} characters")));
     }
-    let txn = db.begin().await?;
+    let txn = super::db::begin_writing(db, caller.user_id).await?;
     let (request, pipe) = promotions::Entity::find_by_id(promotion_id)
         .find_also_related(pipes::Entity)
         .one(&txn)
