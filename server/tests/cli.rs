@@ -316,3 +316,36 @@ fn a_backup_is_a_database_that_opens() {
     };
     assert_eq!(export(format!("sqlite://{}", copy.display())), export(instance.database_url.clone()), "everything is in it");
 }
+
+#[tokio::test]
+async fn a_scan_packs_each_version_folder_and_rescans_a_changed_file() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("alice", false);
+    let root = instance.path().join("tree");
+    let version = root.join("plugs/data/cleaner/1.0.0");
+    write_tree(
+        &root,
+        &[
+            ("plugs/data/cleaner/1.0.0/plug.yaml", &plug("cleaner", "1.0.0", "data", "stable", "A", "cleans")),
+            ("plugs/data/cleaner/1.0.0/main.py", "print('one')\n"),
+            ("plugs/data/cleaner/1.0.0/.git/HEAD", "ref: refs/heads/main\n"),
+        ],
+    );
+    // A link out of the tree is left out of the package, never followed.
+    std::os::unix::fs::symlink("/etc/passwd", version.join("passwd")).unwrap();
+    instance.scan(&root, "alice");
+    let server = instance.serve().await;
+    let newest = json!({"action": "download_pipe", "pipe_name": "cleaner"});
+    let first = server.call(&token, newest.clone()).await.ok().clone();
+    assert_eq!(first["files"], json!(["main.py", "plug.yaml"]));
+    let bytes = server.http.get(first["archive_url"].as_str().unwrap()).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
+    let files = app::orchestrator::archive::unpack(&bytes, &app::orchestrator::archive::Limits::new(1 << 20)).unwrap();
+    assert_eq!(files.iter().find(|f| f.path == "main.py").unwrap().bytes, b"print('one')\n");
+
+    // Code changed beside an unchanged manifest: the rescan updates the package.
+    std::fs::write(version.join("main.py"), "print('two')\n").unwrap();
+    let summary = instance.scan(&root, "alice");
+    assert_eq!(summary["updated"], 1, "{summary}");
+    let second = server.call(&token, newest).await.ok().clone();
+    assert_ne!(second["sha256"], first["sha256"]);
+}
