@@ -425,6 +425,8 @@ pub struct PipeList {
     pub limit: Option<u64>,
     /// The position of the first pipe among all matches (as given, with `after`/`before`).
     pub offset: u64,
+    /// When more pipes follow this page: pass it as `after` for the next one.
+    pub next_after: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

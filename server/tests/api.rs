@@ -730,3 +730,33 @@ async fn every_sharing_change_is_in_the_audit_log() {
     call(&w.bob, json!({"action": "audit_log", "pipe_name": "sqlite"})).await.failed(404);
     assert!(call(&w.carol, json!({"action": "audit_log", "pipe_name": "no_such_pipe"})).await.failed(404).contains("no_such_pipe"));
 }
+
+#[tokio::test]
+async fn a_large_catalogue_comes_in_pages_of_at_most_a_thousand() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("alice", false);
+    let files: Vec<(String, String)> = (0..1003)
+        .map(|i| (format!("plugs/p{i:04}/1.0.0/plug.yaml"), plug(&format!("p{i:04}"), "1.0.0", "data", "stable", "A", "d")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    instance.scan(&write_tree(&instance.path().join("tree"), &files), "alice");
+    let server = instance.serve().await;
+
+    // No limit, as the guide's callers ask: the first thousand, the whole count, and the way on.
+    let first = server.call(&token, json!({"action": "list_shareable"})).await.ok().clone();
+    assert_eq!(first["pipes"].as_array().unwrap().len(), 1000);
+    assert_eq!(first["total_count"], 1003);
+    assert_eq!(first["next_after"], "p0999");
+    let rest = server.call(&token, json!({"action": "list_shareable", "after": "p0999"})).await.ok().clone();
+    let names: Vec<&str> = rest["pipes"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["p1000", "p1001", "p1002"]);
+    assert!(rest["next_after"].is_null(), "the last page says so");
+    // A page read backwards still says what follows it.
+    let before = server.call(&token, json!({"action": "list_shareable", "before": "p0003", "limit": 2})).await.ok().clone();
+    assert_eq!(before["next_after"], "p0002");
+    let by_offset = server.call(&token, json!({"action": "list_shareable", "limit": 2, "offset": 1001})).await.ok().clone();
+    assert!(by_offset["next_after"].is_null());
+    // More than a thousand at once is refused.
+    let refused = server.call(&token, json!({"action": "list_shareable", "limit": 1001})).await.failed(400);
+    assert!(refused.contains("next_after"), "{refused}");
+}

@@ -17,6 +17,10 @@ use super::input::{Fields, check_count, check_text, parse};
 use super::settings::Settings;
 use crate::model::Visibility;
 
+/// The most pipes one answer holds: without `limit`, an ordinary catalogue still comes in one
+/// answer, and a large one in pages (`next_after`).
+pub const MAX_PAGE: u64 = 1000;
+
 /// The statuses the seed names; every status found in scanned manifests is accepted too.
 pub const SEED_STATUSES: [&str; 3] = ["stable", "development", "experimental"];
 
@@ -123,8 +127,10 @@ fn like_pattern(text: &str) -> LikeExpr {
 }
 
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
-    check_count("limit", filters.limit)?;
     check_count("offset", filters.offset)?;
+    if filters.limit.is_some_and(|limit| limit > MAX_PAGE) {
+        return Err(Error::bad(format!("limit must be at most {MAX_PAGE}; read further pages with after (the answer's next_after)")));
+    }
     for (name, value) in [
         ("category", &filters.category),
         ("status", &filters.status),
@@ -178,24 +184,33 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     let total_count = query.clone().count(db).await?;
     let offset = filters.offset.unwrap_or(0);
     // Keyset paging (after / before a name) or OFFSET; `before` reads backwards from the name.
-    let (query, backwards, skip) = match (&filters.after, &filters.before) {
-        (Some(after), _) => (query.filter(pipes::Column::Name.gt(after.as_str())), false, None),
-        (None, Some(before)) => (query.filter(pipes::Column::Name.lt(before.as_str())), true, None),
-        (None, None) => (query, false, (offset > 0).then_some(offset)),
+    let (page, backwards, skip) = match (&filters.after, &filters.before) {
+        (Some(after), _) => (query.clone().filter(pipes::Column::Name.gt(after.as_str())), false, None),
+        (None, Some(before)) => (query.clone().filter(pipes::Column::Name.lt(before.as_str())), true, None),
+        (None, None) => (query.clone(), false, (offset > 0).then_some(offset)),
     };
-    // SQL has no OFFSET without LIMIT on every backend: "no limit" becomes the largest one.
-    let limit = filters.limit.or(skip.map(|_| i64::MAX as u64));
+    let limit = filters.limit.unwrap_or(MAX_PAGE);
     let order = if backwards { Order::Desc } else { Order::Asc };
-    let mut rows = query.order_by(pipes::Column::Name, order).offset(skip).limit(limit).find_also_related(shares::Entity).all(db).await?;
+    // One row more than the page tells whether another page follows.
+    let mut rows =
+        page.order_by(pipes::Column::Name, order).offset(skip).limit(limit + 1).find_also_related(shares::Entity).all(db).await?;
+    let mut more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
     if backwards {
         rows.reverse();
+        // Reading backwards, what follows the page is what comes after its last name.
+        more = match rows.last() {
+            Some((last, _)) => query.filter(pipes::Column::Name.gt(last.name.as_str())).limit(1).count(db).await? > 0,
+            None => false,
+        };
     }
+    let next_after = rows.last().filter(|_| more).map(|(pipe, _)| pipe.name.clone());
     let owners = usernames(db, rows.iter().map(|(p, _)| p.owner_id)).await?;
     // Everything in the shareable scope is the caller's to manage; what is shared with them
     // is not, and its review note is not theirs to read.
     let manages = filters.scope == ListScope::Shareable;
     let pipes = rows.into_iter().map(|(pipe, share)| summarize(&pipe, share.as_ref(), &owners, manages)).collect();
-    Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset })
+    Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset, next_after })
 }
 
 /// A pipe as a listing shows it; the admin's review note only for those who manage it.
