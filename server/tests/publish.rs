@@ -204,6 +204,24 @@ async fn hostile_uploads_are_refused_and_store_nothing() {
     let (status, body) = upload(s, Some(&w.alice), archive_of("big", "1.0.0", &[("data.txt", &big)])).await;
     assert_eq!(refused(status, &body, "big").0, 413);
 
+    // A link inside an archive, to anywhere.
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    let manifest = manifest("linked", "1.0.0");
+    let mut header = tar::Header::new_gnu();
+    header.set_size(manifest.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder.append_data(&mut header, "pipe.yaml", manifest.as_bytes()).unwrap();
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    builder.append_link(&mut link, "secrets", "/etc/shadow").unwrap();
+    let linked = builder.into_inner().unwrap().finish().unwrap();
+    let (status, body) = upload(s, Some(&w.alice), linked).await;
+    let (status, error) = refused(status, &body, "symlink");
+    assert_eq!(status, 400);
+    assert!(error.contains("secrets"), "the entry is named: {error}");
+
     // Paths that escape, through the JSON door.
     for path in ["../evil.py", "/etc/passwd", "a/../../x", "C:\\x"] {
         let reply = s.call(&w.alice, publish_context("escape", "1.0.0", &[(path, "x")])).await;
@@ -224,6 +242,7 @@ async fn hostile_uploads_are_refused_and_store_nothing() {
     let listed = s.call(&w.root, json!({"action": "list_shareable"})).await;
     assert_eq!(listed.ok()["total_count"], 0, "{}", listed.body);
     assert!(!w.instance.database_contains("evil"));
+    assert!(!w.instance.database_contains("linked"));
 }
 
 #[tokio::test]
