@@ -5,6 +5,8 @@ the guide's envelope (``success``, ``message``, ``result`` or ``error``) as a di
 the HTTP status. The typed helpers answer the ``result`` and raise ``PipeshareError`` with the
 HTTP status when the hub refuses.
 """
+import base64
+import hashlib
 import json
 import time
 import urllib.error
@@ -84,13 +86,70 @@ class Client:
     def report(self, time_range="30_days", **sections):
         return self.call("generate_share_report", report_options=dict(sections, time_range=time_range))
 
+    def list_all(self, **filters):
+        """Every pipe ``list_shareable`` matches, page after page (``next_after``)."""
+        while True:
+            page = self.list_shareable(**filters)
+            yield from page["pipes"]
+            if not page.get("next_after"):
+                return
+            filters["after"] = page["next_after"]
+
+    # Publishing and distribution.
+
+    def publish(self, manifest, files=None, manifest_file=None):
+        """Publishes the version ``manifest`` (YAML text) names, with ``files`` (relative path
+        to bytes) beside it; ``manifest_file`` is ``pipe.yaml`` unless given."""
+        encoded = {path: base64.b64encode(data).decode() for path, data in (files or {}).items()}
+        fields = {"manifest": manifest, "files": encoded}
+        if manifest_file is not None:
+            fields["manifest_file"] = manifest_file
+        return self.call("publish_pipe", **fields)
+
+    def publish_archive(self, data):
+        """Publishes a ``.tar.gz`` or ``.zip`` of a version folder (``bytes``)."""
+        status, envelope = self._send("POST", "/api/v1/pipes/publish", data, "application/gzip")
+        if not envelope.get("success"):
+            raise PipeshareError(status, envelope.get("error", "unknown error"))
+        return envelope["result"]
+
+    def download_package(self, pipe_name, version=None, environment=None):
+        """A version's package (``.tar.gz`` bytes), checked against its SHA-256; the newest
+        version not yanked unless ``version`` or ``environment`` names one."""
+        fields = {"pipe_name": pipe_name}
+        if version is not None:
+            fields["version"] = version
+        if environment is not None:
+            fields["environment"] = environment
+        found = self.call("download_pipe", **fields)
+        if not found.get("archive_url"):
+            raise PipeshareError(404, f"Version {found['version']} of '{pipe_name}' has no package")
+        request = urllib.request.Request(found["archive_url"], headers={"Authorization": "Bearer " + self.token})
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            data = response.read()
+        if hashlib.sha256(data).hexdigest() != found["sha256"]:
+            raise PipeshareError(502, "The package does not match its SHA-256")
+        return data
+
+    def promote(self, pipe_name, version, environment):
+        return self.call("promote_pipe", pipe_name=pipe_name, version=version, environment=environment)
+
+    def fork(self, pipe_name, new_name, version=None):
+        fields = {"pipe_name": pipe_name, "new_name": new_name}
+        if version is not None:
+            fields["version"] = version
+        return self.call("fork_pipe", **fields)
+
+    def yank(self, pipe_name, version, reason):
+        return self.call("yank_version", pipe_name=pipe_name, version=version, reason=reason)
+
     # The wire.
 
     def _process(self, context, config):
         body = json.dumps({"context": context, "config": config or {}}).encode()
         return self._send("POST", "/api/v1/process", body)
 
-    def _send(self, method, path, body):
+    def _send(self, method, path, body, content_type="application/json"):
         """One request, retried on connection errors and 503; answers (status, envelope)."""
         attempt = 0
         while True:
@@ -98,7 +157,7 @@ class Client:
                 self.url + path,
                 data=body,
                 method=method,
-                headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"},
+                headers={"Authorization": "Bearer " + self.token, "Content-Type": content_type},
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -16,6 +16,34 @@ class LiveHub(unittest.TestCase):
     def setUp(self):
         self.hub = Client(URL, TOKEN)
 
+    def test_publish_promote_download_fork_and_yank(self):
+        published = self.hub.publish("name: py-tool\nversion: 1.0.0\n", {"main.py": b"print(1)\n"})
+        self.assertEqual((published["pipe_name"], published["new_pipe"]), ("py-tool", True))
+        archive = self.hub.download_package("py-tool")
+        import io
+        import tarfile
+
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            self.assertEqual(sorted(tar.getnames()), ["main.py", "pipe.yaml"])
+            self.assertEqual(tar.extractfile("main.py").read(), b"print(1)\n")
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            manifest = b"name: py-tool\nversion: 1.1.0\n"
+            info = tarfile.TarInfo("pipe.yaml")
+            info.size = len(manifest)
+            tar.addfile(info, io.BytesIO(manifest))
+        self.assertEqual(self.hub.publish_archive(buffer.getvalue())["version"], "1.1.0")
+        self.assertEqual(self.hub.promote("py-tool", "1.0.0", "staging")["status"], "active")
+        self.assertEqual(self.hub.download_pipe("py-tool")["version"], "1.1.0")
+        self.assertEqual(len(self.hub.download_package("py-tool", environment="staging")), len(archive))
+        self.assertEqual(self.hub.fork("py-tool", "py-tool-fork", version="1.0.0")["pipe_name"], "py-tool-fork")
+        self.assertEqual(self.hub.yank("py-tool", "1.1.0", "broken")["latest_version"], "1.0.0")
+        with self.assertRaises(PipeshareError) as again:
+            self.hub.publish("name: py-tool\nversion: 1.0.0\n")
+        self.assertEqual(again.exception.status, 409)
+        names = [pipe["name"] for pipe in self.hub.list_all()]
+        self.assertIn("py-tool-fork", names)
+
     def test_process_answers_the_envelope_as_the_guide_reads_it(self):
         listed = self.hub.process({"action": "list_shareable"})
         self.assertEqual(set(listed), {"success", "message", "result"})
