@@ -371,7 +371,20 @@ async fn concurrent_publishes_all_land() {
         };
         async move { upload(s, Some(&token), body).await }
     });
-    for (status, body) in futures::future::join_all(uploads).await {
+    // A scan of a tree writes beside them, from another process.
+    let files: Vec<(String, String)> = (0..300)
+        .map(|i| (format!("plugs/s{i:03}/1.0.0/plug.yaml"), common::plug(&format!("s{i:03}"), "1.0.0", "data", "stable", "A", "d")))
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let tree = common::write_tree(&w.instance.path().join("tree"), &files);
+    let scan = tokio::process::Command::new(common::BIN)
+        .args(["scan", tree.to_str().unwrap(), "--owner", "carol"])
+        .env("DATABASE_URL", &w.instance.database_url)
+        .output();
+    let (scanned, published) = tokio::join!(scan, futures::future::join_all(uploads));
+    let scanned = scanned.unwrap();
+    assert!(scanned.status.success(), "{}", String::from_utf8_lossy(&scanned.stderr));
+    for (status, body) in published {
         assert_eq!(status, 201, "{body}");
     }
     let busy = s.call(&w.alice, json!({"action": "get_pipe", "pipe_name": "busy"})).await.ok().clone();

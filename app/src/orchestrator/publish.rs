@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, sea_query::OnConflict,
+    QuerySelect, QueryTrait, sea_query::OnConflict,
 };
 use serde_json::{Map, Value, json};
 
@@ -142,26 +142,23 @@ pub async fn holds(db: &impl ConnectionTrait, caller: &Caller, pipe_id: i32, lev
     Ok(levels.into_iter().any(|held| held >= level))
 }
 
-/// The bytes the packages a user published take, each package counted once.
+/// The bytes the packages a user published take, each package counted once, and whether
+/// `adding` is among them already.
 async fn storage_used(db: &impl ConnectionTrait, user_id: i32, adding: &str) -> Result<(u64, bool)> {
-    let mine: Vec<Option<String>> = pipe_versions::Entity::find()
+    let mine = pipe_versions::Entity::find()
         .select_only()
         .column(pipe_versions::Column::PackageSha256)
         .filter(pipe_versions::Column::PublishedBy.eq(user_id))
-        .distinct()
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mine: Vec<String> = mine.into_iter().flatten().collect();
-    let already = mine.iter().any(|sha| sha == adding);
-    let sizes: Vec<i64> = packages::Entity::find()
+        .into_query();
+    let sizes: Vec<(String, i64)> = packages::Entity::find()
         .select_only()
-        .column(packages::Column::Size)
-        .filter(packages::Column::Sha256.is_in(mine))
+        .columns([packages::Column::Sha256, packages::Column::Size])
+        .filter(packages::Column::Sha256.in_subquery(mine))
         .into_tuple()
         .all(db)
         .await?;
-    Ok((sizes.into_iter().map(|s| s.max(0) as u64).sum(), already))
+    let already = sizes.iter().any(|(sha, _)| sha == adding);
+    Ok((sizes.into_iter().map(|(_, size)| size.max(0) as u64).sum(), already))
 }
 
 /// The address of a version's package.

@@ -11,7 +11,6 @@ use std::{
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -318,7 +317,8 @@ async fn store_batch(db: &DatabaseConnection, owner_id: i32, batch: &mut Vec<Sca
     if batch.is_empty() {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    // Written first, so a scan beside users' publishes waits its turn on SQLite.
+    let txn = super::db::begin_writing(db, owner_id).await?;
     for scanned in batch.drain(..) {
         match store(&txn, owner_id, &scanned).await? {
             Outcome::Added => summary.added += 1,
