@@ -216,6 +216,11 @@ async fn export_and_import_move_an_instance_losslessly() {
         }
         let yank = json!({"action": "yank_version", "pipe_name": "shipped", "version": "1.0.1", "reason": "typo"});
         server.call(&token, yank).await.ok();
+        // An environment, its history, and a promotion waiting for an admin travel too.
+        let promote =
+            |environment: &str| json!({"action": "promote_pipe", "pipe_name": "shipped", "version": "1.0.0", "environment": environment});
+        server.call(&token, promote("staging")).await.ok();
+        server.call_with(&token, promote("prod"), json!({"require_approval": true})).await.ok();
     }
     let exported = source.cli_ok(&["export", "-"], None);
     assert!(exported.starts_with("{\"format\":\"pipeshare-export-2\""));
@@ -225,7 +230,11 @@ async fn export_and_import_move_an_instance_losslessly() {
     let target = Instance::postgres_if_reachable().unwrap_or_else(Instance::sqlite);
     let imported = target.cli_ok(&["import", file.to_str().unwrap()], None);
     assert!(imported.contains("2 users") && imported.contains("1 downloads") && imported.contains("1 grants"), "{imported}");
-    assert!(imported.contains("6 audit_events"), "the setting, the share, the grant, two publishes and a yank: {imported}");
+    assert!(imported.contains("8 audit_events"), "the setting, the share, the grant, two publishes, a yank, two promotions: {imported}");
+    assert!(
+        imported.contains("1 environments") && imported.contains("1 environment_events") && imported.contains("1 promotions"),
+        "{imported}"
+    );
     assert_eq!(rows(&target.cli_ok(&["export", "-"], None)), rows(&exported), "the same rows come back out");
     let tokens = target.cli_ok(&["token", "list", "--user", "alice"], None);
     assert!(imported.contains(" packages"), "{imported}");
@@ -243,6 +252,8 @@ async fn export_and_import_move_an_instance_losslessly() {
     let server = target.serve().await;
     let shipped = server.call(&token, json!({"action": "download_pipe", "pipe_name": "shipped"})).await.ok().clone();
     assert_eq!(shipped["version"], "1.0.0", "the yanked 1.0.1 stays yanked");
+    let staged = server.call(&token, json!({"action": "download_pipe", "pipe_name": "shipped", "environment": "staging"})).await;
+    assert_eq!(staged.ok()["version"], "1.0.0", "the environment came along");
     let package = server.http.get(shipped["archive_url"].as_str().unwrap()).bearer_auth(&token).send().await.unwrap();
     let bytes = package.bytes().await.unwrap();
     assert_eq!(app::orchestrator::archive::sha256_hex(&bytes), shipped["sha256"].as_str().unwrap(), "the package came along");

@@ -85,6 +85,9 @@ pub struct PipeAccess {
     /// See and download it: managers always; others with an active public share, or with
     /// an active private share and an unexpired grant.
     pub download: bool,
+    /// Holds at least `read_write`: managers, and grantees of that level (who contribute
+    /// when the share allows, promote outside protected environments, and fork).
+    pub write: bool,
 }
 
 /// What `caller` may do with the pipe; `None` is an anonymous visitor.
@@ -99,10 +102,10 @@ pub async fn access(
     // stays stored and counts for nobody, and comes back when it is turned on again.
     let public = active && share.is_some_and(|s| s.is_public) && Settings::load(db).await?.enable_public_sharing;
     let Some(caller) = caller else {
-        return Ok(PipeAccess { manage: false, download: public });
+        return Ok(PipeAccess { manage: false, download: public, write: false });
     };
     if caller.is_admin || pipe.owner_id == caller.user_id {
-        return Ok(PipeAccess { manage: true, download: true });
+        return Ok(PipeAccess { manage: true, download: true, write: true });
     }
     let held: Vec<AccessLevel> = grants::Entity::find()
         .select_only()
@@ -114,7 +117,8 @@ pub async fn access(
         .all(db)
         .await?;
     let manage = held.contains(&AccessLevel::Admin);
-    Ok(PipeAccess { manage, download: manage || public || (active && !held.is_empty()) })
+    let write = held.iter().any(|level| *level >= AccessLevel::ReadWrite);
+    Ok(PipeAccess { manage, download: manage || public || (active && !held.is_empty()), write })
 }
 
 /// When the caller's `admin` access to a pipe through grants ends: `None` when they hold no

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
+use super::access::ShareStatus;
 use super::access::pipe_to_download;
-use super::access::{AccessLevel, ShareStatus};
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
@@ -13,7 +13,6 @@ use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::list::summarize;
 use super::permissions::grants_on;
-use super::publish::holds;
 use crate::model::{ForkOrigin, PackageEntry, VersionInfo};
 
 /// How many of the latest sharing changes the page lists for the pipe's managers.
@@ -30,11 +29,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let forks = visible_forks(db, caller, &pipe.name).await?;
     let shown = versions.iter().find(|v| !v.yanked).or(versions.first());
     let readme_html = shown.and_then(|v| v.readme.as_deref()).map(markdown_html);
-    let writer = match caller {
-        Some(_) if access.manage => true,
-        Some(caller) => holds(db, caller, pipe.id, AccessLevel::ReadWrite).await?,
-        None => false,
-    };
+    let writer = access.write;
     let options = share.as_ref().filter(|s| s.status == ShareStatus::Active).map(|s| &s.options.0.permissions);
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
     let can_fork = caller.is_some_and(|c| !c.read_only) && (writer || options.is_some_and(|p| p.fork));

@@ -9,13 +9,12 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::{AccessLevel, access, find_pipe, require_admin, require_write};
+use super::access::{access, find_pipe, require_admin, require_write};
 use super::accounts::Caller;
 use super::audit;
 use super::catalog::usernames;
 use super::entities::{environment_events, environments, pipe_versions, pipes, promotions};
 use super::error::{Error, Result};
-use super::publish::holds;
 use super::review::MAX_NOTE_CHARS;
 use super::settings::Settings;
 use crate::model::{
@@ -77,7 +76,7 @@ async fn pipe_to_promote(
             "Permission denied: '{environment}' is protected; only the owner of '{name}' and its admin grantees promote to it"
         )));
     }
-    if holds(db, caller, pipe.id, AccessLevel::ReadWrite).await? {
+    if can.write {
         return Ok(pipe);
     }
     Err(Error::Forbidden(format!("Permission denied: promoting '{name}' needs read_write access")))

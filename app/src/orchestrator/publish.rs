@@ -9,12 +9,12 @@ use sea_orm::{
 };
 use serde_json::{Map, Value, json};
 
-use super::access::{AccessLevel, access, find_pipe, pipe_to_manage, reaches, require_write, unexpired};
+use super::access::{access, find_pipe, pipe_to_manage, require_write};
 use super::accounts::Caller;
 use super::archive::{self, Limits, PackageFile};
 use super::audit;
 use super::catalog::{compare_versions, versions_of};
-use super::entities::{JsonText, grants, packages, pipe_versions, pipes, shares};
+use super::entities::{JsonText, packages, pipe_versions, pipes, shares};
 use super::error::{Error, Result};
 use super::scan::{self, FolderHints, MANIFEST_FILES, ScannedVersion};
 use super::settings::Settings;
@@ -119,27 +119,13 @@ async fn may_publish_to(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes
         return Err(Error::Conflict(format!("The pipe name '{}' is taken; publish under another name", pipe.name)));
     }
     let contribute = share.is_some_and(|s| s.options.0.permissions.contribute);
-    if contribute && holds(db, caller, pipe.id, AccessLevel::ReadWrite).await? {
+    if contribute && can.write {
         return Ok(());
     }
     Err(Error::Forbidden(format!(
         "Permission denied: you may not publish versions of '{}' (its owner and admin grantees may; read_write grantees when its share allows contributions)",
         pipe.name
     )))
-}
-
-/// Whether an unexpired grant of at least `level` reaches the caller.
-pub async fn holds(db: &impl ConnectionTrait, caller: &Caller, pipe_id: i32, level: AccessLevel) -> Result<bool> {
-    let levels: Vec<AccessLevel> = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::AccessLevel)
-        .filter(grants::Column::PipeId.eq(pipe_id))
-        .filter(reaches(caller.user_id))
-        .filter(unexpired(crate::orchestrator::now()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(levels.into_iter().any(|held| held >= level))
 }
 
 /// The bytes the packages a user published take, each package counted once, and whether
@@ -354,7 +340,7 @@ pub async fn fork(
         return Err(Error::pipe_not_found(pipe_name));
     }
     let share_allows = share.as_ref().is_some_and(|s| s.status == ShareStatus::Active && s.options.0.permissions.fork);
-    if !(can.manage || share_allows || holds(db, caller, pipe.id, AccessLevel::ReadWrite).await?) {
+    if !(can.write || share_allows) {
         return Err(Error::Forbidden(format!(
             "Permission denied: forking '{}' needs its share's fork permission or read_write access",
             pipe.name
