@@ -228,16 +228,33 @@ text_enum! {
 }
 
 text_enum! {
-    /// Who may see a share: anyone, or only those granted access.
+    /// Who may see a share: anyone; anyone, but only grantees download (gated); or only
+    /// those granted access.
     pub enum Visibility ("visibility") {
         Public = "public",
+        Gated = "gated",
         Private = "private",
     }
 }
 
 impl Visibility {
-    pub fn of(is_public: bool) -> Self {
-        if is_public { Visibility::Public } else { Visibility::Private }
+    pub fn of(is_public: bool, gated: bool) -> Self {
+        match (is_public, gated) {
+            (true, _) => Visibility::Public,
+            (false, true) => Visibility::Gated,
+            (false, false) => Visibility::Private,
+        }
+    }
+}
+
+text_enum! {
+    /// Where an access request stands.
+    pub enum RequestStatus ("request status") {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        /// Nobody decided within `access_request_ttl_days`.
+        Expired = "expired",
     }
 }
 
@@ -264,6 +281,9 @@ text_enum! {
         Promote = "promote",
         ReviewPromotion = "review_promotion",
         Fork = "fork",
+        RequestAccess = "request_access",
+        ReviewAccessRequest = "review_access_request",
+        RenewGrant = "renew_grant",
     }
 }
 
@@ -326,6 +346,11 @@ text_enum! {
         ListPendingPromotions = "list_pending_promotions",
         ReviewPromotion = "review_promotion",
         ForkPipe = "fork_pipe",
+        RequestAccess = "request_access",
+        ListAccessRequests = "list_access_requests",
+        ReviewAccessRequest = "review_access_request",
+        RenewGrant = "renew_grant",
+        ExplainAccess = "explain_access",
     }
 }
 
@@ -450,6 +475,9 @@ impl Default for SharePermissions {
 pub struct ShareOptions {
     /// Nothing is exposed unless asked: a share is private by default.
     pub public: bool,
+    /// Listed and shown to everyone, downloaded only by grantees, who ask with
+    /// `request_access`.
+    pub gated: bool,
     pub approval_required: bool,
     pub permissions: SharePermissions,
     /// Any other option the caller sent, kept as it came.
@@ -500,6 +528,10 @@ pub struct GrantView {
     pub expired: bool,
     pub permission_id: String,
     pub granted_at: DateTime<Utc>,
+    /// Who made the grant.
+    pub granted_by: String,
+    /// Ends within the instance's `reminder_days`: its managers may renew it.
+    pub ending_soon: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -545,6 +577,149 @@ pub struct PipeDetails {
     pub can_publish: bool,
     pub can_promote: bool,
     pub can_fork: bool,
+    /// The caller may download it (a gated pipe's page is shown to everyone).
+    pub can_download: bool,
+    /// The caller is signed in and may ask for (more) access.
+    pub can_request_access: bool,
+    /// The caller's own request for this pipe, if any.
+    pub my_request: Option<AccessRequestView>,
+    /// Requests waiting on its managers, for them.
+    pub pending_requests: Vec<AccessRequestView>,
+    /// Who can reach it and why, for its managers.
+    pub access: Option<PipeAccessExplained>,
+}
+
+/// An access request as its requester and the pipe's managers see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AccessRequestView {
+    pub request_id: i32,
+    pub pipe_name: String,
+    pub requester: String,
+    pub access_level: AccessLevel,
+    pub reason: String,
+    pub duration_days: Option<i32>,
+    pub status: RequestStatus,
+    /// Name it when deciding: a request changed since is a 409.
+    pub revision: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When a pending request lapses.
+    pub expires_at: DateTime<Utc>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_note: Option<String>,
+    /// What an approval granted (possibly narrower than asked), and until when.
+    pub granted_level: Option<AccessLevel>,
+    pub granted_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AccessRequests {
+    pub requests: Vec<AccessRequestView>,
+    pub total_count: u64,
+}
+
+text_enum! {
+    /// Why someone reaches a pipe.
+    pub enum AccessReason ("reason") {
+        Owner = "owner",
+        DirectGrant = "direct_grant",
+        GroupGrant = "group_grant",
+        InstanceAdmin = "instance_admin",
+        PublicShare = "public_share",
+        GatedShare = "gated_share",
+    }
+}
+
+/// One way a user reaches a pipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AccessPath {
+    pub reason: AccessReason,
+    /// What it allows: a level, or none (a gated page is seen, not downloaded).
+    pub access_level: Option<AccessLevel>,
+    /// The group a group grant came through.
+    pub group: Option<String>,
+    pub granted_by: Option<String>,
+    pub granted_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// False for a `read` or `read_write` grant while the pipe has no active share: it counts
+    /// once the pipe is shared again.
+    pub in_force: bool,
+}
+
+/// A user and every way they reach the pipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserAccess {
+    pub user: String,
+    /// The strongest level in force, if any.
+    pub access_level: Option<AccessLevel>,
+    pub paths: Vec<AccessPath>,
+}
+
+/// A group grant, with the members it reaches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GroupAccess {
+    pub group: String,
+    pub access_level: AccessLevel,
+    pub granted_by: String,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub members: Vec<String>,
+}
+
+/// `explain_access` for a pipe: who can reach it, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PipeAccessExplained {
+    pub pipe_name: String,
+    pub visibility: Visibility,
+    pub share_status: Option<ShareStatus>,
+    /// Anyone, signed in or not: `public_share` (download) or `gated_share` (the page only).
+    pub everyone: Option<AccessPath>,
+    pub users: Vec<UserAccess>,
+    pub groups: Vec<GroupAccess>,
+    /// Grants that have ended, listed apart.
+    pub expired: Vec<GrantView>,
+}
+
+/// One pipe a user reaches, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReachedPipe {
+    pub pipe_name: String,
+    pub access_level: Option<AccessLevel>,
+    pub paths: Vec<AccessPath>,
+}
+
+/// The answer of `explain_access`: about a pipe, or about a user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum ExplainedAccess {
+    Pipe(PipeAccessExplained),
+    User(UserAccessExplained),
+}
+
+/// `explain_access` for a user: what they reach, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UserAccessExplained {
+    pub user: String,
+    /// An instance admin reaches every pipe.
+    pub instance_admin: bool,
+    /// Pipes they own or hold grants on (at most 1,000; `total_count` counts them all).
+    pub pipes: Vec<ReachedPipe>,
+    pub total_count: u64,
+    /// Pipes anyone reaches: public shares (download) and gated ones (the page).
+    pub public_pipes: u64,
+    pub gated_pipes: u64,
+    /// Their grants that have ended.
+    pub expired: Vec<ReachedPipe>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -747,6 +922,10 @@ pub struct Settings {
     /// Environments only a pipe's owner and `admin` grantees promote to (and, with
     /// `require_approval`, only after an instance admin approves).
     pub protected_environments: Vec<String>,
+    /// A pending access request lapses after this many days.
+    pub access_request_ttl_days: u32,
+    /// Grants and tokens ending within this many days are shown as ending soon.
+    pub reminder_days: u32,
 }
 
 impl Default for Settings {
@@ -760,6 +939,8 @@ impl Default for Settings {
             max_archive_bytes: 10 * 1024 * 1024,
             max_storage_per_user_mb: 500,
             protected_environments: vec!["prod".into()],
+            access_request_ttl_days: 14,
+            reminder_days: 7,
         }
     }
 }

@@ -186,6 +186,57 @@ mod contexts {
     pub struct GroupContext {
         pub group: GroupName,
     }
+
+    #[derive(ToSchema)]
+    #[schema(example = json!({"pipe_name": "data-cleaner", "access_level": "read", "reason": "Our nightly import needs it", "duration_days": 30}))]
+    pub struct RequestAccessContext {
+        pub pipe_name: PipeName,
+        /// `read` when absent.
+        pub access_level: Option<AccessLevel>,
+        /// Why, for the pipe's managers: 1 to 2,000 characters.
+        pub reason: String,
+        /// How long the access is needed, 1 to 3650 days; for good when absent.
+        pub duration_days: Option<u64>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ListAccessRequestsContext {
+        pub status: Option<RequestStatus>,
+        pub pipe_name: Option<PipeName>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ReviewAccessRequestContext {
+        pub request_id: u64,
+        pub decision: Decision,
+        /// Kept for the requester.
+        pub note: Option<String>,
+        /// A narrower level than asked.
+        pub access_level: Option<AccessLevel>,
+        /// An earlier end than asked: `YYYY-MM-DD` or an RFC 3339 time.
+        pub expiration: Option<String>,
+        /// The revision the reviewer saw; a request changed since is a 409.
+        pub revision: Option<u64>,
+    }
+
+    /// Names the grant's holder: `user` or `group`.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"pipe_name": "data-cleaner", "user": "alice"}))]
+    pub struct RenewGrantContext {
+        pub pipe_name: PipeName,
+        pub user: Option<UserName>,
+        pub group: Option<GroupName>,
+        /// Extend by this many days (1 to 3650) instead of the grant's original length.
+        pub days: Option<u64>,
+    }
+
+    /// `pipe_name` (its managers, instance admins) or `user` (instance admins, or oneself).
+    #[derive(ToSchema)]
+    #[schema(example = json!({"pipe_name": "data-cleaner"}))]
+    pub struct ExplainAccessContext {
+        pub pipe_name: Option<PipeName>,
+        pub user: Option<UserName>,
+    }
 }
 use contexts::*;
 
@@ -304,6 +355,32 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
             "Withdraws a version: no longer the latest, still downloadable by its exact version (owner, admin grantees).",
             named::<YankVersionContext>(),
             named::<YankResult>(),
+        ),
+        A::RequestAccess => (
+            "Asks a pipe's managers for access (a gated pipe, an expired grant, a higher level). A request about a pipe the \
+             caller cannot see is answered the same way and shown to nobody else.",
+            named::<RequestAccessContext>(),
+            named::<AccessRequestView>(),
+        ),
+        A::ListAccessRequests => (
+            "Access requests: the caller's own, and those for pipes they manage (all for instance admins).",
+            named::<ListAccessRequestsContext>(),
+            named::<AccessRequests>(),
+        ),
+        A::ReviewAccessRequest => (
+            "Approves (possibly narrower or shorter than asked) or rejects a pending access request (the pipe's managers).",
+            named::<ReviewAccessRequestContext>(),
+            named::<AccessRequestView>(),
+        ),
+        A::RenewGrant => (
+            "Extends an expiring grant by its original length, or by `days` (the pipe's managers).",
+            named::<RenewGrantContext>(),
+            named::<GrantView>(),
+        ),
+        A::ExplainAccess => (
+            "Who can reach a pipe and why (its managers), or what a user can reach and why (instance admins, or oneself).",
+            named::<ExplainAccessContext>(),
+            named::<ExplainedAccess>(),
         ),
     };
     ActionDoc { name, summary, context, result }

@@ -9,6 +9,7 @@ mod m20261125_000004_login_failures;
 mod m20261126_000005_throttles;
 mod m20261126_000006_account_lifecycle;
 mod m20261126_000007_packages;
+mod m20261126_000008_collaboration;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_throttles::Migration),
             Box::new(m20261126_000006_account_lifecycle::Migration),
             Box::new(m20261126_000007_packages::Migration),
+            Box::new(m20261126_000008_collaboration::Migration),
         ]
     }
 }

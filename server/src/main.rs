@@ -223,7 +223,7 @@ enum MemberCommand {
 enum SettingsCommand {
     /// Change a setting: max_pipes_per_user (1 to 1000), enable_public_sharing, require_approval, allow_self_signup
     /// (true/false), max_archive_bytes (1024 to 1073741824), max_storage_per_user_mb (1 to 1048576),
-    /// protected_environments (comma-separated names).
+    /// protected_environments (comma-separated names), access_request_ttl_days (1 to 365), reminder_days (1 to 90).
     Set { key: String, value: String },
     /// Print one setting, or all of them.
     Get { key: Option<String> },

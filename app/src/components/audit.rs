@@ -57,7 +57,14 @@ fn describe(event: &AuditEvent) -> String {
     let status = text("sharing_status").parse::<ShareStatus>().ok();
     match event.action {
         AuditAction::SharePipe => {
-            let how = if detail["sharing_options"]["public"].as_bool().unwrap_or(false) { "publicly" } else { "privately" };
+            let flag = |key: &str| detail["sharing_options"][key].as_bool().unwrap_or(false);
+            let how = if flag("public") {
+                "publicly"
+            } else if flag("gated") {
+                "gated"
+            } else {
+                "privately"
+            };
             let waiting = if status == Some(ShareStatus::PendingApproval) { ", awaiting approval" } else { "" };
             format!("shared it {how}{waiting}")
         }
@@ -100,6 +107,18 @@ fn describe(event: &AuditEvent) -> String {
             format!("{verdict} promoting version {} to {}", text("version"), text("environment"))
         }
         AuditAction::Fork => format!("forked {} {} as {}", text("from_pipe"), text("from_version"), text("name")),
+        AuditAction::RequestAccess => format!("asked for {} access", text("access_level")),
+        AuditAction::ReviewAccessRequest if text("decision") == "approve" => match detail["granted_until"].as_str() {
+            Some(until) => format!("approved an access request: {} until {}", text("granted_level"), until.get(..10).unwrap_or(until)),
+            None => format!("approved an access request: {}", text("granted_level")),
+        },
+        AuditAction::ReviewAccessRequest => {
+            format!("rejected an access request{}", detail["note"].as_str().map(|n| format!(": {n}")).unwrap_or_default())
+        }
+        AuditAction::RenewGrant => {
+            let to = text("to");
+            format!("renewed the grant of {} {} until {}", text("subject_type"), text("name"), to.get(..10).unwrap_or(&to))
+        }
     }
 }
 

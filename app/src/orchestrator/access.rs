@@ -48,9 +48,9 @@ pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
     Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
 }
 
-/// Other people's pipes the caller may see: an active public share (while the instance allows
-/// public sharing: `public_open`), or an active share with an unexpired grant that reaches
-/// the caller.
+/// Other people's pipes the caller may see: an active public or gated share (while the
+/// instance allows public sharing: `public_open`), or an active share with an unexpired grant
+/// that reaches the caller.
 pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Condition {
     let granted = grants::Entity::find()
         .select_only()
@@ -67,7 +67,7 @@ pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Co
         .select_only()
         .column(shares::Column::PipeId)
         .filter(shares::Column::Status.eq(ShareStatus::Active))
-        .filter(shares::Column::IsPublic.eq(true))
+        .filter(Condition::any().add(shares::Column::IsPublic.eq(true)).add(shares::Column::Gated.eq(true)))
         .into_query();
     let visible = if public_open {
         Condition::any().add(pipes::Column::Id.in_subquery(active_public)).add(pipes::Column::Id.in_subquery(granted))
@@ -82,9 +82,12 @@ pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Co
 pub struct PipeAccess {
     /// Share, unshare and grant: the owner, an instance admin or an `admin` grantee.
     pub manage: bool,
-    /// See and download it: managers always; others with an active public share, or with
-    /// an active private share and an unexpired grant.
+    /// Download it: managers always; others with an active public share, or with an active
+    /// share and an unexpired grant.
     pub download: bool,
+    /// See its page and find it in listings: whoever may download it, and everyone while it
+    /// has an active gated share.
+    pub see: bool,
     /// Holds at least `read_write`: managers, and grantees of that level (who contribute
     /// when the share allows, promote outside protected environments, and fork).
     pub write: bool,
@@ -98,14 +101,15 @@ pub async fn access(
     share: Option<&shares::Model>,
 ) -> Result<PipeAccess> {
     let active = share.is_some_and(|s| s.status == ShareStatus::Active);
-    // A public share is public while the instance allows public sharing; turned off, it
-    // stays stored and counts for nobody, and comes back when it is turned on again.
-    let public = active && share.is_some_and(|s| s.is_public) && Settings::load(db).await?.enable_public_sharing;
+    // A public or gated share is open while the instance allows public sharing; turned off,
+    // it stays stored and counts for nobody, and comes back when it is turned on again.
+    let listed = active && share.is_some_and(|s| s.is_public || s.gated) && Settings::load(db).await?.enable_public_sharing;
+    let public = listed && share.is_some_and(|s| s.is_public);
     let Some(caller) = caller else {
-        return Ok(PipeAccess { manage: false, download: public, write: false });
+        return Ok(PipeAccess { manage: false, download: public, see: listed, write: false });
     };
     if caller.is_admin || pipe.owner_id == caller.user_id {
-        return Ok(PipeAccess { manage: true, download: true, write: true });
+        return Ok(PipeAccess { manage: true, download: true, see: true, write: true });
     }
     let held: Vec<AccessLevel> = grants::Entity::find()
         .select_only()
@@ -118,7 +122,8 @@ pub async fn access(
         .await?;
     let manage = held.contains(&AccessLevel::Admin);
     let write = held.iter().any(|level| *level >= AccessLevel::ReadWrite);
-    Ok(PipeAccess { manage, download: manage || public || (active && !held.is_empty()), write })
+    let download = manage || public || (active && !held.is_empty());
+    Ok(PipeAccess { manage, download, see: download || listed, write })
 }
 
 /// When the caller's `admin` access to a pipe through grants ends: `None` when they hold no
@@ -152,14 +157,26 @@ pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &s
     let access = access(db, Some(caller), &pipe, share.as_ref()).await?;
     if access.manage {
         Ok((pipe, share))
-    } else if access.download {
+    } else if access.see {
         Err(Error::no_sharing_permission(name))
     } else {
         Err(Error::pipe_not_found(name))
     }
 }
 
-/// The pipe, if the caller may see and download it; otherwise the not-found answer.
+/// The pipe, if the caller may see its page; otherwise the not-found answer.
+pub async fn pipe_to_see(
+    db: &impl ConnectionTrait,
+    caller: Option<&Caller>,
+    name: &str,
+) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
+    let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
+    let access = access(db, caller, &pipe, share.as_ref()).await?;
+    if access.see { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }
+}
+
+/// The pipe, if the caller may download it. A gated pipe's visitor without a grant is told
+/// to ask for access; anyone else who may not download it gets the not-found answer.
 pub async fn pipe_to_download(
     db: &impl ConnectionTrait,
     caller: Option<&Caller>,
@@ -167,7 +184,13 @@ pub async fn pipe_to_download(
 ) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
     let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
     let access = access(db, caller, &pipe, share.as_ref()).await?;
-    if access.download { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }
+    if access.download {
+        Ok((pipe, share, access))
+    } else if access.see {
+        Err(Error::Forbidden(format!("'{}' is gated: downloads need a grant; ask for one with request_access", pipe.name)))
+    } else {
+        Err(Error::pipe_not_found(name))
+    }
 }
 
 /// A read-only token lists, reads and downloads; it changes nothing.

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use super::access::ShareStatus;
-use super::access::pipe_to_download;
+use super::access::pipe_to_see;
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
 use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
+use super::explain::explain_pipe;
 use super::list::summarize;
 use super::permissions::grants_on;
+use super::requests::{own_request, pending_for_pipe};
 use crate::model::{ForkOrigin, PackageEntry, VersionInfo};
 
 /// How many of the latest sharing changes the page lists for the pipe's managers.
@@ -21,7 +23,7 @@ const HISTORY_SHOWN: u64 = 10;
 /// The pipe, if `caller` may see it (`None`: an anonymous visitor, who sees only active
 /// public shares); otherwise the same not-found answer as for a pipe that does not exist.
 pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<PipeDetails> {
-    let (pipe, share, access) = pipe_to_download(db, caller, name).await?;
+    let (pipe, share, access) = pipe_to_see(db, caller, name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let settings = super::settings::Settings::load(db).await?;
     let (environments, environment_history) = super::environments::of_pipe(db, pipe.id, &settings).await?;
@@ -33,7 +35,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let options = share.as_ref().filter(|s| s.status == ShareStatus::Active).map(|s| &s.options.0.permissions);
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
     let can_fork = caller.is_some_and(|c| !c.read_only) && (writer || options.is_some_and(|p| p.fork));
-    let manifest_yaml = match shown {
+    let manifest_yaml = match shown.filter(|_| access.download) {
         Some(latest) => {
             serde_norway::to_string(&latest.spec.0).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?
         }
@@ -43,9 +45,17 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let owners = usernames(db, [pipe.owner_id]).await?;
     let (sharing_options, grants, history) = if access.manage {
         let options = share.as_ref().map(|s| s.options.0.clone());
-        (options, grants_on(db, pipe.id).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
+        (options, grants_on(db, pipe.id, &settings).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
     } else {
         (None, Vec::new(), Vec::new())
+    };
+    let (pending_requests, explained) = match caller.filter(|_| access.manage) {
+        Some(manager) => (pending_for_pipe(db, pipe.id).await?, Some(explain_pipe(db, manager, &pipe.name).await?)),
+        None => (Vec::new(), None),
+    };
+    let my_request = match caller {
+        Some(caller) => own_request(db, caller, &pipe.name).await?,
+        None => None,
     };
     Ok(PipeDetails {
         summary: summarize(&pipe, share.as_ref(), &owners, access.manage),
@@ -69,6 +79,11 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         can_publish: can_publish && caller.is_some_and(|c| !c.read_only),
         can_promote: writer && caller.is_some_and(|c| !c.read_only),
         can_fork,
+        can_download: access.download,
+        can_request_access: caller.is_some_and(|c| !c.read_only) && !access.manage,
+        my_request,
+        pending_requests,
+        access: explained,
     })
 }
 
@@ -117,7 +132,7 @@ async fn visible_forks(db: &DatabaseConnection, caller: Option<&Caller>, name: &
     let forks = pipes::Entity::find().filter(pipes::Column::ForkedFromPipe.eq(name)).limit(100).all(db).await?;
     let mut visible = Vec::new();
     for fork in forks {
-        if let Ok((pipe, _, _)) = pipe_to_download(db, caller, &fork.name).await {
+        if let Ok((pipe, _, _)) = pipe_to_see(db, caller, &fork.name).await {
             visible.push(pipe.name);
         }
     }

@@ -147,9 +147,11 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     let mut query = pipes::Entity::find().filter(scope());
     let share_ids =
         |condition: SimpleExpr| shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query();
+    let open_share = || shares::Column::IsPublic.eq(true).or(shares::Column::Gated.eq(true));
     match filters.visibility {
         Some(Visibility::Public) => query = query.filter(pipes::Column::Id.in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
-        Some(Visibility::Private) => query = query.filter(pipes::Column::Id.not_in_subquery(share_ids(shares::Column::IsPublic.eq(true)))),
+        Some(Visibility::Gated) => query = query.filter(pipes::Column::Id.in_subquery(share_ids(shares::Column::Gated.eq(true)))),
+        Some(Visibility::Private) => query = query.filter(pipes::Column::Id.not_in_subquery(share_ids(open_share()))),
         None => {}
     }
     let active = || share_ids(shares::Column::Status.eq(ShareStatus::Active));
@@ -228,7 +230,7 @@ pub fn summarize(
         status: pipe.status.clone(),
         sharing_enabled: share.is_some_and(|s| s.status == ShareStatus::Active),
         owner: owners.get(&pipe.owner_id).cloned().unwrap_or_default(),
-        visibility: Visibility::of(share.is_some_and(|s| s.is_public)),
+        visibility: share.map_or(Visibility::Private, |s| Visibility::of(s.is_public, s.gated)),
         share_status: share.map(|s| s.status),
         share_id: share.map(|s| s.share_id.clone()),
         review_note: share.and_then(|s| s.review_note.clone()).filter(|_| manages),

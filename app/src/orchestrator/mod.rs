@@ -13,11 +13,13 @@ pub mod download;
 pub mod entities;
 pub mod environments;
 pub mod error;
+pub mod explain;
 pub mod input;
 pub mod list;
 pub mod permissions;
 pub mod publish;
 pub mod report;
+pub mod requests;
 pub mod review;
 pub mod scan;
 pub mod settings;
@@ -41,9 +43,9 @@ pub use process::Action;
 use throttle::Kind;
 
 use crate::model::{
-    AuditAction, AuditLog, Decision, Directory, DownloadResult, GroupName, PendingPromotions, PendingShares, PermissionsResult,
-    PipeDetails, PipeFilters, PipeList, PipeName, PromoteResult, PublishResult, ReportOptions, ReviewResult, Settings, ShareOptions,
-    ShareReport, ShareResult, TokenInfo, UnshareResult, UserName, YankResult,
+    AccessRequestView, AccessRequests, AuditAction, AuditLog, Decision, Directory, DownloadResult, ExplainedAccess, GroupName,
+    PendingPromotions, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList, PipeName, PromoteResult, PublishResult,
+    ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName, YankResult,
 };
 
 /// The one door into pipeshare's rules. The JSON API (through [`Orchestrator::process`]), the
@@ -216,6 +218,42 @@ impl Orchestrator {
         version: Option<&str>,
     ) -> Result<PromoteResult> {
         environments::review(&self.db, caller, promotion_id, decision, note, version).await
+    }
+
+    // The people side: access requests, renewals, and who can see what and why.
+
+    pub async fn request_access(&self, caller: &Caller, new: requests::NewRequest) -> Result<AccessRequestView> {
+        require_write(caller)?;
+        let settings = self.settings().await?;
+        requests::request_access(&self.db, caller, &settings, new).await
+    }
+
+    pub async fn list_access_requests(&self, caller: &Caller, filter: &requests::RequestFilter) -> Result<AccessRequests> {
+        requests::list_access_requests(&self.db, caller, filter).await
+    }
+
+    pub async fn review_access_request(&self, caller: &Caller, review: &requests::RequestReview) -> Result<AccessRequestView> {
+        require_write(caller)?;
+        requests::review_access_request(&self.db, caller, review).await
+    }
+
+    pub async fn renew_grant(
+        &self,
+        caller: &Caller,
+        name: &PipeName,
+        subject: &requests::Subject,
+        days: Option<i32>,
+    ) -> Result<permissions::GrantView> {
+        require_write(caller)?;
+        requests::renew_grant(&self.db, caller, name, subject, days).await
+    }
+
+    pub async fn explain_pipe_access(&self, caller: &Caller, name: &PipeName) -> Result<ExplainedAccess> {
+        Ok(ExplainedAccess::Pipe(explain::explain_pipe(&self.db, caller, name).await?))
+    }
+
+    pub async fn explain_user_access(&self, caller: &Caller, user: &UserName) -> Result<ExplainedAccess> {
+        Ok(ExplainedAccess::User(explain::explain_user(&self.db, caller, user).await?))
     }
 
     // Approvals, reports and the audit log.

@@ -19,6 +19,7 @@ use super::entities::{JsonText, grants, user_groups};
 use super::error::{Error, Result};
 use super::input::Fields;
 use super::input::check_stored_size;
+use super::settings::Settings;
 use crate::model::AuditAction;
 
 /// When a grant ends: as the caller wrote it, and as a UTC instant.
@@ -101,14 +102,29 @@ impl PermissionChange {
 /// What a manager who holds the pipe only through an expiring `admin` grant may not do: grant
 /// themselves anything, or grant anyone access that outlasts their own.
 async fn check_delegated(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Model, change: &PermissionChange) -> Result<()> {
-    if caller.is_admin || pipe.owner_id == caller.user_id || change.revoke {
+    if change.revoke {
         return Ok(());
     }
-    if change.users.iter().any(|user| user.as_str() == caller.username) {
+    let users: Vec<&str> = change.users.iter().map(|u| u.as_str()).collect();
+    check_delegated_grant(db, caller, pipe, &users, change.expiration.as_ref().map(|e| e.at)).await
+}
+
+/// The rule of [`check_delegated`] for a grant to `users` ending at `ends_at` (`None`: never).
+pub async fn check_delegated_grant(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    pipe: &pipes::Model,
+    users: &[&str],
+    ends_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    if caller.is_admin || pipe.owner_id == caller.user_id {
+        return Ok(());
+    }
+    if users.contains(&caller.username.as_str()) {
         return Err(Error::Forbidden(format!("Permission denied: you may not grant yourself access to '{}'", pipe.name)));
     }
     if let Some(ends) = admin_grant_ends(db, caller, pipe.id).await?
-        && change.expiration.as_ref().is_none_or(|e| e.at > ends)
+        && ends_at.is_none_or(|at| at > ends)
     {
         return Err(Error::Forbidden(format!(
             "Permission denied: your admin access to '{}' ends at {}; a grant you make must end by then",
@@ -135,8 +151,7 @@ pub async fn manage_permissions(
     for name in &change.groups {
         subjects.push((SubjectKind::Group, require_group(db, name).await?.id));
     }
-    let suffix: u32 = rand::thread_rng().r#gen();
-    let permission_id = format!("perm_{}_{}_{suffix:08x}", pipe.name, crate::orchestrator::now().format("%Y%m%d"));
+    let permission_id = new_permission_id(&pipe.name);
     let now = crate::orchestrator::now();
 
     let txn = db.begin().await?;
@@ -150,33 +165,16 @@ pub async fn manage_permissions(
                 .await?;
             continue;
         }
-        let grant = grants::ActiveModel {
-            pipe_id: Set(pipe.id),
-            subject_kind: Set(kind),
-            subject_id: Set(subject_id),
-            access_level: Set(change.access_level),
-            expires_at: Set(change.expiration.as_ref().map(|e| e.at)),
-            extra: Set(JsonText(change.extra.clone())),
-            permission_id: Set(permission_id.clone()),
-            granted_by: Set(caller.user_id),
-            created_at: Set(now),
-            ..Default::default()
+        let grant = NewGrant {
+            pipe_id: pipe.id,
+            subject: (kind, subject_id),
+            access_level: change.access_level,
+            expires_at: change.expiration.as_ref().map(|e| e.at),
+            extra: change.extra.clone(),
+            permission_id: permission_id.clone(),
+            granted_by: caller.user_id,
         };
-        grants::Entity::insert(grant)
-            .on_conflict(
-                OnConflict::columns([grants::Column::PipeId, grants::Column::SubjectKind, grants::Column::SubjectId])
-                    .update_columns([
-                        grants::Column::AccessLevel,
-                        grants::Column::ExpiresAt,
-                        grants::Column::Extra,
-                        grants::Column::PermissionId,
-                        grants::Column::GrantedBy,
-                        grants::Column::CreatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(&txn)
-            .await?;
+        write_grant(&txn, grant, now).await?;
     }
     let detail = json!({
         "users": change.users,
@@ -201,12 +199,63 @@ pub async fn manage_permissions(
             extra: change.extra,
         },
         permission_id,
-        grants: grants_on(db, pipe.id).await?,
+        grants: grants_on(db, pipe.id, &Settings::load(db).await?).await?,
     })
 }
 
+/// A grant to write, replacing any earlier grant of the pipe to the same user or group.
+pub struct NewGrant {
+    pub pipe_id: i32,
+    pub subject: (SubjectKind, i32),
+    pub access_level: AccessLevel,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub extra: Map<String, Value>,
+    pub permission_id: String,
+    pub granted_by: i32,
+}
+
+/// A new permission id for grants made on `pipe_name` now.
+pub fn new_permission_id(pipe_name: &str) -> String {
+    let suffix: u32 = rand::thread_rng().r#gen();
+    format!("perm_{pipe_name}_{}_{suffix:08x}", crate::orchestrator::now().format("%Y%m%d"))
+}
+
+/// Writes one grant made at `now`; an expiring one remembers its length for renewals.
+pub async fn write_grant(db: &impl ConnectionTrait, grant: NewGrant, now: DateTime<Utc>) -> Result<()> {
+    let row = grants::ActiveModel {
+        pipe_id: Set(grant.pipe_id),
+        subject_kind: Set(grant.subject.0),
+        subject_id: Set(grant.subject.1),
+        access_level: Set(grant.access_level),
+        expires_at: Set(grant.expires_at),
+        extra: Set(JsonText(grant.extra)),
+        permission_id: Set(grant.permission_id),
+        granted_by: Set(grant.granted_by),
+        created_at: Set(now),
+        term_seconds: Set(grant.expires_at.map(|at| (at - now).num_seconds().max(1))),
+        ..Default::default()
+    };
+    grants::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([grants::Column::PipeId, grants::Column::SubjectKind, grants::Column::SubjectId])
+                .update_columns([
+                    grants::Column::AccessLevel,
+                    grants::Column::ExpiresAt,
+                    grants::Column::Extra,
+                    grants::Column::PermissionId,
+                    grants::Column::GrantedBy,
+                    grants::Column::CreatedAt,
+                    grants::Column::TermSeconds,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Every grant on a pipe, with the names of its users and groups.
-pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<GrantView>> {
+pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32, settings: &Settings) -> Result<Vec<GrantView>> {
     let rows = grants::Entity::find()
         .filter(grants::Column::PipeId.eq(pipe_id))
         .order_by_asc(grants::Column::SubjectKind)
@@ -226,12 +275,16 @@ pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<Gr
             .map(|g| (g.id, g.name))
             .collect()
     };
+    let granters = usernames(db, rows.iter().map(|g| g.granted_by)).await?;
     let now = crate::orchestrator::now();
+    let soon = now + chrono::TimeDelta::days(i64::from(settings.reminder_days));
     Ok(rows
         .into_iter()
         .map(|grant| {
             let names = if grant.subject_kind == SubjectKind::User { &user_names } else { &group_names };
             GrantView {
+                granted_by: granters.get(&grant.granted_by).cloned().unwrap_or_default(),
+                ending_soon: grant.expires_at.is_some_and(|at| at > now && at <= soon),
                 name: names.get(&grant.subject_id).cloned().unwrap_or_default(),
                 subject_type: grant.subject_kind,
                 access_level: grant.access_level,

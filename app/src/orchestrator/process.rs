@@ -10,6 +10,7 @@ use super::error::{Error, Result};
 use super::input::{Fields, parse, parse_time};
 use super::permissions::PermissionChange;
 use super::publish;
+use super::requests::{self, NewRequest, RequestFilter, RequestReview, Subject};
 use super::review::Review;
 use super::{Caller, Orchestrator};
 use crate::model::{
@@ -48,6 +49,13 @@ pub enum Action {
     SetAdmin { user: UserName, admin: bool },
     RemoveGroupMember { group: GroupName, user: UserName },
     DeleteGroup { group: GroupName },
+    // The people side: access requests, renewals, who can see what.
+    RequestAccess(NewRequest),
+    ListAccessRequests(RequestFilter),
+    ReviewAccessRequest(RequestReview),
+    RenewGrant { pipe_name: PipeName, subject: Subject, days: Option<i32> },
+    ExplainPipeAccess { pipe_name: PipeName },
+    ExplainUserAccess { user: UserName },
 }
 
 impl Action {
@@ -137,6 +145,22 @@ impl Action {
             },
             A::RemoveGroupMember => Action::RemoveGroupMember { group: required(&context, "group")?, user: required(&context, "user")? },
             A::DeleteGroup => Action::DeleteGroup { group: required(&context, "group")? },
+            A::RequestAccess => Action::RequestAccess(NewRequest::from_context(&context)?),
+            A::ListAccessRequests => Action::ListAccessRequests(RequestFilter::from_context(&context)?),
+            A::ReviewAccessRequest => Action::ReviewAccessRequest(RequestReview::from_context(&context)?),
+            A::RenewGrant => Action::RenewGrant {
+                subject: Subject::from_context(&context)?,
+                pipe_name: name()?,
+                days: requests::days(&context, "days")?,
+            },
+            A::ExplainAccess => {
+                let pipe_name = context.str("pipe_name")?;
+                match (pipe_name, context.parsed::<UserName>("user")?) {
+                    (Some(_), None) => Action::ExplainPipeAccess { pipe_name: name()? },
+                    (None, Some(user)) => Action::ExplainUserAccess { user },
+                    _ => return Err(Error::bad("Name what to explain: context.pipe_name or context.user (one of them)")),
+                }
+            }
         })
     }
 }
@@ -218,6 +242,12 @@ impl Orchestrator {
                 self.delete_group(Some(caller), &group).await?;
                 to_json(Deleted { deleted: group.into() })
             }
+            Action::RequestAccess(new) => to_json(self.request_access(caller, new).await?),
+            Action::ListAccessRequests(filter) => to_json(self.list_access_requests(caller, &filter).await?),
+            Action::ReviewAccessRequest(review) => to_json(self.review_access_request(caller, &review).await?),
+            Action::RenewGrant { pipe_name, subject, days } => to_json(self.renew_grant(caller, &pipe_name, &subject, days).await?),
+            Action::ExplainPipeAccess { pipe_name } => to_json(self.explain_pipe_access(caller, &pipe_name).await?),
+            Action::ExplainUserAccess { user } => to_json(self.explain_user_access(caller, &user).await?),
         }
     }
 }

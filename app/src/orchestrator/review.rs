@@ -74,11 +74,11 @@ pub async fn review_share(
         return Err(Error::Conflict(format!(
             "The share request of '{}' changed after it was shown (it is now {}); review it again",
             pipe.name,
-            Visibility::of(share.is_public)
+            Visibility::of(share.is_public, share.gated)
         )));
     }
     // The settings of this moment decide, not those of when the request was made.
-    if review.decision == Decision::Approve && share.is_public && !settings.enable_public_sharing {
+    if review.decision == Decision::Approve && (share.is_public || share.gated) && !settings.enable_public_sharing {
         return Err(Error::Forbidden("Public sharing is disabled on this instance; reject the request or turn it on first".into()));
     }
     let note = review.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(String::from);

@@ -17,8 +17,13 @@ pub const ARCHIVE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1024..=(1 << 30);
 /// Up to 1 TiB per user.
 pub const STORAGE_MB_RANGE: std::ops::RangeInclusive<u32> = 1..=(1 << 20);
 
+/// A pending access request lapses after one day to a year.
+pub const REQUEST_TTL_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=365;
+/// Reminders start one day to three months before an end.
+pub const REMINDER_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=90;
+
 /// The names of the settings, in the order they are listed.
-pub const KEYS: [&str; 7] = [
+pub const KEYS: [&str; 9] = [
     "max_pipes_per_user",
     "enable_public_sharing",
     "require_approval",
@@ -26,6 +31,8 @@ pub const KEYS: [&str; 7] = [
     "max_archive_bytes",
     "max_storage_per_user_mb",
     "protected_environments",
+    "access_request_ttl_days",
+    "reminder_days",
 ];
 
 impl Settings {
@@ -88,6 +95,8 @@ impl Settings {
             "max_archive_bytes" => Some(self.max_archive_bytes.to_string()),
             "max_storage_per_user_mb" => Some(self.max_storage_per_user_mb.to_string()),
             "protected_environments" => Some(self.protected_environments.join(",")),
+            "access_request_ttl_days" => Some(self.access_request_ttl_days.to_string()),
+            "reminder_days" => Some(self.reminder_days.to_string()),
             _ => None,
         }
     }
@@ -112,6 +121,8 @@ impl Settings {
                 }
                 self.protected_environments = names;
             }
+            "access_request_ttl_days" => self.access_request_ttl_days = parse_in(key, value, REQUEST_TTL_DAYS_RANGE)?,
+            "reminder_days" => self.reminder_days = parse_in(key, value, REMINDER_DAYS_RANGE)?,
             _ => return Err(Error::bad(format!("Unknown setting '{key}'; the settings are {}", KEYS.join(", ")))),
         }
         Ok(())

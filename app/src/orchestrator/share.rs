@@ -24,13 +24,14 @@ impl ShareOptions {
         let defaults = SharePermissions::default();
         Ok(ShareOptions {
             public: options.bool("public")?.unwrap_or(false),
+            gated: options.bool("gated")?.unwrap_or(false),
             approval_required: options.bool("approval_required")?.unwrap_or(false),
             permissions: SharePermissions {
                 read: permissions.bool("read")?.unwrap_or(defaults.read),
                 fork: permissions.bool("fork")?.unwrap_or(defaults.fork),
                 contribute: permissions.bool("contribute")?.unwrap_or(defaults.contribute),
             },
-            metadata: options.rest(&["public", "approval_required", "permissions"]),
+            metadata: options.rest(&["public", "gated", "approval_required", "permissions"]),
         })
     }
 }
@@ -54,8 +55,11 @@ pub async fn share_pipe(
     mut options: ShareOptions,
 ) -> Result<ShareResult> {
     check_stored_size("The sharing options' other keys", &options.metadata)?;
+    if options.public && options.gated {
+        return Err(Error::bad("A share is public (anyone downloads) or gated (anyone sees, grantees download), not both"));
+    }
     let (pipe, _) = pipe_to_manage(db, caller, pipe_name).await?;
-    if options.public && !settings.enable_public_sharing {
+    if (options.public || options.gated) && !settings.enable_public_sharing {
         return Err(Error::Forbidden("Public sharing is disabled on this instance".into()));
     }
     options.approval_required |= settings.require_approval;
@@ -90,6 +94,7 @@ pub async fn share_pipe(
             // Re-sharing replaces the request; an earlier review belongs to the old one.
             let mut share = share.into_active_model();
             share.is_public = Set(options.public);
+            share.gated = Set(options.gated);
             share.status = Set(status);
             share.options = Set(JsonText(options.clone()));
             share.requested_by = Set(caller.user_id);
@@ -105,6 +110,7 @@ pub async fn share_pipe(
                 pipe_id: Set(pipe.id),
                 share_id: Set(new_share_id(&pipe.name)),
                 is_public: Set(options.public),
+                gated: Set(options.gated),
                 status: Set(status),
                 options: Set(JsonText(options.clone())),
                 requested_by: Set(caller.user_id),

@@ -60,7 +60,7 @@ macro_rules! each_table {
     ($table:ident, $entity:ident, $body:block) => {
         each_table!(@in_order $table, $entity, $body;
             users, api_tokens, user_groups, group_members, pipes, packages, pipe_versions, shares, grants, downloads, settings, audit_events,
-            environments, environment_events, promotions)
+            environments, environment_events, promotions, access_requests)
     };
     (@in_order $table:ident, $entity:ident, $body:block; $($module:ident),*) => {{
         $({
@@ -103,7 +103,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<Cou
 }
 
 /// Tables whose `id` comes from a sequence on PostgreSQL.
-const SERIAL_TABLES: [&str; 12] = [
+const SERIAL_TABLES: [&str; 13] = [
     "users",
     "api_tokens",
     "user_groups",
@@ -116,6 +116,7 @@ const SERIAL_TABLES: [&str; 12] = [
     "environments",
     "environment_events",
     "promotions",
+    "access_requests",
 ];
 
 /// Loads an export into an empty database, all or nothing.

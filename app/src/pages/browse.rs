@@ -121,6 +121,7 @@ pub fn Browse() -> impl IntoView {
                 <select id="f-visibility" name="visibility" prop:value=current("visibility")>
                     <option value="">"Any"</option>
                     <option value=Visibility::Public.as_str()>"Public"</option>
+                    <option value=Visibility::Gated.as_str()>"Gated"</option>
                     <option value=Visibility::Private.as_str()>"Private"</option>
                 </select>
             </div>

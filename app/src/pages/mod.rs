@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod access;
 pub mod api;
 pub mod approvals;
 pub mod audit;

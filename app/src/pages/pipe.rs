@@ -3,9 +3,15 @@ use leptos_router::hooks::use_params_map;
 
 use crate::app::PageTitle;
 use crate::components::{action_error, audit::AuditTable, loaded, when};
-use crate::model::{AccessLevel, AuditEvent, EnvironmentMove, EnvironmentView, GrantView, PipeDetails, ShareStatus, VersionInfo};
+use crate::model::{
+    AccessLevel, AuditEvent, EnvironmentMove, EnvironmentView, GrantView, PipeDetails, ShareStatus, VersionInfo, Visibility,
+};
+use crate::pages::access::{AccessPanel, PendingRequestsPanel, RequestAccessPanel};
 use crate::pages::publish::PublishForm;
-use crate::server_fns::pipes::{ForkPipe, GrantAccess, PromoteVersion, RevokeGrant, SharePipe, UnsharePipe, YankVersion, get_pipe};
+use crate::server_fns::pipes::{
+    ForkPipe, GrantAccess, PromoteVersion, RenewGrant, RequestAccess, ReviewAccessRequest, RevokeGrant, SharePipe, UnsharePipe,
+    YankVersion, get_pipe,
+};
 use crate::urls::encode;
 
 /// `/pipes/<name>`: the pipe's page, and its public share URL. Anonymous visitors see it only
@@ -21,6 +27,9 @@ pub fn PipePage() -> impl IntoView {
     let promote = ServerAction::<PromoteVersion>::new();
     let yank = ServerAction::<YankVersion>::new();
     let fork = ServerAction::<ForkPipe>::new();
+    let request = ServerAction::<RequestAccess>::new();
+    let review_request = ServerAction::<ReviewAccessRequest>::new();
+    let renew = ServerAction::<RenewGrant>::new();
     let changes = move || {
         [
             share.version().get(),
@@ -29,10 +38,13 @@ pub fn PipePage() -> impl IntoView {
             revoke.version().get(),
             promote.version().get(),
             yank.version().get(),
+            request.version().get(),
+            review_request.version().get(),
+            renew.version().get(),
         ]
     };
     let details = Resource::new(move || (name(), changes()), |(name, _)| get_pipe(name));
-    let actions = PipeActions { share, unshare, grant, revoke, promote, yank, fork };
+    let actions = PipeActions { share, unshare, grant, revoke, promote, yank, fork, request, review_request, renew };
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -51,6 +63,9 @@ struct PipeActions {
     promote: ServerAction<PromoteVersion>,
     yank: ServerAction<YankVersion>,
     fork: ServerAction<ForkPipe>,
+    request: ServerAction<RequestAccess>,
+    review_request: ServerAction<ReviewAccessRequest>,
+    renew: ServerAction<RenewGrant>,
 }
 
 #[component]
@@ -90,11 +105,22 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
                 <dt>"Downloads"</dt><dd class="downloads">{details.download_count}</dd>
             </dl>
             <p>{pipe.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</p>
-            <a class="button" href=format!("/pipes/{}/download", encode(&name)) rel="nofollow" download>"Download manifest"</a>
-            {details.version_details.iter().find(|v| !v.yanked && v.sha256.is_some()).map(|v| view! {
-                " "
-                <a class="button" href=package_href(&name, &v.version) rel="nofollow" download>{format!("Download package {}", v.version)}</a>
-            })}
+            {if details.can_download {
+                view! {
+                    <a class="button" href=format!("/pipes/{}/download", encode(&name)) rel="nofollow" download>"Download manifest"</a>
+                    {details.version_details.iter().find(|v| !v.yanked && v.sha256.is_some()).map(|v| view! {
+                        " "
+                        <a class="button" href=package_href(&name, &v.version) rel="nofollow" download>{format!("Download package {}", v.version)}</a>
+                    })}
+                }.into_any()
+            } else {
+                view! {
+                    <p class="notice gated" role="note">
+                        "This pipe is gated: anyone may read about it, and people its managers grant access download it. "
+                        {(!details.can_request_access).then(|| view! { <a href="/login">"Sign in to request access."</a> })}
+                    </p>
+                }.into_any()
+            }}
         </article>
         // Each group is erased to one view type: the page's full type is too deep to compile.
         {view! {
@@ -108,6 +134,14 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
             <EnvironmentsPanel details=details.clone() actions />
         }.into_any()}
         {view! {
+            {details.can_request_access.then(|| view! {
+                <RequestAccessPanel name=name.clone() mine=details.my_request.clone() can_download=details.can_download action=actions.request />
+            })}
+            {(!details.pending_requests.is_empty()).then(|| view! {
+                <PendingRequestsPanel requests=details.pending_requests.clone() action=actions.review_request />
+            })}
+        }.into_any()}
+        {view! {
             {details.can_publish.then(|| view! { <PublishForm pipe=Some(name.clone()) /> })}
             {details.can_fork.then(|| view! { <ForkPanel details=details.clone() actions /> })}
         }.into_any()}
@@ -118,12 +152,17 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
                 {pipe.review_note.clone().map(|note| view! { <blockquote class="review-note">{note}</blockquote> })}
             </div>
         })}
-        {details.can_manage.then(|| view! { <SharingPanel details=details.clone() actions /> <PermissionsPanel name=name.clone() grants=details.grants.clone() actions /> })}
-        {details.can_manage.then(|| view! { <HistoryPanel name=name.clone() events=details.history.clone() /> })}
-        <section class="card">
-            <h2>"Manifest"</h2>
-            <pre class="manifest">{details.manifest_yaml.clone()}</pre>
-        </section>
+        {details.can_manage.then(|| view! { <SharingPanel details=details.clone() actions /> <PermissionsPanel name=name.clone() grants=details.grants.clone() actions /> }.into_any())}
+        {view! {
+            {details.access.clone().map(|explained| view! { <AccessPanel explained /> })}
+            {details.can_manage.then(|| view! { <HistoryPanel name=name.clone() events=details.history.clone() /> })}
+        }.into_any()}
+        {details.can_download.then(|| view! {
+            <section class="card">
+                <h2>"Manifest"</h2>
+                <pre class="manifest">{details.manifest_yaml.clone()}</pre>
+            </section>
+        })}
     }
 }
 
@@ -131,7 +170,8 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
 fn SharingPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
     let name = details.summary.name.clone();
     let options = details.sharing_options.unwrap_or_default();
-    let (public, approval) = (options.public, options.approval_required);
+    let visibility = Visibility::of(options.public, options.gated);
+    let approval = options.approval_required;
     let (fork, contribute) = (options.permissions.fork, options.permissions.contribute);
     let shared = details.summary.share_status.is_some();
     let unshare_name = name.clone();
@@ -140,7 +180,18 @@ fn SharingPanel(details: PipeDetails, actions: PipeActions) -> impl IntoView {
             <h2 id="sharing-title">"Sharing"</h2>
             <ActionForm action=actions.share attr:class="stack">
                 <input type="hidden" name="name" value=name.clone() />
-                <label class="check"><input type="checkbox" name="public" value="true" checked=public />" Public: anyone with the link can see and download it"</label>
+                <fieldset>
+                    <legend>"Who sees it"</legend>
+                    {[
+                        (Visibility::Private, " Private: only people you grant access"),
+                        (Visibility::Gated, " Gated: anyone sees its page; people you grant download it, and others may ask"),
+                        (Visibility::Public, " Public: anyone with the link can see and download it"),
+                    ].into_iter().map(|(choice, label)| view! {
+                        <label class="check">
+                            <input type="radio" name="visibility" value=choice.as_str() checked=choice == visibility />{label}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
                 <label class="check"><input type="checkbox" name="approval_required" value="true" checked=approval />" Ask an admin to approve"</label>
                 <fieldset>
                     <legend>"Others may"</legend>
@@ -192,6 +243,7 @@ fn PermissionsPanel(name: String, grants: Vec<GrantView>, actions: PipeActions) 
                 <button type="submit" disabled=move || actions.grant.pending().get()>"Grant"</button>
             </ActionForm>
             <p class="error" role="alert">{action_error(actions.grant.value())}</p>
+            <p class="error" role="alert">{action_error(actions.renew.value())}</p>
             {if grants.is_empty() {
                 view! { <p class="meta">"No grants yet."</p> }.into_any()
             } else {
@@ -201,13 +253,27 @@ fn PermissionsPanel(name: String, grants: Vec<GrantView>, actions: PipeActions) 
                         <tbody>
                             {grants.into_iter().map(|g| {
                                 let name = name.clone();
+                                let renew_name = name.clone();
+                                let renewed = g.name.clone();
                                 let expires = g.expires_at.map(when).unwrap_or_else(|| "never".into());
                                 view! {
                                     <tr class:expired=g.expired>
                                         <td>{format!("{} {}", g.subject_type, g.name)}</td>
                                         <td>{g.access_level.as_str()}</td>
-                                        <td>{expires}{g.expired.then(|| view! { " " <span class="badge rejected">"expired"</span> })}</td>
                                         <td>
+                                            {expires}
+                                            {g.expired.then(|| view! { " " <span class="badge rejected">"expired"</span> })}
+                                            {g.ending_soon.then(|| view! { " " <span class="badge pending">"ends soon"</span> })}
+                                        </td>
+                                        <td>
+                                            {g.expires_at.is_some().then(|| view! {
+                                                <ActionForm action=actions.renew attr:class="inline">
+                                                    <input type="hidden" name="name" value=renew_name.clone() />
+                                                    <input type="hidden" name="subject_type" value=g.subject_type.as_str() />
+                                                    <input type="hidden" name="subject" value=renewed.clone() />
+                                                    <button type="submit" aria-label=format!("Renew {renewed}")>"Renew"</button>
+                                                </ActionForm>
+                                            })}
                                             <ActionForm action=actions.revoke attr:class="inline">
                                                 <input type="hidden" name="name" value=name.clone() />
                                                 <input type="hidden" name="subject_type" value=g.subject_type.as_str() />

@@ -95,6 +95,18 @@ fn SettingsForm(current: Settings, update: ServerAction<UpdateSettings>) -> impl
                         "Comma-separated. Only a pipe's owner and admin grantees promote to these; with approvals on, an admin approves each promotion."
                     </p>
                 </div>
+                <div class="field">
+                    <label for="set-request-ttl">"Days an access request waits"</label>
+                    <input id="set-request-ttl" name="access_request_ttl_days" type="number" inputmode="numeric" min="1" max="365"
+                        step="1" required value=current.access_request_ttl_days aria-describedby="set-request-ttl-hint" />
+                    <p id="set-request-ttl-hint" class="hint">"A request nobody decides within this many days lapses: 1 to 365."</p>
+                </div>
+                <div class="field">
+                    <label for="set-reminder">"Reminder days"</label>
+                    <input id="set-reminder" name="reminder_days" type="number" inputmode="numeric" min="1" max="90" step="1"
+                        required value=current.reminder_days aria-describedby="set-reminder-hint" />
+                    <p id="set-reminder-hint" class="hint">"Grants and tokens ending within this many days are shown as ending soon: 1 to 90."</p>
+                </div>
                 <label class="check">
                     <input type="checkbox" name="enable_public_sharing" value="true" checked=current.enable_public_sharing />
                     " Allow public shares (anyone with the link)"

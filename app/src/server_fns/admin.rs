@@ -95,6 +95,8 @@ pub async fn get_settings() -> Result<Settings, AppError> {
 
 /// Stores the settings form in one step; a checkbox sends a value only when ticked. A value
 /// the orchestrator refuses changes nothing, and only what changed is written and audited.
+// One argument per field of the settings form, as the form posts them.
+#[allow(clippy::too_many_arguments)]
 #[server]
 pub async fn update_settings(
     max_pipes_per_user: String,
@@ -104,6 +106,8 @@ pub async fn update_settings(
     max_archive_bytes: Option<String>,
     max_storage_per_user_mb: Option<String>,
     protected_environments: Option<String>,
+    access_request_ttl_days: Option<String>,
+    reminder_days: Option<String>,
 ) -> Result<Settings, AppError> {
     let caller = caller().await?;
     let flag = |value: &Option<String>| ticked(value).to_string();
@@ -116,6 +120,8 @@ pub async fn update_settings(
     changes.extend(max_archive_bytes.map(|v| ("max_archive_bytes", v)));
     changes.extend(max_storage_per_user_mb.map(|v| ("max_storage_per_user_mb", v)));
     changes.extend(protected_environments.map(|v| ("protected_environments", v)));
+    changes.extend(access_request_ttl_days.map(|v| ("access_request_ttl_days", v)));
+    changes.extend(reminder_days.map(|v| ("reminder_days", v)));
     Ok(orchestrator()?.update_settings(Some(&caller), &changes).await?)
 }
 

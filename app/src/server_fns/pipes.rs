@@ -28,18 +28,21 @@ pub async fn get_pipe(name: String) -> Result<PipeDetails, AppError> {
     Ok(orchestrator()?.pipe_details(caller.as_ref(), &parse(&name)?).await?)
 }
 
+/// `visibility` is `private`, `gated` or `public` (private when absent).
 #[server]
 pub async fn share_pipe(
     name: String,
-    public: Option<String>,
+    visibility: Option<String>,
     approval_required: Option<String>,
     fork: Option<String>,
     contribute: Option<String>,
 ) -> Result<ShareStatus, AppError> {
-    use crate::model::{ShareOptions, SharePermissions};
+    use crate::model::{ShareOptions, SharePermissions, Visibility};
 
+    let visibility: Visibility = visibility.as_deref().map(parse).transpose()?.unwrap_or(Visibility::Private);
     let options = ShareOptions {
-        public: ticked(&public),
+        public: visibility == Visibility::Public,
+        gated: visibility == Visibility::Gated,
         approval_required: ticked(&approval_required),
         permissions: SharePermissions { read: true, fork: ticked(&fork), contribute: ticked(&contribute) },
         metadata: Default::default(),
@@ -117,4 +120,66 @@ pub async fn fork_pipe(name: String, version: String, new_name: String) -> Resul
     use crate::orchestrator::download::VersionPick;
     let pick = VersionPick::from_fields(Some(&version), None)?;
     Ok(orchestrator()?.fork_pipe(&caller().await?, &parse(&name)?, &pick, &parse(&new_name)?).await?)
+}
+
+/// Asks the pipe's managers for access; `duration_days` empty means for good.
+#[server]
+pub async fn request_access(
+    name: String,
+    access_level: AccessLevel,
+    reason: String,
+    duration_days: String,
+) -> Result<crate::model::AccessRequestView, AppError> {
+    use crate::orchestrator::requests::{DAYS_RANGE, NewRequest};
+    let duration_days =
+        match duration_days.trim() {
+            "" => None,
+            days => {
+                Some(days.parse::<u64>().ok().filter(|d| DAYS_RANGE.contains(d)).ok_or_else(|| {
+                    AppError::bad(format!("Days must be a whole number from {} to {}", DAYS_RANGE.start(), DAYS_RANGE.end()))
+                })? as i32)
+            }
+        };
+    let reason = reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(AppError::bad("Say why you need access"));
+    }
+    let new = NewRequest { pipe_name: parse(&name)?, access_level, reason, duration_days };
+    Ok(orchestrator()?.request_access(&caller().await?, new).await?)
+}
+
+/// Approves or rejects an access request as the reviewer saw it (`revision`); an empty
+/// `access_level` or `expiration` grants what was asked.
+#[server]
+pub async fn review_access_request(
+    request_id: i32,
+    revision: i32,
+    decision: crate::model::Decision,
+    note: String,
+    access_level: Option<String>,
+    expiration: Option<String>,
+) -> Result<crate::model::AccessRequestView, AppError> {
+    use crate::orchestrator::permissions::Expiration;
+    use crate::orchestrator::requests::RequestReview;
+    let filled = |value: Option<String>| value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let review = RequestReview {
+        request_id,
+        decision,
+        note: filled(Some(note)),
+        access_level: filled(access_level).map(|l| parse(&l)).transpose()?,
+        expiration: filled(expiration).map(|e| Expiration::parse(&e)).transpose()?,
+        revision: Some(revision),
+    };
+    Ok(orchestrator()?.review_access_request(&caller().await?, &review).await?)
+}
+
+/// Extends an expiring grant by its original length.
+#[server]
+pub async fn renew_grant(name: String, subject_type: SubjectKind, subject: String) -> Result<crate::model::GrantView, AppError> {
+    use crate::orchestrator::requests::Subject;
+    let subject = match subject_type {
+        SubjectKind::User => Subject::User(parse(&subject)?),
+        SubjectKind::Group => Subject::Group(parse(&subject)?),
+    };
+    Ok(orchestrator()?.renew_grant(&caller().await?, &parse(&name)?, &subject, None).await?)
 }

@@ -17,6 +17,9 @@ pub struct Model {
     pub permission_id: String,
     pub granted_by: i32,
     pub created_at: DateTimeUtc,
+    /// How long an expiring grant was given for, in seconds: a renewal extends it by this.
+    #[serde(default)]
+    pub term_seconds: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

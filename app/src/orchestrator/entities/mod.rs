@@ -1,4 +1,5 @@
 //! SeaORM entities: the Rust view of the tables created in `migrations/`.
+pub mod access_requests;
 pub mod api_tokens;
 pub mod audit_events;
 pub mod downloads;

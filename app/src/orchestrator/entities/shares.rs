@@ -11,6 +11,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub share_id: String,
     pub is_public: bool,
+    /// Listed and shown to everyone; downloaded only with a grant.
+    #[serde(default)]
+    pub gated: bool,
     pub status: crate::model::ShareStatus,
     /// The sharing options as given, normalised.
     #[sea_orm(column_type = "Text")]
