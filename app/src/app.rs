@@ -9,12 +9,13 @@ use leptos_router::{
 
 use crate::model::Caller;
 use crate::pages::{
-    api::ApiPage, approvals::Approvals, audit::AuditLogPage, browse::Browse, login::Login, not_found::NotFound, pipe::PipePage,
-    publish::PublishPage, reports::Reports, settings::AdminSettings, tokens::Tokens,
+    api::ApiPage, approvals::Approvals, audit::AuditLogPage, browse::Browse, inbox::InboxPage, login::Login, not_found::NotFound,
+    pipe::PipePage, publish::PublishPage, reports::Reports, settings::AdminSettings, tokens::Tokens,
 };
 use crate::server_fns::{
     AppError,
     account::{Login as LoginFn, Logout, Signup, whoami},
+    inbox::inbox_count,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tokens") view=Tokens ssr=SsrMode::Async />
                     <Route path=path!("/api") view=ApiPage ssr=SsrMode::Async />
                     <Route path=path!("/publish") view=PublishPage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -89,6 +91,7 @@ fn Header() -> impl IntoView {
                                 <A href="/">"Browse"</A>
                                 <A href="/reports">"Reports"</A>
                                 <A href="/publish">"Publish"</A>
+                                <InboxLink />
                                 <Show when=move || caller.is_admin>
                                     <A href="/admin/approvals">"Approvals"</A>
                                     <A href="/admin/settings">"Settings"</A>
@@ -114,6 +117,28 @@ fn Header() -> impl IntoView {
                 </Suspense>
             </nav>
         </header>
+    }
+}
+
+/// The header's link to the inbox, with how many items wait (asked again on each page).
+#[component]
+fn InboxLink() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let count = Resource::new(move || location.pathname.get(), |_| inbox_count());
+    view! {
+        <A href="/inbox">
+            "Inbox"
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match count.await {
+                        Ok(waiting) if waiting > 0 => Some(view! {
+                            " " <span class="count" aria-label=format!("{waiting} waiting")>{waiting}</span>
+                        }),
+                        _ => None,
+                    }
+                })}
+            </Suspense>
+        </A>
     }
 }
 

@@ -351,6 +351,8 @@ text_enum! {
         ReviewAccessRequest = "review_access_request",
         RenewGrant = "renew_grant",
         ExplainAccess = "explain_access",
+        ListInbox = "list_inbox",
+        ReviewInbox = "review_inbox",
     }
 }
 
@@ -1195,4 +1197,87 @@ pub struct EnvironmentMove {
 pub struct ForkOrigin {
     pub pipe: String,
     pub version: String,
+}
+
+text_enum! {
+    /// What an inbox item is about.
+    pub enum InboxKind ("inbox kind") {
+        /// A share waiting for an instance admin.
+        ShareApproval = "share_approval",
+        /// A promotion to a protected environment waiting for an instance admin.
+        Promotion = "promotion",
+        /// Someone asks for access to a pipe the user manages.
+        AccessRequest = "access_request",
+        /// The user's own request: pending, or decided lately.
+        MyRequest = "my_request",
+        /// A grant of the user's, or on a pipe they manage, that ends soon.
+        ExpiringGrant = "expiring_grant",
+        /// An API token of the user's that ends soon.
+        ExpiringToken = "expiring_token",
+    }
+}
+
+impl InboxKind {
+    /// The kinds the inbox decides with approve or reject.
+    pub fn decidable(self) -> bool {
+        matches!(self, InboxKind::ShareApproval | InboxKind::Promotion | InboxKind::AccessRequest)
+    }
+}
+
+/// One thing waiting on the signed-in user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboxItem {
+    pub kind: InboxKind,
+    /// With `kind`, names the item: a pipe name (share approvals), a promotion, request,
+    /// grant or token id.
+    pub id: String,
+    /// The version of the item shown: a decision names it, and a changed item is a 409.
+    pub revision: Option<String>,
+    pub pipe_name: Option<String>,
+    /// One line for people.
+    pub summary: String,
+    /// Who it comes from.
+    pub from: Option<String>,
+    /// When it was asked or last changed.
+    pub at: DateTime<Utc>,
+    /// When the grant or token ends, or the request lapses.
+    pub ends_at: Option<DateTime<Utc>>,
+    pub status: Option<String>,
+    pub decidable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Inbox {
+    pub items: Vec<InboxItem>,
+    /// Items waiting for a decision or ending soon (the header's count).
+    pub waiting: u64,
+}
+
+/// One item of a bulk decision, as it was shown.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboxRef {
+    pub kind: InboxKind,
+    pub id: String,
+    pub revision: Option<String>,
+}
+
+/// What became of one item of a bulk decision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboxOutcome {
+    pub kind: InboxKind,
+    pub id: String,
+    pub decided: bool,
+    /// Why it was not decided (changed since shown, already decided, not yours to decide).
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboxDecisions {
+    pub decision: Decision,
+    pub outcomes: Vec<InboxOutcome>,
 }

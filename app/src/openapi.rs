@@ -237,6 +237,22 @@ mod contexts {
         pub pipe_name: Option<PipeName>,
         pub user: Option<UserName>,
     }
+
+    #[derive(ToSchema)]
+    pub struct ListInboxContext {
+        /// Only items of this kind.
+        pub kind: Option<InboxKind>,
+    }
+
+    /// Items as `list_inbox` listed them (kind, id and revision), at most 100.
+    #[derive(ToSchema)]
+    #[schema(example = json!({"items": [{"kind": "access_request", "id": "7", "revision": "2"}], "decision": "approve", "note": "ok"}))]
+    pub struct ReviewInboxContext {
+        pub items: Vec<InboxRef>,
+        pub decision: Decision,
+        /// One note for every item.
+        pub note: Option<String>,
+    }
 }
 use contexts::*;
 
@@ -381,6 +397,18 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
             "Who can reach a pipe and why (its managers), or what a user can reach and why (instance admins, or oneself).",
             named::<ExplainAccessContext>(),
             named::<ExplainedAccess>(),
+        ),
+        A::ListInbox => (
+            "Everything waiting on the caller: shares and promotions to approve (instance admins), access requests for \
+             pipes they manage, their own requests, and grants and tokens ending within `reminder_days`.",
+            named::<ListInboxContext>(),
+            named::<Inbox>(),
+        ),
+        A::ReviewInbox => (
+            "Approves or rejects several inbox items with one note, each as it was listed (a changed item is not decided); \
+             the outcome of each.",
+            named::<ReviewInboxContext>(),
+            named::<InboxDecisions>(),
         ),
     };
     ActionDoc { name, summary, context, result }

@@ -62,7 +62,7 @@ fn settings_are_validated_and_kept() {
     let instance = Instance::new();
     assert_eq!(
         instance.cli_ok(&["settings", "get"], None),
-        "max_pipes_per_user = 50\nenable_public_sharing = true\nrequire_approval = false\nallow_self_signup = false\nmax_archive_bytes = 10485760\nmax_storage_per_user_mb = 500\nprotected_environments = prod\n"
+        "max_pipes_per_user = 50\nenable_public_sharing = true\nrequire_approval = false\nallow_self_signup = false\nmax_archive_bytes = 10485760\nmax_storage_per_user_mb = 500\nprotected_environments = prod\naccess_request_ttl_days = 14\nreminder_days = 7\n"
     );
     instance.cli_ok(&["settings", "set", "max_pipes_per_user", "1000"], None);
     instance.cli_ok(&["settings", "set", "require_approval", "true"], None);
@@ -72,6 +72,10 @@ fn settings_are_validated_and_kept() {
         ("max_pipes_per_user", "ten"),
         ("require_approval", "yes"),
         ("enable_public_sharing", "1"),
+        ("access_request_ttl_days", "0"),
+        ("access_request_ttl_days", "366"),
+        ("reminder_days", "0"),
+        ("reminder_days", "91"),
         ("theme", "dark"),
     ] {
         let out = instance.cli(&["settings", "set", key, value], None);

@@ -252,3 +252,82 @@ async fn the_people_side() {
     s.call(carol, renew(json!({"user": "carol"}))).await.failed(403);
     assert!(access_requests::Entity::find().all(&db).await.unwrap().len() >= 100);
 }
+
+#[tokio::test]
+async fn one_inbox() {
+    let w = world().await;
+    let (s, alice, bob, carol, root) = (&w.server, w.alice.as_str(), w.bob.as_str(), w.carol.as_str(), w.root.as_str());
+    w.instance.cli_ok(&["token", "create", "carol", "--label", "laptop", "--expires", "3d"], None);
+    let share = json!({"action": "share_pipe", "pipe_name": "secret", "sharing_options": {"approval_required": true}});
+    s.call(alice, share).await.ok();
+    let asked = json!({"action": "request_access", "pipe_name": "gp", "reason": "for the report", "duration_days": 7});
+    let request = s.call(bob, asked).await.ok().clone();
+    let ends = (Utc::now() + TimeDelta::days(2)).to_rfc3339();
+    let grant = json!({"action": "manage_permissions", "pipe_name": "team_pipe",
+        "permissions": {"users": ["carol"], "access_level": "read", "expiration": ends}});
+    s.call(alice, grant).await.ok();
+
+    let inbox = async |token: &str, kind: Option<&str>| {
+        let mut context = json!({"action": "list_inbox"});
+        if let Some(kind) = kind {
+            context["kind"] = json!(kind);
+        }
+        s.call(token, context).await.ok().clone()
+    };
+    let kinds = |inbox: &Value| -> Vec<String> {
+        inbox["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap().to_string()).collect()
+    };
+    // Each sees what waits on them.
+    let of_alice = inbox(alice, None).await;
+    assert_eq!(kinds(&of_alice), ["access_request", "expiring_grant"], "{of_alice}");
+    assert_eq!(of_alice["waiting"], 2);
+    let item = of_alice["items"][0].clone();
+    assert_eq!(item["id"], request["request_id"].to_string());
+    assert_eq!(item["decidable"], true);
+    assert!(item["summary"].as_str().unwrap().contains("for the report"), "{item}");
+    let of_carol = inbox(carol, None).await;
+    assert_eq!(kinds(&of_carol), ["expiring_grant", "expiring_token"], "{of_carol}");
+    assert!(of_carol["items"][0]["summary"].as_str().unwrap().starts_with("Your read access to team_pipe"));
+    assert_eq!(kinds(&inbox(bob, None).await), ["my_request"]);
+    let of_root = inbox(root, Some("share_approval")).await;
+    assert_eq!(kinds(&of_root), ["share_approval"]);
+    assert_eq!(of_root["items"][0]["pipe_name"], "secret");
+
+    // Several at once, each as shown: a changed item is not decided.
+    let bulk = |items: Value, decision: &str| json!({"action": "review_inbox", "items": items, "decision": decision, "note": "thanks"});
+    let stale = json!([{"kind": "access_request", "id": item["id"], "revision": "0"}]);
+    let refused = s.call(alice, bulk(stale, "approve")).await.ok().clone();
+    assert_eq!(refused["outcomes"][0]["decided"], false);
+    assert!(refused["outcomes"][0]["error"].as_str().unwrap().contains("changed"), "{refused}");
+    let items = json!([
+        {"kind": "access_request", "id": item["id"], "revision": item["revision"]},
+        {"kind": "expiring_grant", "id": of_alice["items"][1]["id"], "revision": "1"},
+        {"kind": "share_approval", "id": "secret", "revision": of_root["items"][0]["revision"]},
+    ]);
+    let decided = s.call(alice, bulk(items, "approve")).await.ok().clone();
+    let outcomes: Vec<bool> = decided["outcomes"].as_array().unwrap().iter().map(|o| o["decided"].as_bool().unwrap()).collect();
+    assert_eq!(outcomes, [true, false, false], "alice decides her request, not a reminder nor an admin's approval: {decided}");
+    let approved = inbox(bob, Some("my_request")).await;
+    assert_eq!(approved["items"][0]["status"], "approved");
+    assert_eq!(approved["waiting"], 0, "an outcome is news, not a task");
+    let share_ref = json!([{"kind": "share_approval", "id": "secret", "revision": of_root["items"][0]["revision"]}]);
+    let rejected = s.call(root, bulk(share_ref, "reject")).await.ok().clone();
+    assert_eq!(rejected["outcomes"][0]["decided"], true, "{rejected}");
+    assert!(inbox(root, Some("share_approval")).await["items"].as_array().unwrap().is_empty());
+
+    // Bad input is a 400.
+    s.call(alice, bulk(json!([]), "approve")).await.failed(400);
+    let many: Vec<Value> = (0..101).map(|n| json!({"kind": "access_request", "id": n.to_string(), "revision": "1"})).collect();
+    s.call(alice, bulk(json!(many), "approve")).await.failed(400);
+    s.call(alice, bulk(json!([{"kind": "letters", "id": "1"}]), "approve")).await.failed(400);
+    s.call(alice, bulk(json!("all"), "approve")).await.failed(400);
+    s.call(alice, json!({"action": "list_inbox", "kind": "everything"})).await.failed(400);
+
+    // The header counts what waits, on every page.
+    let cookie = common::session(s, "alice", "correct horse battery").await.unwrap();
+    let page = s.http.get(format!("{}/inbox", s.url)).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+    // carol's grant, and bob's new one (asked for 7 days, within reminder_days) end soon.
+    assert!(page.contains("2 waiting"), "{page}");
+    assert!(page.contains("bob&#x27;s read access to gp ends soon") || page.contains("bob's read access to gp ends soon"), "{page}");
+    assert!(page.contains("Grants ending soon"));
+}

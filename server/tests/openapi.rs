@@ -61,6 +61,20 @@ async fn the_api_description_is_valid_complete_and_true() {
             json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["carol"], "groups": ["analysts"], "access_level": "read_write", "expiration": "2099-12-31"}}),
         ),
         (&world.bob, json!({"action": "download_pipe", "pipe_name": "sqlite"})),
+        (&world.carol, json!({"action": "request_access", "pipe_name": "sqlite", "access_level": "admin", "reason": "to share it"})),
+        (&world.alice, json!({"action": "list_access_requests", "status": "pending"})),
+        (&world.alice, json!({"action": "list_inbox"})),
+        (
+            &world.alice,
+            json!({"action": "review_access_request", "request_id": 1, "decision": "approve", "access_level": "read_write", "revision": 1}),
+        ),
+        (&world.alice, json!({"action": "renew_grant", "pipe_name": "sqlite", "user": "carol", "days": 30})),
+        (&world.alice, json!({"action": "explain_access", "pipe_name": "sqlite"})),
+        (&world.carol, json!({"action": "explain_access", "user": "carol"})),
+        (
+            &world.alice,
+            json!({"action": "review_inbox", "items": [{"kind": "access_request", "id": "999", "revision": "1"}], "decision": "reject"}),
+        ),
         (&world.alice, json!({"action": "get_pipe", "pipe_name": "sqlite"})),
         (
             &world.alice,

@@ -14,6 +14,7 @@ pub mod entities;
 pub mod environments;
 pub mod error;
 pub mod explain;
+pub mod inbox;
 pub mod input;
 pub mod list;
 pub mod permissions;

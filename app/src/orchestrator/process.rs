@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::audit::AuditQuery;
 use super::download::{Record, VersionPick};
 use super::error::{Error, Result};
+use super::inbox::BulkDecision;
 use super::input::{Fields, parse, parse_time};
 use super::permissions::PermissionChange;
 use super::publish;
@@ -14,8 +15,8 @@ use super::requests::{self, NewRequest, RequestFilter, RequestReview, Subject};
 use super::review::Review;
 use super::{Caller, Orchestrator};
 use crate::model::{
-    ActionName, AdminSet, Decision, Deleted, GroupName, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred, ReportOptions,
-    ShareOptions, TokenRevoked, UserDisabled, UserName, shown,
+    ActionName, AdminSet, Decision, Deleted, GroupName, InboxKind, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred,
+    ReportOptions, ShareOptions, TokenRevoked, UserDisabled, UserName, shown,
 };
 
 /// One action of the JSON API, read from the seed's `context`.
@@ -56,6 +57,8 @@ pub enum Action {
     RenewGrant { pipe_name: PipeName, subject: Subject, days: Option<i32> },
     ExplainPipeAccess { pipe_name: PipeName },
     ExplainUserAccess { user: UserName },
+    ListInbox { kind: Option<InboxKind> },
+    ReviewInbox(BulkDecision),
 }
 
 impl Action {
@@ -161,6 +164,8 @@ impl Action {
                     _ => return Err(Error::bad("Name what to explain: context.pipe_name or context.user (one of them)")),
                 }
             }
+            A::ListInbox => Action::ListInbox { kind: context.parsed("kind")? },
+            A::ReviewInbox => Action::ReviewInbox(BulkDecision::from_context(&context)?),
         })
     }
 }
@@ -248,6 +253,8 @@ impl Orchestrator {
             Action::RenewGrant { pipe_name, subject, days } => to_json(self.renew_grant(caller, &pipe_name, &subject, days).await?),
             Action::ExplainPipeAccess { pipe_name } => to_json(self.explain_pipe_access(caller, &pipe_name).await?),
             Action::ExplainUserAccess { user } => to_json(self.explain_user_access(caller, &user).await?),
+            Action::ListInbox { kind } => to_json(self.list_inbox(caller, kind).await?),
+            Action::ReviewInbox(bulk) => to_json(self.review_inbox(caller, &bulk).await?),
         }
     }
 }

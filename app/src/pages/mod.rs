@@ -4,6 +4,7 @@ pub mod api;
 pub mod approvals;
 pub mod audit;
 pub mod browse;
+pub mod inbox;
 pub mod login;
 pub mod not_found;
 pub mod pipe;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod inbox;
 pub mod pipes;
 pub mod reports;
 
