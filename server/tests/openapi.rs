@@ -149,7 +149,7 @@ async fn the_api_description_is_valid_complete_and_true() {
         .unwrap_or_else(|err| panic!("{python} does not run ({err}); `scripts/setup test` installs the validator"));
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{report}");
-    assert!(report.contains("valid OpenAPI 3.1.0; 33 calls match it"), "{report}");
+    assert!(report.contains(&format!("valid OpenAPI 3.1.0; {} calls match it", samples.len())), "{report}");
 }
 
 #[tokio::test]

@@ -1,0 +1,85 @@
+// The people side in the browser: a gated pipe seen by a visitor, access asked for on its
+// page, decided from the inbox with a note, and the pipe's Access panel saying who can reach
+// it and why.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Instance, launchBrowser, hydrated, signIn, shot } from './harness.mjs';
+
+let instance;
+let browser;
+let base;
+
+before(async () => {
+  instance = new Instance();
+  instance.addUser('alice');
+  instance.addUser('bob');
+  const folder = path.join(instance.dir, 'tree', 'gp', '1.0.0');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'plug.yaml'), 'name: gp\nversion: 1.0.0\ncategory: tools\ndescription: Gathers reports\n');
+  instance.cli(['scan', path.join(instance.dir, 'tree'), '--owner', 'alice']);
+  base = await instance.serve();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  instance?.stop();
+});
+
+test('a gated pipe: seen by anyone, asked for, decided in the inbox', async () => {
+  // alice shares it gated.
+  const alice = await (await browser.newContext()).newPage();
+  await signIn(alice, base, 'alice');
+  await alice.waitForURL(`${base}/`);
+  await alice.goto(`${base}/pipes/gp`);
+  await hydrated(alice);
+  await alice.getByLabel('Gated: anyone sees its page').check();
+  await alice.getByRole('button', { name: 'Share' }).click();
+  await alice.getByText('Shared (gated)').waitFor();
+
+  // A visitor reads about it, but gets no download.
+  const visitor = await (await browser.newContext()).newPage();
+  const response = await visitor.goto(`${base}/pipes/gp`);
+  assert.equal(response.status(), 200);
+  await visitor.getByText('Gathers reports').waitFor();
+  await visitor.getByText('This pipe is gated').waitFor();
+  assert.equal(await visitor.getByText('Download manifest').count(), 0);
+  assert.equal((await visitor.request.get(`${base}/pipes/gp/download`)).status(), 403);
+
+  // bob asks for access on the page.
+  const bob = await (await browser.newContext()).newPage();
+  await signIn(bob, base, 'bob');
+  await bob.waitForURL(`${base}/`);
+  await bob.goto(`${base}/pipes/gp`);
+  await hydrated(bob);
+  await bob.getByLabel('Why do you need it?').fill('Our weekly summary reads it');
+  await bob.getByLabel('For how many days').fill('30');
+  await bob.getByRole('button', { name: 'Send request' }).click();
+  await bob.getByText('You asked for read access').first().waitFor();
+  await shot(bob, 'gated-pipe');
+
+  // alice's header counts it; she approves it from the inbox with a note.
+  await alice.goto(`${base}/inbox`);
+  await hydrated(alice);
+  await alice.getByLabel('1 waiting').waitFor();
+  await alice.getByText('bob asks for read access for 30 days to gp').waitFor();
+  await alice.getByRole('checkbox', { name: /Tick bob asks/ }).check();
+  await alice.getByLabel('Note for the ticked items').fill('welcome');
+  await alice.getByRole('button', { name: 'Approve ticked' }).click();
+  await alice.getByText(/^Approved access_request/).waitFor();
+  await alice.getByText('Nothing waits on you.').waitFor();
+  await shot(alice, 'inbox');
+
+  // The Access panel says why bob can reach it now.
+  await alice.goto(`${base}/pipes/gp`);
+  const row = alice.locator('table.access tr', { hasText: 'bob' });
+  await row.getByText('read grant by alice').waitFor();
+
+  // bob sees the outcome, and may download.
+  await bob.reload();
+  await bob.getByText('Approved: read access until').waitFor();
+  await bob.getByText('Download manifest').waitFor();
+  assert.equal((await bob.request.get(`${base}/pipes/gp/download`)).status(), 200);
+});
