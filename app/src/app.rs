@@ -80,6 +80,9 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let SignIn { caller, logout, .. } = expect_context::<SignIn>();
+    // How many inbox items wait, asked again on each page.
+    let location = leptos_router::hooks::use_location();
+    let waiting = Resource::new(move || location.pathname.get(), |_| inbox_count());
     view! {
         <header class="site">
             <nav aria-label="Main">
@@ -87,11 +90,18 @@ fn Header() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         match caller.await {
-                            Ok(Some(caller)) => view! {
+                            Ok(Some(caller)) => {
+                                let waiting = waiting.await.unwrap_or(0);
+                                view! {
                                 <A href="/">"Browse"</A>
                                 <A href="/reports">"Reports"</A>
                                 <A href="/publish">"Publish"</A>
-                                <InboxLink />
+                                <A href="/inbox">
+                                    "Inbox"
+                                    {(waiting > 0).then(|| view! {
+                                        " " <span class="count" aria-label=format!("{waiting} waiting")>{waiting}</span>
+                                    })}
+                                </A>
                                 <Show when=move || caller.is_admin>
                                     <A href="/admin/approvals">"Approvals"</A>
                                     <A href="/admin/settings">"Settings"</A>
@@ -105,7 +115,8 @@ fn Header() -> impl IntoView {
                                     <button type="submit" class="link">"Sign out"</button>
                                 </ActionForm>
                             }
-                            .into_any(),
+                            .into_any()
+                            }
                             _ => view! {
                                 <span class="spacer"></span>
                                 <A href="/api">"API"</A>
@@ -117,28 +128,6 @@ fn Header() -> impl IntoView {
                 </Suspense>
             </nav>
         </header>
-    }
-}
-
-/// The header's link to the inbox, with how many items wait (asked again on each page).
-#[component]
-fn InboxLink() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    let count = Resource::new(move || location.pathname.get(), |_| inbox_count());
-    view! {
-        <A href="/inbox">
-            "Inbox"
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match count.await {
-                        Ok(waiting) if waiting > 0 => Some(view! {
-                            " " <span class="count" aria-label=format!("{waiting} waiting")>{waiting}</span>
-                        }),
-                        _ => None,
-                    }
-                })}
-            </Suspense>
-        </A>
     }
 }
 

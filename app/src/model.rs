@@ -284,6 +284,8 @@ text_enum! {
         RequestAccess = "request_access",
         ReviewAccessRequest = "review_access_request",
         RenewGrant = "renew_grant",
+        AddWebhook = "add_webhook",
+        RemoveWebhook = "remove_webhook",
     }
 }
 
@@ -353,6 +355,11 @@ text_enum! {
         ExplainAccess = "explain_access",
         ListInbox = "list_inbox",
         ReviewInbox = "review_inbox",
+        AddWebhook = "add_webhook",
+        ListWebhooks = "list_webhooks",
+        RemoveWebhook = "remove_webhook",
+        TestWebhook = "test_webhook",
+        RedeliverWebhook = "redeliver_webhook",
     }
 }
 
@@ -1280,4 +1287,97 @@ pub struct InboxOutcome {
 pub struct InboxDecisions {
     pub decision: Decision,
     pub outcomes: Vec<InboxOutcome>,
+}
+
+text_enum! {
+    /// What a webhook delivery reports.
+    pub enum WebhookEvent ("webhook event") {
+        Share = "share",
+        Unshare = "unshare",
+        Approve = "approve",
+        Reject = "reject",
+        Grant = "grant",
+        Revoke = "revoke",
+        GrantExpired = "grant_expired",
+        AccessRequested = "access_requested",
+        AccessReviewed = "access_reviewed",
+        Published = "published",
+        Yanked = "yanked",
+        Promoted = "promoted",
+        SourceStateChanged = "source_state_changed",
+        QuotaRefused = "quota_refused",
+        /// Sent by `test_webhook`.
+        Ping = "ping",
+    }
+}
+
+text_enum! {
+    /// Where a webhook delivery stands.
+    pub enum DeliveryStatus ("delivery status") {
+        /// Waiting for its next attempt.
+        Pending = "pending",
+        /// Answered with 2xx.
+        Delivered = "delivered",
+        /// Out of attempts (redeliver to try once more).
+        Failed = "failed",
+    }
+}
+
+/// One attempt to send a delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AttemptView {
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    /// The receiver's status; absent when it never answered (refused, timed out).
+    pub status_code: Option<i32>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryView {
+    pub delivery_id: i32,
+    /// The payload's `id`, the same on every attempt.
+    pub event_id: String,
+    pub event_type: WebhookEvent,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Every attempt, oldest first.
+    pub log: Vec<AttemptView>,
+}
+
+/// A subscription; its secret is shown only when it is created.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookView {
+    pub webhook_id: i32,
+    pub url: String,
+    /// The pipe it reports on; absent: every event of the instance.
+    pub pipe_name: Option<String>,
+    /// The events it wants; empty: every event.
+    pub events: Vec<WebhookEvent>,
+    pub owner: String,
+    pub created_at: DateTime<Utc>,
+    /// The latest deliveries, newest first.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookCreated {
+    pub webhook: WebhookView,
+    /// The HMAC-SHA256 key of its signatures, shown this once.
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookList {
+    pub webhooks: Vec<WebhookView>,
 }

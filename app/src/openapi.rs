@@ -253,6 +253,34 @@ mod contexts {
         /// One note for every item.
         pub note: Option<String>,
     }
+
+    #[derive(ToSchema)]
+    #[schema(example = json!({"url": "https://hooks.example.com/pipeshare", "pipe_name": "data-cleaner", "events": ["published", "grant"]}))]
+    pub struct AddWebhookContext {
+        /// http or https; private, loopback and link-local hosts only when the operator allows them.
+        pub url: String,
+        /// The pipe whose events it hears (its managers); absent: every event (instance admins).
+        pub pipe_name: Option<PipeName>,
+        /// The events it wants; every event when absent or empty.
+        pub events: Option<Vec<WebhookEvent>>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ListWebhooksContext {
+        /// One pipe's subscriptions (its managers); the caller's own (and, for instance admins,
+        /// the instance's) when absent.
+        pub pipe_name: Option<PipeName>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct WebhookContext {
+        pub webhook_id: u64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct DeliveryContext {
+        pub delivery_id: u64,
+    }
 }
 use contexts::*;
 
@@ -410,6 +438,26 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
             named::<ReviewInboxContext>(),
             named::<InboxDecisions>(),
         ),
+        A::AddWebhook => (
+            "Subscribes a URL to a pipe's events (its managers) or to every event (instance admins); answers the signing \
+             secret once.",
+            named::<AddWebhookContext>(),
+            named::<WebhookCreated>(),
+        ),
+        A::ListWebhooks => (
+            "Subscriptions with their latest deliveries and each attempt (status, response time).",
+            named::<ListWebhooksContext>(),
+            named::<WebhookList>(),
+        ),
+        A::RemoveWebhook => (
+            "Removes a subscription and its delivery log (its owner, the pipe's managers, instance admins).",
+            named::<WebhookContext>(),
+            named::<WebhookView>(),
+        ),
+        A::TestWebhook => ("Queues a `ping` delivery to the subscription now.", named::<WebhookContext>(), named::<DeliveryView>()),
+        A::RedeliverWebhook => {
+            ("Sends a delivery again now (one more attempt when it had failed).", named::<DeliveryContext>(), named::<DeliveryView>())
+        }
     };
     ActionDoc { name, summary, context, result }
 }

@@ -10,6 +10,7 @@ mod m20261126_000005_throttles;
 mod m20261126_000006_account_lifecycle;
 mod m20261126_000007_packages;
 mod m20261126_000008_collaboration;
+mod m20261126_000009_webhooks;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_account_lifecycle::Migration),
             Box::new(m20261126_000007_packages::Migration),
             Box::new(m20261126_000008_collaboration::Migration),
+            Box::new(m20261126_000009_webhooks::Migration),
         ]
     }
 }

@@ -10,3 +10,4 @@ pub mod remote;
 pub mod sessions;
 pub mod startup;
 pub mod terminal;
+pub mod webhooks;

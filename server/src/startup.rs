@@ -203,7 +203,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str
 }
 
 /// Serves until Ctrl-C or SIGTERM, sweeping expired sessions and stale throttle counts once
-/// an hour.
+/// an hour, and sending webhook deliveries.
 pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: ServerConfig) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let store = DbSessionStore::new(orchestrator.db().clone());
@@ -222,6 +222,7 @@ pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: Se
             }
         }
     });
+    crate::webhooks::spawn(orchestrator.db().clone(), crate::webhooks::WorkerConfig::from_env());
     let app = router(orchestrator, &config, addr).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }

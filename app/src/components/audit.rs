@@ -115,6 +115,8 @@ fn describe(event: &AuditEvent) -> String {
         AuditAction::ReviewAccessRequest => {
             format!("rejected an access request{}", detail["note"].as_str().map(|n| format!(": {n}")).unwrap_or_default())
         }
+        AuditAction::AddWebhook => format!("subscribed {} to its events", text("url")),
+        AuditAction::RemoveWebhook => format!("removed the webhook to {}", text("url")),
         AuditAction::RenewGrant => {
             let to = text("to");
             format!("renewed the grant of {} {} until {}", text("subject_type"), text("name"), to.get(..10).unwrap_or(&to))

@@ -27,6 +27,11 @@ pub async fn record(
     pipe: Option<&pipes::Model>,
     detail: Value,
 ) -> Result<()> {
+    // Subscribers hear of the change in the same transaction as it is made.
+    if let Some(event) = super::webhooks::event_of(action, &detail) {
+        let actor = caller.map_or(CLI_ACTOR, |c| c.username.as_str());
+        super::webhooks::enqueue(db, event, Some(actor), pipe, &detail).await?;
+    }
     let event = audit_events::ActiveModel {
         at: Set(crate::orchestrator::now()),
         actor_id: Set(caller.map(|c| c.user_id)),

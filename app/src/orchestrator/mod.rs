@@ -27,6 +27,7 @@ pub mod settings;
 pub mod share;
 pub mod sign_in;
 pub mod transfer;
+pub mod webhooks;
 
 pub(crate) mod process;
 pub mod throttle;

@@ -233,6 +233,7 @@ pub async fn write_grant(db: &impl ConnectionTrait, grant: NewGrant, now: DateTi
         granted_by: Set(grant.granted_by),
         created_at: Set(now),
         term_seconds: Set(grant.expires_at.map(|at| (at - now).num_seconds().max(1))),
+        end_announced: Set(false),
         ..Default::default()
     };
     grants::Entity::insert(row)
@@ -246,6 +247,7 @@ pub async fn write_grant(db: &impl ConnectionTrait, grant: NewGrant, now: DateTi
                     grants::Column::GrantedBy,
                     grants::Column::CreatedAt,
                     grants::Column::TermSeconds,
+                    grants::Column::EndAnnounced,
                 ])
                 .to_owned(),
         )

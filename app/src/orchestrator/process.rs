@@ -13,6 +13,7 @@ use super::permissions::PermissionChange;
 use super::publish;
 use super::requests::{self, NewRequest, RequestFilter, RequestReview, Subject};
 use super::review::Review;
+use super::webhooks::{self, NewWebhook};
 use super::{Caller, Orchestrator};
 use crate::model::{
     ActionName, AdminSet, Decision, Deleted, GroupName, InboxKind, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred,
@@ -59,6 +60,12 @@ pub enum Action {
     ExplainUserAccess { user: UserName },
     ListInbox { kind: Option<InboxKind> },
     ReviewInbox(BulkDecision),
+    // Webhooks.
+    AddWebhook(NewWebhook),
+    ListWebhooks { pipe_name: Option<PipeName> },
+    RemoveWebhook { webhook_id: i32 },
+    TestWebhook { webhook_id: i32 },
+    RedeliverWebhook { delivery_id: i32 },
 }
 
 impl Action {
@@ -166,8 +173,19 @@ impl Action {
             }
             A::ListInbox => Action::ListInbox { kind: context.parsed("kind")? },
             A::ReviewInbox => Action::ReviewInbox(BulkDecision::from_context(&context)?),
+            A::AddWebhook => Action::AddWebhook(NewWebhook::from_context(&context)?),
+            A::ListWebhooks => Action::ListWebhooks { pipe_name: context.parsed("pipe_name")? },
+            A::RemoveWebhook => Action::RemoveWebhook { webhook_id: id(&context, "webhook_id", "webhook")? },
+            A::TestWebhook => Action::TestWebhook { webhook_id: id(&context, "webhook_id", "webhook")? },
+            A::RedeliverWebhook => Action::RedeliverWebhook { delivery_id: id(&context, "delivery_id", "webhook delivery")? },
         })
     }
+}
+
+/// A required id: one that no row can have is that row's 404.
+fn id(context: &Fields, key: &str, what: &str) -> Result<i32> {
+    let id = context.count(key)?.ok_or_else(|| Error::bad(format!("context.{key} is required")))?;
+    i32::try_from(id).map_err(|_| Error::NotFound(format!("No {what} {id}")))
 }
 
 /// A required field naming one value of `T` (a user or group name, say).
@@ -255,6 +273,11 @@ impl Orchestrator {
             Action::ExplainUserAccess { user } => to_json(self.explain_user_access(caller, &user).await?),
             Action::ListInbox { kind } => to_json(self.list_inbox(caller, kind).await?),
             Action::ReviewInbox(bulk) => to_json(self.review_inbox(caller, &bulk).await?),
+            Action::AddWebhook(new) => to_json(webhooks::add_webhook(&self.db, caller, &new).await?),
+            Action::ListWebhooks { pipe_name } => to_json(webhooks::list_webhooks(&self.db, caller, pipe_name.as_ref()).await?),
+            Action::RemoveWebhook { webhook_id } => to_json(webhooks::remove_webhook(&self.db, caller, webhook_id).await?),
+            Action::TestWebhook { webhook_id } => to_json(webhooks::test_webhook(&self.db, caller, webhook_id).await?),
+            Action::RedeliverWebhook { delivery_id } => to_json(webhooks::redeliver(&self.db, caller, delivery_id).await?),
         }
     }
 }

@@ -509,6 +509,7 @@ pub async fn renew_grant(
     check_delegated_grant(&txn, caller, &pipe, &users, Some(renewed_to)).await?;
     let mut row = grant.into_active_model();
     row.expires_at = Set(Some(renewed_to));
+    row.end_announced = Set(false);
     row.update(&txn).await?;
     let detail = json!({"subject_type": kind, "name": subject.name(), "from": ends, "to": renewed_to});
     audit::record(&txn, Some(caller), AuditAction::RenewGrant, Some(&pipe), detail).await?;

@@ -82,6 +82,9 @@ pub async fn share_pipe(
         .count(&txn)
         .await?;
     if others >= u64::from(settings.max_pipes_per_user) {
+        // The refusal is reported to subscribers outside the refused transaction.
+        txn.rollback().await?;
+        super::webhooks::quota_refused(db, caller, pipe_name, settings.max_pipes_per_user).await?;
         return Err(Error::Conflict(format!(
             "Share limit reached: the owner of '{pipe_name}' already has {others} shared pipes (max_pipes_per_user is {})",
             settings.max_pipes_per_user

@@ -20,6 +20,9 @@ pub struct Model {
     /// How long an expiring grant was given for, in seconds: a renewal extends it by this.
     #[serde(default)]
     pub term_seconds: Option<i64>,
+    /// Whether the `grant_expired` event was sent for its current end.
+    #[serde(default)]
+    pub end_announced: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,9 @@ pub mod shares;
 pub mod throttles;
 pub mod user_groups;
 pub mod users;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 pub use json_text::JsonText;
 
