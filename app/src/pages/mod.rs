@@ -12,3 +12,4 @@ pub mod publish;
 pub mod reports;
 pub mod settings;
 pub mod tokens;
+pub mod webhooks;

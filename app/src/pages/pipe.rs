@@ -8,6 +8,7 @@ use crate::model::{
 };
 use crate::pages::access::{AccessPanel, PendingRequestsPanel, RequestAccessPanel};
 use crate::pages::publish::PublishForm;
+use crate::pages::webhooks::WebhooksPanel;
 use crate::server_fns::pipes::{
     ForkPipe, GrantAccess, PromoteVersion, RenewGrant, RequestAccess, ReviewAccessRequest, RevokeGrant, SharePipe, UnsharePipe,
     YankVersion, get_pipe,
@@ -155,6 +156,7 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
         {details.can_manage.then(|| view! { <SharingPanel details=details.clone() actions /> <PermissionsPanel name=name.clone() grants=details.grants.clone() actions /> }.into_any())}
         {view! {
             {details.access.clone().map(|explained| view! { <AccessPanel explained /> })}
+            {details.can_manage.then(|| view! { <WebhooksPanel pipe=Some(name.clone()) /> })}
             {details.can_manage.then(|| view! { <HistoryPanel name=name.clone() events=details.history.clone() /> })}
         }.into_any()}
         {details.can_download.then(|| view! {

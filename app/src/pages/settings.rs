@@ -1,3 +1,4 @@
+use crate::pages::webhooks::WebhooksPanel;
 use leptos::html::Form;
 use leptos::prelude::*;
 
@@ -43,6 +44,7 @@ pub fn AdminSettings() -> impl IntoView {
                         <Users people actions />
                         <Groups people actions />
                         <AllTokens tokens revoke />
+                        <WebhooksPanel pipe=None />
                     }
                     .into_any()
                 })
