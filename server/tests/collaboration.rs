@@ -251,6 +251,12 @@ async fn the_people_side() {
     s.call(alice, renew(json!({}))).await.failed(400);
     s.call(carol, renew(json!({"user": "carol"}))).await.failed(403);
     assert!(access_requests::Entity::find().all(&db).await.unwrap().len() >= 100);
+
+    // Webhooks cannot be aimed inward unless the operator allows it.
+    for url in ["http://127.0.0.1:8080/x", "http://[::1]/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://localhost/x"] {
+        let refused = s.call(alice, json!({"action": "add_webhook", "url": url, "pipe_name": "gp"})).await.failed(400);
+        assert!(refused.contains("private") || refused.contains("loopback"), "{url}: {refused}");
+    }
 }
 
 #[tokio::test]

@@ -16,7 +16,8 @@ fn tools_python() -> String {
 
 #[tokio::test]
 async fn the_api_description_is_valid_complete_and_true() {
-    let world = World::new(|instance| {
+    // Webhooks may point at loopback here (nothing listens on port 9).
+    let world = World::new_with(&[("PIPESHARE_WEBHOOK_ALLOW_PRIVATE", "true")], |instance| {
         let tree = write_tree(
             &instance.path().join("tree"),
             &[
@@ -75,6 +76,11 @@ async fn the_api_description_is_valid_complete_and_true() {
             &world.alice,
             json!({"action": "review_inbox", "items": [{"kind": "access_request", "id": "999", "revision": "1"}], "decision": "reject"}),
         ),
+        (&world.alice, json!({"action": "add_webhook", "url": "http://127.0.0.1:9/hook", "pipe_name": "sqlite", "events": ["grant"]})),
+        (&world.alice, json!({"action": "test_webhook", "webhook_id": 1})),
+        (&world.alice, json!({"action": "list_webhooks", "pipe_name": "sqlite"})),
+        (&world.alice, json!({"action": "redeliver_webhook", "delivery_id": 1})),
+        (&world.alice, json!({"action": "remove_webhook", "webhook_id": 1})),
         (&world.alice, json!({"action": "get_pipe", "pipe_name": "sqlite"})),
         (
             &world.alice,

@@ -295,13 +295,18 @@ pub struct World {
 impl World {
     /// Makes the people, runs `load` (scans, settings), then starts the server.
     pub async fn new(load: impl FnOnce(&Instance)) -> World {
+        World::new_with(&[], load).await
+    }
+
+    /// The same, the server started with extra environment variables.
+    pub async fn new_with(env: &[(&str, &str)], load: impl FnOnce(&Instance)) -> World {
         let instance = Instance::new();
         let alice = instance.user_with_token("alice", false);
         let bob = instance.user_with_token("bob", false);
         let carol = instance.user_with_token("carol", false);
         let root = instance.user_with_token("root", true);
         load(&instance);
-        let server = instance.serve().await;
+        let server = instance.serve_with(env).await;
         World { instance, server, alice, bob, carol, root }
     }
 }
