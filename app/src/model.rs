@@ -374,6 +374,9 @@ pub struct Caller {
     /// Called with a read-only token: may list, read and download, never change anything.
     #[serde(default)]
     pub read_only: bool,
+    /// Called with an API token (not a browser session): reports count its downloads apart.
+    #[serde(default)]
+    pub via_token: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -800,7 +803,49 @@ pub struct ReportOptions {
     pub include_usage_stats: bool,
     pub include_user_metrics: bool,
     pub include_trend_analysis: bool,
-    pub report_format: String,
+    /// When given, it decides the sections (an `include_*` set to false still leaves one
+    /// out); without it the `include_*` flags do.
+    pub report_format: Option<ReportFormat>,
+}
+
+text_enum! {
+    /// How much a report holds.
+    pub enum ReportFormat ("report format") {
+        /// The summary block only.
+        Summary = "summary",
+        /// The summary and usage stats.
+        Detailed = "detailed",
+        /// Everything: usage stats, user metrics, trends and recommendations.
+        Comprehensive = "comprehensive",
+    }
+}
+
+text_enum! {
+    /// Who made a download.
+    pub enum DownloadClient ("download client") {
+        /// A signed-in user in the browser (a session).
+        Browser = "browser",
+        /// A script with an API token.
+        Token = "token",
+        Anonymous = "anonymous",
+    }
+}
+
+/// Downloads of one thing (a version, an environment, a kind of caller, a pipe).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NamedCount {
+    pub name: String,
+    pub downloads: u64,
+}
+
+/// Signed-in users who downloaded something, per window ending now.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UniqueDownloaders {
+    pub last_day: u64,
+    pub last_7_days: u64,
+    pub last_30_days: u64,
 }
 
 impl Default for ReportOptions {
@@ -810,7 +855,7 @@ impl Default for ReportOptions {
             include_usage_stats: true,
             include_user_metrics: false,
             include_trend_analysis: false,
-            report_format: "detailed".into(),
+            report_format: None,
         }
     }
 }
@@ -842,6 +887,20 @@ pub struct UsageStats {
     /// Categories ranked by downloads in the range, most first.
     pub popular_categories: Vec<String>,
     pub category_downloads: Vec<CategoryDownloads>,
+    /// The most downloaded versions, as `pipe@version`.
+    #[serde(default)]
+    pub by_version: Vec<NamedCount>,
+    /// Downloads asked through each environment; `direct` for a version or the newest.
+    #[serde(default)]
+    pub by_environment: Vec<NamedCount>,
+    /// Downloads per kind of caller: `browser`, `token`, `anonymous`.
+    #[serde(default)]
+    pub by_client: Vec<NamedCount>,
+    #[serde(default)]
+    pub unique_downloaders: UniqueDownloaders,
+    /// The most downloaded pipes in the range.
+    #[serde(default)]
+    pub top_pipes: Vec<NamedCount>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -880,7 +939,8 @@ pub struct ShareReport {
     pub report_id: String,
     pub generated_at: DateTime<Utc>,
     pub time_range: TimeRange,
-    pub report_format: String,
+    /// The format asked for; absent when the `include_*` flags chose the sections.
+    pub report_format: Option<ReportFormat>,
     /// `instance` for an admin, `own_pipes` for anyone else.
     pub scope: String,
     pub summary: Summary,

@@ -11,6 +11,7 @@ mod m20261126_000006_account_lifecycle;
 mod m20261126_000007_packages;
 mod m20261126_000008_collaboration;
 mod m20261126_000009_webhooks;
+mod m20261126_000010_download_details;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_packages::Migration),
             Box::new(m20261126_000008_collaboration::Migration),
             Box::new(m20261126_000009_webhooks::Migration),
+            Box::new(m20261126_000010_download_details::Migration),
         ]
     }
 }

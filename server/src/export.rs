@@ -44,7 +44,7 @@ pub async fn export_report(
         include_usage_stats: true,
         include_user_metrics: true,
         include_trend_analysis: true,
-        report_format: format.as_str().into(),
+        report_format: Some(app::model::ReportFormat::Comprehensive),
     };
     let report = orchestrator.generate_share_report(&caller, &options).await?;
     let (content_type, body) = match format {

@@ -337,3 +337,60 @@ async fn one_inbox() {
     assert!(page.contains("bob&#x27;s read access to gp ends soon") || page.contains("bob's read access to gp ends soon"), "{page}");
     assert!(page.contains("Grants ending soon"));
 }
+
+#[tokio::test]
+async fn reports_in_each_format() {
+    let w = world().await;
+    let (s, alice, bob, root) = (&w.server, w.alice.as_str(), w.bob.as_str(), w.root.as_str());
+    let share = json!({"action": "share_pipe", "pipe_name": "secret", "sharing_options": {"public": true}});
+    s.call(alice, share).await.ok();
+    let promote = json!({"action": "promote_pipe", "pipe_name": "secret", "version": "1.0.0", "environment": "staging"});
+    s.call(alice, promote).await.ok();
+    // Downloads by an anonymous visitor, a browser session and two tokens (one through an environment).
+    assert_eq!(s.get("/pipes/secret/download").await.0, 200);
+    let cookie = common::session(s, "carol", "correct horse battery").await.unwrap();
+    let browser = s.http.get(format!("{}/pipes/secret/download", s.url)).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(browser.status(), 200);
+    s.call(bob, json!({"action": "download_pipe", "pipe_name": "secret"})).await.ok();
+    s.call(root, json!({"action": "download_pipe", "pipe_name": "secret", "environment": "staging"})).await.ok();
+
+    let report = |format: &str| json!({"action": "generate_share_report", "report_options": {"report_format": format}});
+    let summary = s.call(alice, report("summary")).await.ok().clone();
+    assert_eq!(summary["report_format"], "summary");
+    assert!(summary["summary"]["total_shared_pipes"].as_u64().unwrap() >= 1);
+    for absent in ["usage_stats", "trend_analysis", "user_metrics"] {
+        assert!(summary.get(absent).is_none(), "{absent} in a summary: {summary}");
+    }
+    assert_eq!(summary["recommendations"], json!([]));
+
+    let detailed = s.call(alice, report("detailed")).await.ok().clone();
+    let usage = &detailed["usage_stats"];
+    let counts = |list: &Value| -> Vec<(String, u64)> {
+        list.as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap().to_string(), c["downloads"].as_u64().unwrap())).collect()
+    };
+    let mut by_client = counts(&usage["by_client"]);
+    by_client.sort();
+    assert_eq!(by_client, [("anonymous".into(), 1), ("browser".into(), 1), ("token".into(), 2)]);
+    assert_eq!(counts(&usage["by_environment"]), [("direct".to_string(), 3), ("staging".to_string(), 1)]);
+    assert_eq!(counts(&usage["by_version"]), [("secret@1.0.0".to_string(), 4)]);
+    assert_eq!(counts(&usage["top_pipes"]), [("secret".to_string(), 4)]);
+    assert_eq!(usage["unique_downloaders"]["last_day"], 3, "bob, carol and root");
+    assert!(detailed.get("trend_analysis").is_none() && detailed.get("user_metrics").is_none());
+
+    let comprehensive = s.call(alice, report("comprehensive")).await.ok().clone();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let daily = comprehensive["trend_analysis"]["daily"].as_array().unwrap();
+    let last = daily.last().unwrap();
+    assert_eq!((last["date"].as_str().unwrap(), last["downloads"].as_u64().unwrap()), (today.as_str(), 4), "{last}");
+    assert_eq!(daily.len(), 31, "every day of 30_days, today included");
+    assert!(comprehensive["user_metrics"]["top_downloaders"].is_array());
+    assert!(comprehensive["recommendations"].is_array());
+    s.call(alice, report("dashboard")).await.failed(400);
+
+    // The exports carry the same figures.
+    let csv = s.http.get(format!("{}/reports/export?format=csv", s.url)).bearer_auth(alice).send().await.unwrap().text().await.unwrap();
+    for line in ["downloads_by_client.token,2", "downloads_by_environment.staging,1", "top_pipe.secret,4", "unique_downloaders_last_day,3"]
+    {
+        assert!(csv.lines().any(|l| l == line), "{line} in {csv}");
+    }
+}

@@ -11,7 +11,7 @@ use super::error::{Error, Result};
 
 impl From<&users::Model> for Caller {
     fn from(user: &users::Model) -> Self {
-        Caller { user_id: user.id, username: user.username.clone(), is_admin: user.is_admin, read_only: false }
+        Caller { user_id: user.id, username: user.username.clone(), is_admin: user.is_admin, read_only: false, via_token: false }
     }
 }
 
@@ -225,7 +225,7 @@ pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Resul
             .exec(db)
             .await?;
     }
-    Ok(Some(Caller { read_only: token.scope == TokenScope::ReadOnly, ..Caller::from(&user) }))
+    Ok(Some(Caller { read_only: token.scope == TokenScope::ReadOnly, via_token: true, ..Caller::from(&user) }))
 }
 
 pub async fn create_group(db: &impl ConnectionTrait, name: &GroupName) -> Result<user_groups::Model> {

@@ -11,7 +11,7 @@ use super::catalog::{usernames, versions_of};
 use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::publish::archive_url;
-use crate::model::{PackageEntry, shown};
+use crate::model::{DownloadClient, PackageEntry, shown};
 
 /// A package without its bytes.
 #[derive(sea_orm::FromQueryResult)]
@@ -110,6 +110,17 @@ pub(crate) async fn pick_version<'a>(
     }
 }
 
+impl DownloadClient {
+    /// The kind of caller: `None` is an anonymous visitor.
+    pub fn of(caller: Option<&Caller>) -> Self {
+        match caller {
+            None => DownloadClient::Anonymous,
+            Some(caller) if caller.via_token => DownloadClient::Token,
+            Some(_) => DownloadClient::Browser,
+        }
+    }
+}
+
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
 pub async fn download_pipe(
     db: &DatabaseConnection,
@@ -141,6 +152,11 @@ pub async fn download_pipe(
             user_id: Set(caller.map(|c| c.user_id)),
             version: Set(chosen.version.clone()),
             downloaded_at: Set(now),
+            environment: Set(match pick {
+                VersionPick::Environment(name) => Some(name.clone()),
+                _ => None,
+            }),
+            client: Set(Some(DownloadClient::of(caller))),
             ..Default::default()
         }
         .insert(db)

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, RelationTrait, Select,
-    sea_query::{Alias, Expr},
+    sea_query::{Alias, Expr, SimpleExpr},
 };
 
 use super::access::unexpired;
@@ -20,6 +20,7 @@ use super::entities::{downloads, grants, pipes, shares};
 use super::error::Result;
 use super::input::Fields;
 use crate::model::ShareStatus;
+use crate::model::{NamedCount, ReportFormat, UniqueDownloaders};
 
 impl TimeRange {
     fn days(self) -> Option<i64> {
@@ -42,12 +43,48 @@ impl ReportOptions {
             include_usage_stats: options.bool("include_usage_stats")?.unwrap_or(defaults.include_usage_stats),
             include_user_metrics: options.bool("include_user_metrics")?.unwrap_or(defaults.include_user_metrics),
             include_trend_analysis: options.bool("include_trend_analysis")?.unwrap_or(defaults.include_trend_analysis),
-            report_format: options.str("report_format")?.unwrap_or(&defaults.report_format).to_string(),
+            report_format: options.parsed("report_format")?,
         })
     }
 }
 
 const TOP: u64 = 5;
+/// Versions, environments and pipes a report ranks.
+const RANKED: u64 = 10;
+
+/// Which sections a report holds.
+struct Sections {
+    usage: bool,
+    users: bool,
+    trend: bool,
+    recommendations: bool,
+}
+
+impl ReportOptions {
+    /// The format decides when given; otherwise the `include_*` flags (and advice always).
+    fn sections(&self) -> Sections {
+        match self.report_format {
+            None => Sections {
+                usage: self.include_usage_stats,
+                users: self.include_user_metrics,
+                trend: self.include_trend_analysis,
+                recommendations: true,
+            },
+            Some(ReportFormat::Summary) => Sections { usage: false, users: false, trend: false, recommendations: false },
+            Some(ReportFormat::Detailed) => Sections { usage: true, users: false, trend: false, recommendations: false },
+            Some(ReportFormat::Comprehensive) => Sections { usage: true, users: true, trend: true, recommendations: true },
+        }
+    }
+}
+
+/// The UTC day of a time column, as `YYYY-MM-DD`, computed by the database.
+fn day_of(backend: DbBackend, table: &str, column: &str) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust(format!("to_char({table}.{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
+        // Times are stored as UTC text beginning with the date.
+        _ => Expr::cust(format!("substr({table}.{column}, 1, 10)")),
+    }
+}
 
 /// The pipes a report covers.
 fn scope(caller: &Caller) -> Condition {
@@ -117,7 +154,8 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
         .await?;
     let unique_users = unique_users.unwrap_or(0).max(0) as u64;
 
-    let usage_stats = if options.include_usage_stats {
+    let sections = options.sections();
+    let usage_stats = if sections.usage {
         let by_category: Vec<(Option<String>, u64)> = ranked(db, downloads_in(&scope, since), pipes::Column::Category).await?;
         let category_downloads: Vec<CategoryDownloads> = by_category
             .into_iter()
@@ -128,14 +166,23 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
             unique_users,
             popular_categories: category_downloads.iter().map(|c| c.category.clone()).collect(),
             category_downloads,
+            by_version: counted(db, downloads_in(&scope, since), &["pipes.name", "downloads.version"], "@", RANKED).await?,
+            by_environment: counted(db, downloads_in(&scope, since), &["COALESCE(downloads.environment, 'direct')"], "", RANKED).await?,
+            by_client: counted(db, downloads_in(&scope, since), &["COALESCE(downloads.client, 'unknown')"], "", RANKED).await?,
+            unique_downloaders: UniqueDownloaders {
+                last_day: distinct_users(db, &scope, now - Duration::days(1)).await?,
+                last_7_days: distinct_users(db, &scope, now - Duration::days(7)).await?,
+                last_30_days: distinct_users(db, &scope, now - Duration::days(30)).await?,
+            },
+            top_pipes: counted(db, downloads_in(&scope, since), &["pipes.name"], "", RANKED).await?,
         })
     } else {
         None
     };
 
-    let trend_analysis = if options.include_trend_analysis { Some(trend(db, &scope, since, now).await?) } else { None };
+    let trend_analysis = if sections.trend { Some(trend(db, &scope, since, now).await?) } else { None };
 
-    let user_metrics = if options.include_user_metrics {
+    let user_metrics = if sections.users {
         let top: Vec<(Option<i32>, u64)> = ranked(db, downloads_in(&scope, since), downloads::Column::UserId).await?;
         let by_owner: Vec<(i32, i64)> = shares_in(&scope, ShareStatus::Active)
             .select_only()
@@ -159,6 +206,81 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
     };
 
     // Advice drawn from the same numbers.
+    let recommendations =
+        if sections.recommendations { advice(db, caller, &scope, options, since, now, &summary).await? } else { Vec::new() };
+
+    let suffix: u16 = rand::thread_rng().r#gen();
+    Ok(ShareReport {
+        report_id: format!("share_report_{}_{suffix:04x}", now.format("%Y%m%d_%H%M%S")),
+        generated_at: now,
+        time_range: options.time_range,
+        report_format: options.report_format,
+        scope: if caller.is_admin { "instance" } else { "own_pipes" }.into(),
+        summary,
+        usage_stats,
+        trend_analysis,
+        user_metrics,
+        recommendations,
+    })
+}
+
+/// Downloads counted per value of the SQL `keys` (joined with `separator`), most first.
+async fn counted(
+    db: &impl ConnectionTrait,
+    query: Select<downloads::Entity>,
+    keys: &[&str],
+    separator: &str,
+    limit: u64,
+) -> Result<Vec<NamedCount>> {
+    let mut query = query.select_only();
+    for (i, key) in keys.iter().enumerate() {
+        query = query.column_as(Expr::cust(key.to_string()), format!("k{i}"));
+    }
+    let mut query = query.column_as(Expr::col((downloads::Entity, downloads::Column::Id)).count(), "n");
+    for key in keys {
+        query = query.group_by(Expr::cust(key.to_string()));
+    }
+    let mut query = query.order_by(Expr::col(Alias::new("n")), Order::Desc);
+    for key in keys {
+        query = query.order_by(Expr::cust(key.to_string()), Order::Asc);
+    }
+    let query = query.limit(limit);
+    // One key or two (pipe and version): read as typed tuples, portable across backends.
+    let rows: Vec<(String, i64)> = match keys.len() {
+        1 => query.into_tuple::<(Option<String>, i64)>().all(db).await?.into_iter().map(|(k, n)| (k.unwrap_or_default(), n)).collect(),
+        _ => query
+            .into_tuple::<(String, String, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(a, b, n)| (format!("{a}{separator}{b}"), n))
+            .collect(),
+    };
+    Ok(rows.into_iter().map(|(name, n)| NamedCount { name, downloads: n.max(0) as u64 }).collect())
+}
+
+/// Signed-in users who downloaded a pipe of the scope since `since`.
+async fn distinct_users(db: &impl ConnectionTrait, scope: &Condition, since: DateTime<Utc>) -> Result<u64> {
+    let n: Option<i64> = downloads_in(scope, Some(since))
+        .select_only()
+        .column_as(Expr::cust("COUNT(DISTINCT downloads.user_id)"), "n")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(n.unwrap_or(0).max(0) as u64)
+}
+
+/// Advice drawn from the report's numbers.
+async fn advice(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    scope: &Condition,
+    options: &ReportOptions,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    summary: &Summary,
+) -> Result<Vec<String>> {
+    let (pending_approvals, total_shared_pipes) = (summary.pending_approvals, summary.total_shared_pipes);
     let mut recommendations = Vec::new();
     if pending_approvals > 0 {
         recommendations.push(if caller.is_admin {
@@ -167,8 +289,8 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
             format!("{pending_approvals} of your share(s) await an admin's approval")
         });
     }
-    let downloaded_pipes = downloads_in(&scope, since).select_only().column(downloads::Column::PipeId).into_query();
-    let unused = shares_in(&scope, ShareStatus::Active).filter(shares::Column::PipeId.not_in_subquery(downloaded_pipes)).count(db).await?;
+    let downloaded_pipes = downloads_in(scope, since).select_only().column(downloads::Column::PipeId).into_query();
+    let unused = shares_in(scope, ShareStatus::Active).filter(shares::Column::PipeId.not_in_subquery(downloaded_pipes)).count(db).await?;
     if unused > 0 {
         recommendations.push(format!(
             "{unused} shared pipe(s) had no downloads in {}: check their descriptions and tags",
@@ -190,47 +312,53 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
             recommendations.push(format!("None of the {owned} pipe(s) in this report is shared yet: share_pipe makes one available"));
         }
     }
-
-    let suffix: u16 = rand::thread_rng().r#gen();
-    Ok(ShareReport {
-        report_id: format!("share_report_{}_{suffix:04x}", now.format("%Y%m%d_%H%M%S")),
-        generated_at: now,
-        time_range: options.time_range,
-        report_format: options.report_format.clone(),
-        scope: if caller.is_admin { "instance" } else { "own_pipes" }.into(),
-        summary,
-        usage_stats,
-        trend_analysis,
-        user_metrics,
-        recommendations,
-    })
+    Ok(recommendations)
 }
 
-/// Shares requested and downloads made per day over the range, every day listed.
+/// Shares requested and downloads made per day over the range, every day listed; the
+/// database counts the days (a year of a million downloads is one grouped query).
 async fn trend(db: &impl ConnectionTrait, scope: &Condition, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<TrendAnalysis> {
+    let backend = db.get_database_backend();
     let mut share_query = shares::Entity::find().join(JoinType::InnerJoin, shares::Relation::Pipe.def()).filter(scope.clone());
     if let Some(since) = since {
         share_query = share_query.filter(shares::Column::RequestedAt.gte(since));
     }
-    // Only the timestamps are read; the buckets are made here so the SQL stays portable.
-    let share_times: Vec<DateTime<Utc>> = share_query.select_only().column(shares::Column::RequestedAt).into_tuple().all(db).await?;
-    let download_times: Vec<DateTime<Utc>> =
-        downloads_in(scope, since).select_only().column(downloads::Column::DownloadedAt).into_tuple().all(db).await?;
-
+    let share_day = day_of(backend, "shares", "requested_at");
+    let share_days: Vec<(String, i64)> = share_query
+        .select_only()
+        .column_as(share_day.clone(), "day")
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(share_day)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let download_day = day_of(backend, "downloads", "downloaded_at");
+    let download_days: Vec<(String, i64)> = downloads_in(scope, since)
+        .select_only()
+        .column_as(download_day.clone(), "day")
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(download_day)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let parse = |rows: Vec<(String, i64)>| -> Vec<(NaiveDate, u64)> {
+        rows.into_iter().filter_map(|(day, n)| NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok().map(|d| (d, n.max(0) as u64))).collect()
+    };
+    let (share_days, download_days) = (parse(share_days), parse(download_days));
     let today = now.date_naive();
     let first = match since {
         Some(since) => since.date_naive(),
-        None => share_times.iter().chain(&download_times).map(|t| t.date_naive()).min().unwrap_or(today),
+        None => share_days.iter().chain(&download_days).map(|(d, _)| *d).min().unwrap_or(today),
     };
     let mut days: BTreeMap<NaiveDate, (u64, u64)> = first.iter_days().take_while(|d| *d <= today).map(|d| (d, (0, 0))).collect();
-    for time in share_times {
-        if let Some(day) = days.get_mut(&time.date_naive()) {
-            day.0 += 1;
+    for (day, n) in share_days {
+        if let Some(counts) = days.get_mut(&day) {
+            counts.0 += n;
         }
     }
-    for time in download_times {
-        if let Some(day) = days.get_mut(&time.date_naive()) {
-            day.1 += 1;
+    for (day, n) in download_days {
+        if let Some(counts) = days.get_mut(&day) {
+            counts.1 += n;
         }
     }
     Ok(TrendAnalysis { daily: days.into_iter().map(|(date, (shares, downloads))| DayCount { date, shares, downloads }).collect() })
@@ -251,12 +379,28 @@ pub fn to_csv(report: &ShareReport) -> String {
         ("active_collaborations", report.summary.active_collaborations.to_string()),
         ("pending_approvals", report.summary.pending_approvals.to_string()),
     ];
+    let mut named: Vec<(String, u64)> = Vec::new();
     if let Some(usage) = &report.usage_stats {
         metrics.push(("downloads", usage.downloads.to_string()));
         metrics.push(("unique_users", usage.unique_users.to_string()));
+        metrics.push(("unique_downloaders_last_day", usage.unique_downloaders.last_day.to_string()));
+        metrics.push(("unique_downloaders_last_7_days", usage.unique_downloaders.last_7_days.to_string()));
+        metrics.push(("unique_downloaders_last_30_days", usage.unique_downloaders.last_30_days.to_string()));
+        // Names are pipe names, versions, environments and fixed words: never a comma.
+        for (prefix, counts) in [
+            ("downloads_by_version", &usage.by_version),
+            ("downloads_by_environment", &usage.by_environment),
+            ("downloads_by_client", &usage.by_client),
+            ("top_pipe", &usage.top_pipes),
+        ] {
+            named.extend(counts.iter().map(|c| (format!("{prefix}.{}", c.name), c.downloads)));
+        }
     }
     let mut out = String::from("metric,value\n");
     for (metric, value) in metrics {
+        out.push_str(&format!("{metric},{value}\n"));
+    }
+    for (metric, value) in named {
         out.push_str(&format!("{metric},{value}\n"));
     }
     out.push_str("\ndate,shares,downloads\n");
@@ -275,7 +419,7 @@ mod tests {
             report_id: "share_report_20260301_120000_00ab".into(),
             generated_at: DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z").unwrap().with_timezone(&Utc),
             time_range: TimeRange::Days7,
-            report_format: "dashboard".into(),
+            report_format: Some(ReportFormat::Comprehensive),
             scope: "own_pipes".into(),
             summary: Summary { total_shared_pipes: 3, public_pipes: 2, private_pipes: 1, active_collaborations: 4, pending_approvals: 1 },
             usage_stats: Some(UsageStats {
@@ -283,6 +427,11 @@ mod tests {
                 unique_users: 2,
                 popular_categories: vec!["security".into()],
                 category_downloads: vec![CategoryDownloads { category: "security".into(), downloads: 9 }],
+                by_version: vec![NamedCount { name: "scanner@1.2.0".into(), downloads: 6 }],
+                by_environment: vec![NamedCount { name: "prod".into(), downloads: 4 }],
+                by_client: vec![NamedCount { name: "token".into(), downloads: 7 }],
+                unique_downloaders: UniqueDownloaders { last_day: 1, last_7_days: 2, last_30_days: 2 },
+                top_pipes: vec![NamedCount { name: "scanner".into(), downloads: 9 }],
             }),
             trend_analysis: trend.map(|days| TrendAnalysis {
                 daily: days
@@ -311,6 +460,11 @@ mod tests {
             "pending_approvals,1",
             "downloads,9",
             "unique_users,2",
+            "unique_downloaders_last_7_days,2",
+            "downloads_by_version.scanner@1.2.0,6",
+            "downloads_by_environment.prod,4",
+            "downloads_by_client.token,7",
+            "top_pipe.scanner,9",
         ] {
             assert!(metrics.contains(&line), "missing {line} in {csv}");
         }

@@ -3,7 +3,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::app::PageTitle;
 use crate::components::{chart::TrendChart, loaded, submit_on_change, when};
-use crate::model::{ShareReport, TimeRange};
+use crate::model::{NamedCount, ShareReport, TimeRange};
 use crate::server_fns::reports::share_report;
 use crate::urls::encode;
 
@@ -65,6 +65,33 @@ fn Stat(label: &'static str, class: &'static str, value: Option<u64>) -> impl In
 /// A share of a whole, in percent, for bar widths.
 fn percent(part: u64, whole: u64) -> u64 {
     (part * 100 + whole / 2).checked_div(whole).unwrap_or(0)
+}
+
+/// Downloads of each thing, most first, as bars.
+#[component]
+fn Ranked(title: &'static str, id: &'static str, items: Vec<NamedCount>) -> impl IntoView {
+    let top = items.iter().map(|c| c.downloads).max().unwrap_or(0);
+    let heading = format!("{id}-title");
+    let labelled_by = heading.clone();
+    view! {
+        <section class="card" id=id aria-labelledby=labelled_by>
+            <h2 id=heading>{title}</h2>
+            {if items.is_empty() {
+                view! { <p class="meta">"No downloads in this range."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="ranked">
+                        {items.into_iter().map(|c| view! {
+                            <li style=format!("--bar: {}%", percent(c.downloads, top))>
+                                <span class="name">{c.name}</span>
+                                <span class="count">{c.downloads}</span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
+    }
 }
 
 #[component]
@@ -146,6 +173,20 @@ fn Dashboard(report: ShareReport) -> impl IntoView {
                 }}
             </section>
         </div>
+        {usage.clone().map(|u| view! {
+            <div class="report-columns">
+                <Ranked title="Top pipes" id="report-pipes" items=u.top_pipes />
+                <Ranked title="Versions" id="report-versions" items=u.by_version />
+                <Ranked title="Environments" id="report-environments" items=u.by_environment />
+                <Ranked title="Who downloads" id="report-clients" items=u.by_client />
+            </div>
+            <p class="meta" id="report-unique">
+                {format!(
+                    "Signed-in downloaders: {} in the last day, {} in 7 days, {} in 30 days.",
+                    u.unique_downloaders.last_day, u.unique_downloaders.last_7_days, u.unique_downloaders.last_30_days
+                )}
+            </p>
+        }.into_any())}
         <section class="card" id="report-recommendations" aria-labelledby="report-recommendations-title">
             <h2 id="report-recommendations-title">"Recommendations"</h2>
             {if recommendations.is_empty() {

@@ -16,7 +16,7 @@ pub async fn share_report(time_range: String) -> Result<ShareReport, AppError> {
         include_usage_stats: true,
         include_user_metrics: true,
         include_trend_analysis: true,
-        report_format: "dashboard".into(),
+        report_format: Some(crate::model::ReportFormat::Comprehensive),
     };
     Ok(orchestrator()?.generate_share_report(&caller().await?, &options).await?)
 }

@@ -9,6 +9,12 @@ pub struct Model {
     pub user_id: Option<i32>,
     pub version: String,
     pub downloaded_at: DateTimeUtc,
+    /// The environment the version was asked through, if any.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Who downloaded it: a signed-in browser, an API token, an anonymous visitor.
+    #[serde(default)]
+    pub client: Option<crate::model::DownloadClient>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
