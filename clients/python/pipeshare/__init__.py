@@ -143,6 +143,63 @@ class Client:
     def yank(self, pipe_name, version, reason):
         return self.call("yank_version", pipe_name=pipe_name, version=version, reason=reason)
 
+    # The people side: access requests, the inbox, who can see what, webhooks.
+
+    def request_access(self, pipe_name, reason, access_level="read", duration_days=None):
+        fields = {"pipe_name": pipe_name, "reason": reason, "access_level": access_level}
+        if duration_days is not None:
+            fields["duration_days"] = duration_days
+        return self.call("request_access", **fields)
+
+    def access_requests(self, status=None, pipe_name=None):
+        fields = {key: value for key, value in (("status", status), ("pipe_name", pipe_name)) if value is not None}
+        return self.call("list_access_requests", **fields)["requests"]
+
+    def review_access_request(self, request, decision, note=None, access_level=None, expiration=None):
+        """Decides ``request`` (as listed: its ``revision`` binds the decision)."""
+        fields = {"request_id": request["request_id"], "revision": request["revision"], "decision": decision}
+        for key, value in (("note", note), ("access_level", access_level), ("expiration", expiration)):
+            if value is not None:
+                fields[key] = value
+        return self.call("review_access_request", **fields)
+
+    def renew_grant(self, pipe_name, user=None, group=None, days=None):
+        fields = {"pipe_name": pipe_name}
+        for key, value in (("user", user), ("group", group), ("days", days)):
+            if value is not None:
+                fields[key] = value
+        return self.call("renew_grant", **fields)
+
+    def explain_access(self, pipe_name=None, user=None):
+        fields = {"pipe_name": pipe_name} if pipe_name is not None else {"user": user}
+        return self.call("explain_access", **fields)
+
+    def inbox(self, kind=None):
+        return self.call("list_inbox", **({"kind": kind} if kind else {}))
+
+    def review_inbox(self, items, decision, note=None):
+        """Decides inbox ``items`` (as listed) together; the outcome of each."""
+        refs = [{"kind": i["kind"], "id": i["id"], "revision": i.get("revision")} for i in items]
+        fields = {"items": refs, "decision": decision}
+        if note is not None:
+            fields["note"] = note
+        return self.call("review_inbox", **fields)["outcomes"]
+
+    def add_webhook(self, url, pipe_name=None, events=None):
+        """Subscribes ``url``; the answer holds the signing ``secret``, shown this once."""
+        fields = {"url": url}
+        if pipe_name is not None:
+            fields["pipe_name"] = pipe_name
+        if events is not None:
+            fields["events"] = list(events)
+        return self.call("add_webhook", **fields)
+
+    def webhooks(self, pipe_name=None):
+        return self.call("list_webhooks", **({"pipe_name": pipe_name} if pipe_name else {}))["webhooks"]
+
+    def remove_webhook(self, webhook_id):
+        return self.call("remove_webhook", webhook_id=webhook_id)
+
     # The wire.
 
     def _process(self, context, config):

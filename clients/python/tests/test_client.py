@@ -74,6 +74,32 @@ class LiveHub(unittest.TestCase):
         self.hub.unshare_pipe("sqlite")
 
 
+    def test_the_people_side(self):
+        self.hub.share_pipe("sqlite", gated=True)
+        explained = self.hub.explain_access("sqlite")
+        self.assertEqual(explained["everyone"]["reason"], "gated_share")
+        self.assertEqual([u["user"] for u in explained["users"]], ["alice"])
+        # A request for a pipe nobody can see looks like any other, and is alice's alone.
+        asked = self.hub.request_access("hidden_somewhere", "curious", duration_days=7)
+        self.assertEqual((asked["status"], asked["revision"]), ("pending", 1))
+        self.assertEqual([r["pipe_name"] for r in self.hub.access_requests(status="pending")], ["hidden_somewhere"])
+        self.assertEqual(self.hub.inbox("my_request")["items"][0]["id"], str(asked["request_id"]))
+        with self.assertRaises(PipeshareError) as own:
+            self.hub.review_access_request(asked, "approve")
+        self.assertEqual(own.exception.status, 403)
+        self.hub.grant("sqlite", users=["bob"], expiration="2999-01-01")
+        renewed = self.hub.renew_grant("sqlite", user="bob", days=10)
+        self.assertTrue(renewed["expires_at"].startswith("2999-01-11"))
+        outcomes = self.hub.review_inbox([{"kind": "expiring_grant", "id": "sqlite:user:bob"}], "approve")
+        self.assertFalse(outcomes[0]["decided"])
+        with self.assertRaises(PipeshareError) as inward:
+            self.hub.add_webhook("http://127.0.0.1:9/hook", pipe_name="sqlite")
+        self.assertEqual(inward.exception.status, 400)
+        self.assertEqual(self.hub.webhooks("sqlite"), [])
+        self.hub.revoke("sqlite", users=["bob"])
+        self.hub.unshare_pipe("sqlite")
+
+
 class StandIn(http.server.BaseHTTPRequestHandler):
     """Answers 503 `failures` times, then the envelope; counts the requests."""
 
