@@ -7,7 +7,7 @@ use common::{Instance, Server, plug, write_tree};
 use serde_json::{Value, json};
 
 /// The share states, one pipe each, all owned by `owner`.
-const STATES: [&str; 5] = ["unshared", "pending", "public", "private", "rejected"];
+const STATES: [&str; 6] = ["unshared", "pending", "public", "private", "rejected", "gated"];
 
 /// The kinds of caller, in the order of every table's rows.
 const CALLERS: [&str; 13] = [
@@ -68,6 +68,9 @@ impl World {
                 self.root(share(false, true)).await;
                 self.root(json!({"action": "review_share", "pipe_name": pipe, "decision": "reject"})).await;
             }
+            "gated" => {
+                self.root(json!({"action": "share_pipe", "pipe_name": pipe, "sharing_options": {"gated": true}})).await;
+            }
             _ => {}
         }
     }
@@ -121,7 +124,7 @@ async fn world() -> World {
 }
 
 /// A table: per caller (in `CALLERS` order), the status for each state (in `STATES` order).
-type Table = [[u16; 5]; 13];
+type Table = [[u16; 6]; 13];
 
 /// Runs `context(pipe)` for every caller and state; restores the pipe after a success when
 /// the action changes it.
@@ -151,38 +154,47 @@ async fn check(world: &World, action: &str, table: &Table, changes: bool, contex
 }
 
 // Rows: anonymous, stranger, reader, writer, delegate, member, lapsed, disabled, read_only,
-// revoked, owner, admin, admin_readonly. Columns: unshared, pending, public, private, rejected.
+// revoked, owner, admin, admin_readonly. Columns: unshared, pending, public, private, rejected, gated.
 
 const SEE: Table = [
-    [401, 401, 401, 401, 401],
-    [404, 404, 200, 404, 404],
-    [404, 404, 200, 200, 404],
-    [404, 404, 200, 200, 404],
-    [200, 200, 200, 200, 200],
-    [404, 404, 200, 200, 404],
-    [404, 404, 200, 404, 404],
-    [401, 401, 401, 401, 401],
-    [200, 200, 200, 200, 200],
-    [401, 401, 401, 401, 401],
-    [200, 200, 200, 200, 200],
-    [200, 200, 200, 200, 200],
-    [200, 200, 200, 200, 200],
+    [401, 401, 401, 401, 401, 401],
+    [404, 404, 200, 404, 404, 200],
+    [404, 404, 200, 200, 404, 200],
+    [404, 404, 200, 200, 404, 200],
+    [200, 200, 200, 200, 200, 200],
+    [404, 404, 200, 200, 404, 200],
+    [404, 404, 200, 404, 404, 200],
+    [401, 401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200, 200],
+    [401, 401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200, 200],
 ];
 
+/// Downloading: as seeing, except that a gated pipe is seen by everyone and downloaded by
+/// grantees only (the others are told to ask: 403).
+const DOWNLOAD: Table = {
+    let mut table = SEE;
+    table[1][5] = 403;
+    table[6][5] = 403;
+    table
+};
+
 const MANAGE: Table = [
-    [401, 401, 401, 401, 401],
-    [404, 404, 403, 404, 404],
-    [404, 404, 403, 403, 404],
-    [404, 404, 403, 403, 404],
-    [200, 200, 200, 200, 200],
-    [404, 404, 403, 403, 404],
-    [404, 404, 403, 404, 404],
-    [401, 401, 401, 401, 401],
-    [403, 403, 403, 403, 403],
-    [401, 401, 401, 401, 401],
-    [200, 200, 200, 200, 200],
-    [200, 200, 200, 200, 200],
-    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [404, 404, 403, 404, 404, 403],
+    [404, 404, 403, 403, 404, 403],
+    [404, 404, 403, 403, 404, 403],
+    [200, 200, 200, 200, 200, 200],
+    [404, 404, 403, 403, 404, 403],
+    [404, 404, 403, 404, 404, 403],
+    [401, 401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200, 200],
+    [403, 403, 403, 403, 403, 403],
 ];
 
 /// Unsharing a pipe that has no share is a 404 of its own ("not shared") for its managers.
@@ -197,32 +209,55 @@ const UNSHARE: Table = {
 /// Reading a pipe's audit log: its managers, with any token.
 const AUDIT: Table = {
     let mut table = MANAGE;
-    table[8] = [200; 5];
-    table[12] = [200; 5];
+    table[8] = [200; 6];
+    table[12] = [200; 6];
     table
 };
 
 /// Only instance admins review; only a pending request can be decided.
 const REVIEW: Table = [
-    [401, 401, 401, 401, 401],
-    [403, 403, 403, 403, 403],
-    [403, 403, 403, 403, 403],
-    [403, 403, 403, 403, 403],
-    [403, 403, 403, 403, 403],
-    [403, 403, 403, 403, 403],
-    [403, 403, 403, 403, 403],
-    [401, 401, 401, 401, 401],
-    [403, 403, 403, 403, 403],
-    [401, 401, 401, 401, 401],
-    [403, 403, 403, 403, 403],
-    [404, 200, 409, 409, 409],
-    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403, 403],
+    [403, 403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403, 403],
+    [404, 200, 409, 409, 409, 409],
+    [403, 403, 403, 403, 403, 403],
 ];
+
+/// Asking for `read_write`: anyone signed in who lacks it, whether or not they can see the
+/// pipe (a request never tells whether a pipe exists); 409 for those who hold it.
+const REQUEST: Table =
+    [[401; 6], [200; 6], [200; 6], [409; 6], [409; 6], [200; 6], [200; 6], [401; 6], [403; 6], [401; 6], [409; 6], [409; 6], [403; 6]];
+
+/// Renewing a grant `target` does not hold: its managers learn that (404); the others get
+/// what managing gets them.
+const RENEW: Table = {
+    let mut table = MANAGE;
+    let mut row = 0;
+    while row < 13 {
+        let mut column = 0;
+        while column < 6 {
+            if table[row][column] == 200 {
+                table[row][column] = 404;
+            }
+            column += 1;
+        }
+        row += 1;
+    }
+    table
+};
 
 #[tokio::test]
 async fn every_action_for_every_caller_and_share_state() {
     let w = world().await;
-    check(&w, "download_pipe", &SEE, false, |p| json!({"action": "download_pipe", "pipe_name": p})).await;
+    check(&w, "download_pipe", &DOWNLOAD, false, |p| json!({"action": "download_pipe", "pipe_name": p})).await;
     check(&w, "get_pipe", &SEE, false, |p| json!({"action": "get_pipe", "pipe_name": p})).await;
     check(&w, "share_pipe", &MANAGE, true, |p| json!({"action": "share_pipe", "pipe_name": p, "sharing_options": {"public": false}})).await;
     check(&w, "unshare_pipe", &UNSHARE, true, |p| json!({"action": "unshare_pipe", "pipe_name": p})).await;
@@ -232,14 +267,18 @@ async fn every_action_for_every_caller_and_share_state() {
     check(&w, "revoke", &MANAGE, false, revoke).await;
     check(&w, "audit_log", &AUDIT, false, |p| json!({"action": "audit_log", "pipe_name": p})).await;
     check(&w, "review_share", &REVIEW, true, |p| json!({"action": "review_share", "pipe_name": p, "decision": "approve"})).await;
+    let ask = |p: &str| json!({"action": "request_access", "pipe_name": p, "access_level": "read_write", "reason": "work"});
+    check(&w, "request_access", &REQUEST, false, ask).await;
+    check(&w, "explain_access", &AUDIT, false, |p| json!({"action": "explain_access", "pipe_name": p})).await;
+    check(&w, "renew_grant", &RENEW, false, |p| json!({"action": "renew_grant", "pipe_name": p, "user": "target"})).await;
 
     // Listings: everyone signed in gets 200. "shareable" lists what the caller manages;
     // "shared_with_me" other people's active shares the caller may see.
     let shared_with = |who: &str| -> &'static [&'static str] {
         match who {
-            "reader" | "writer" | "delegate" | "member" => &["public", "private"],
+            "reader" | "writer" | "delegate" | "member" => &["public", "private", "gated"],
             "owner" | "read_only" => &[],
-            _ => &["public"],
+            _ => &["public", "gated"],
         }
     };
     for (row, who) in CALLERS.iter().enumerate() {
@@ -299,11 +338,12 @@ async fn every_action_for_every_caller_and_share_state() {
     )
     .await;
 
-    // The public page and the download route, for anonymous visitors.
+    // The public page and the download route, for anonymous visitors: a gated pipe's page
+    // is shown, its download refused.
     for (column, state) in STATES.iter().enumerate() {
-        let expected = if SEE[1][column] == 200 { 200 } else { 404 };
-        assert_eq!(w.server.get(&format!("/pipes/p_{state}")).await.0, expected, "public page of p_{state}");
-        assert_eq!(w.server.get(&format!("/pipes/p_{state}/download")).await.0, expected, "download of p_{state}");
+        let page = if SEE[1][column] == 200 { 200 } else { 404 };
+        assert_eq!(w.server.get(&format!("/pipes/p_{state}")).await.0, page, "public page of p_{state}");
+        assert_eq!(w.server.get(&format!("/pipes/p_{state}/download")).await.0, DOWNLOAD[1][column], "download of p_{state}");
     }
 }
 
@@ -368,19 +408,19 @@ async fn every_page_for_every_signed_in_caller() {
 /// Promoting to an environment that is not protected: managers everywhere, `read_write`
 /// grantees where they may see the pipe; others who see it are refused.
 const PROMOTE: Table = [
-    [401, 401, 401, 401, 401],
-    [404, 404, 403, 404, 404],
-    [404, 404, 403, 403, 404],
-    [404, 404, 200, 200, 404],
-    [200, 200, 200, 200, 200],
-    [404, 404, 403, 403, 404],
-    [404, 404, 403, 404, 404],
-    [401, 401, 401, 401, 401],
-    [403, 403, 403, 403, 403],
-    [401, 401, 401, 401, 401],
-    [200, 200, 200, 200, 200],
-    [200, 200, 200, 200, 200],
-    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [404, 404, 403, 404, 404, 403],
+    [404, 404, 403, 403, 404, 403],
+    [404, 404, 200, 200, 404, 200],
+    [200, 200, 200, 200, 200, 200],
+    [404, 404, 403, 403, 404, 403],
+    [404, 404, 403, 404, 404, 403],
+    [401, 401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200, 200],
+    [403, 403, 403, 403, 403, 403],
 ];
 
 /// Forking without the share's fork permission: the same as promoting.
@@ -389,19 +429,19 @@ const FORK: Table = PROMOTE;
 /// Publishing a new version without the share's `contribute`: managers only. To a caller
 /// who cannot see the pipe the name is taken (409), which says nothing more.
 const PUBLISH: Table = [
-    [401, 401, 401, 401, 401],
-    [409, 409, 403, 409, 409],
-    [409, 409, 403, 403, 409],
-    [409, 409, 403, 403, 409],
-    [200, 200, 200, 200, 200],
-    [409, 409, 403, 403, 409],
-    [409, 409, 403, 409, 409],
-    [401, 401, 401, 401, 401],
-    [403, 403, 403, 403, 403],
-    [401, 401, 401, 401, 401],
-    [200, 200, 200, 200, 200],
-    [200, 200, 200, 200, 200],
-    [403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [409, 409, 403, 409, 409, 403],
+    [409, 409, 403, 403, 409, 403],
+    [409, 409, 403, 403, 409, 403],
+    [200, 200, 200, 200, 200, 200],
+    [409, 409, 403, 403, 409, 403],
+    [409, 409, 403, 409, 409, 403],
+    [401, 401, 401, 401, 401, 401],
+    [403, 403, 403, 403, 403, 403],
+    [401, 401, 401, 401, 401, 401],
+    [200, 200, 200, 200, 200, 200],
+    [200, 200, 200, 200, 200, 200],
+    [403, 403, 403, 403, 403, 403],
 ];
 
 #[tokio::test]

@@ -34,7 +34,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let writer = access.write;
     let options = share.as_ref().filter(|s| s.status == ShareStatus::Active).map(|s| &s.options.0.permissions);
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
-    let can_fork = caller.is_some_and(|c| !c.read_only) && (writer || options.is_some_and(|p| p.fork));
+    let can_fork = caller.is_some_and(|c| !c.read_only) && access.download && (writer || options.is_some_and(|p| p.fork));
     let manifest_yaml = match shown.filter(|_| access.download) {
         Some(latest) => {
             serde_norway::to_string(&latest.spec.0).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?

@@ -68,7 +68,7 @@ async fn pipe_to_promote(
     if can.manage {
         return Ok(pipe);
     }
-    if !can.download {
+    if !can.see {
         return Err(Error::pipe_not_found(name));
     }
     if protected {

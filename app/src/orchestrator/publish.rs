@@ -115,7 +115,7 @@ async fn may_publish_to(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes
     if can.manage {
         return Ok(());
     }
-    if !can.download {
+    if !can.see {
         return Err(Error::Conflict(format!("The pipe name '{}' is taken; publish under another name", pipe.name)));
     }
     let contribute = share.is_some_and(|s| s.options.0.permissions.contribute);
@@ -336,8 +336,12 @@ pub async fn fork(
     require_write(caller)?;
     let (pipe, share) = find_pipe(db, pipe_name).await?.ok_or_else(|| Error::pipe_not_found(pipe_name))?;
     let can = access(db, Some(caller), &pipe, share.as_ref()).await?;
-    if !can.download {
+    if !can.see {
         return Err(Error::pipe_not_found(pipe_name));
+    }
+    // Forking copies the package: a gated pipe's visitor without a grant may not.
+    if !can.download {
+        return Err(Error::Forbidden(format!("'{}' is gated: forking it needs a grant; ask for one with request_access", pipe.name)));
     }
     let share_allows = share.as_ref().is_some_and(|s| s.status == ShareStatus::Active && s.options.0.permissions.fork);
     if !(can.write || share_allows) {
