@@ -72,6 +72,19 @@ enum Command {
         #[command(flatten)]
         remote: remote::Remote,
     },
+    /// What waits on you on a running hub: approvals, access requests, your requests, grants
+    /// and tokens ending soon; `approve` or `reject` items as listed.
+    ///
+    /// Example: pipeshare inbox; pipeshare inbox approve access_request:7@2 --note welcome
+    Inbox {
+        #[command(subcommand)]
+        command: Option<remote::InboxCommand>,
+        /// Only one kind: share_approval, promotion, access_request, my_request, expiring_grant, expiring_token.
+        #[arg(long)]
+        kind: Option<String>,
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
     /// Publish a version folder to a running hub (the same as `pipeshare pipes publish`).
     ///
     /// Example: pipeshare publish ./pipes/cleaner/1.2.0 --server https://pipes.example.com --token "$TOKEN"
@@ -245,6 +258,7 @@ async fn main() -> ExitCode {
         Command::Login { url, remote } => remote::login(url, &remote).await,
         Command::Pipes { command, remote } => remote::pipes(command, &remote).await,
         Command::Publish { dir, remote } => remote::publish(&dir, &remote).await,
+        Command::Inbox { command, kind, remote } => remote::inbox(command, kind, &remote).await,
         command => {
             return match run(Cli { command, ..cli }).await {
                 Ok(()) => ExitCode::SUCCESS,
@@ -343,7 +357,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Migrate(_) => unreachable!("handled before connecting"),
-        Command::Login { .. } | Command::Pipes { .. } | Command::Publish { .. } => unreachable!("handled before connecting"),
+        Command::Login { .. } | Command::Pipes { .. } | Command::Publish { .. } | Command::Inbox { .. } => {
+            unreachable!("handled before connecting")
+        }
         Command::Export { file, force } => {
             let counts = if file.as_os_str() == "-" {
                 orchestrator.export(&mut std::io::BufWriter::new(std::io::stdout().lock())).await?

@@ -120,6 +120,34 @@ pub enum PipesCommand {
         #[arg(long)]
         version: Option<String>,
     },
+    /// Ask a pipe's managers for access (a gated pipe, an ended grant, a higher level).
+    ///
+    /// Example: pipeshare pipes request reports --reason "weekly summary" --level read --days 30
+    Request {
+        name: String,
+        #[arg(long)]
+        reason: String,
+        /// read, read_write or admin.
+        #[arg(long, default_value = "read")]
+        level: String,
+        /// For how many days (default: for good).
+        #[arg(long)]
+        days: Option<u64>,
+    },
+    /// Who can reach a pipe, and why.
+    Explain { name: String },
+    /// Extend an expiring grant by its original length (or --days).
+    ///
+    /// Example: pipeshare pipes renew sqlite --user bob
+    Renew {
+        name: String,
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        days: Option<u64>,
+    },
     /// Withdraw a version: no longer the latest, still there by its exact version.
     ///
     /// Example: pipeshare pipes yank cleaner 1.2.0 --reason "drops rows"
@@ -319,6 +347,29 @@ pub async fn pipes(command: PipesCommand, remote: &Remote) -> Outcome {
             let result = process(&hub, context).await?;
             print(remote, &result, |r| format!("forked {name} {} as {new_name}", r["version"].as_str().unwrap_or_default()));
         }
+        PipesCommand::Request { name, reason, level, days } => {
+            let context =
+                json!({"action": "request_access", "pipe_name": name, "reason": reason, "access_level": level, "duration_days": days});
+            let result = process(&hub, context).await?;
+            print(remote, &result, |r| {
+                format!("asked for {level} access to {name} (request {}); it waits for its managers", r["request_id"])
+            });
+        }
+        PipesCommand::Explain { name } => {
+            let result = process(&hub, json!({"action": "explain_access", "pipe_name": name})).await?;
+            print(remote, &result, explained_text);
+        }
+        PipesCommand::Renew { name, user, group, days } => {
+            let context = json!({"action": "renew_grant", "pipe_name": name, "user": user, "group": group, "days": days});
+            let result = process(&hub, context).await?;
+            print(remote, &result, |r| {
+                format!(
+                    "the grant of {} on {name} now ends {}",
+                    r["name"].as_str().unwrap_or_default(),
+                    r["expires_at"].as_str().unwrap_or_default()
+                )
+            });
+        }
         PipesCommand::Yank { name, version, reason } => {
             let result = process(&hub, json!({"action": "yank_version", "pipe_name": name, "version": version, "reason": reason})).await?;
             print(remote, &result, |r| {
@@ -449,5 +500,114 @@ async fn save_package(hub: &Credentials, remote: &Remote, found: &Value, output:
     std::fs::write(&path, &bytes).map_err(|e| Failure::new(1, format!("Cannot write {}: {e}", path.display())))?;
     let summary = json!({"pipe_name": name, "version": version, "file": path, "bytes": bytes.len(), "sha256": sha256});
     print(remote, &summary, |_| format!("{name} {version} saved to {} ({} bytes, sha256 verified)", path.display(), bytes.len()));
+    Ok(())
+}
+
+/// Who can reach a pipe, one line per user: level, then each reason.
+fn explained_text(result: &Value) -> String {
+    let mut lines = Vec::new();
+    if let Some(reason) = result["everyone"]["reason"].as_str() {
+        lines.push(format!("everyone\t{reason}"));
+    }
+    for user in result["users"].as_array().into_iter().flatten() {
+        let reasons: Vec<String> = user["paths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| match p["group"].as_str() {
+                Some(group) => format!("{} (group {group})", p["reason"].as_str().unwrap_or_default()),
+                None => p["reason"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect();
+        lines.push(format!(
+            "{}\t{}\t{}",
+            user["user"].as_str().unwrap_or_default(),
+            user["access_level"].as_str().unwrap_or("-"),
+            reasons.join(", ")
+        ));
+    }
+    for grant in result["expired"].as_array().into_iter().flatten() {
+        lines.push(format!("{}\tended {}", grant["name"].as_str().unwrap_or_default(), grant["expires_at"].as_str().unwrap_or_default()));
+    }
+    lines.join("\n")
+}
+
+#[derive(Subcommand)]
+pub enum InboxCommand {
+    /// Approve items as `pipeshare inbox` listed them (KIND:ID@REVISION).
+    ///
+    /// Example: pipeshare inbox approve access_request:7@2 --note welcome
+    Approve {
+        items: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject items as listed.
+    Reject {
+        items: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+/// An item as the inbox listing prints it: `kind:id@revision` (`@revision` absent for
+/// reminders).
+fn inbox_ref(item: &Value) -> String {
+    let base = format!("{}:{}", item["kind"].as_str().unwrap_or_default(), item["id"].as_str().unwrap_or_default());
+    match item["revision"].as_str() {
+        Some(revision) => format!("{base}@{revision}"),
+        None => base,
+    }
+}
+
+fn parse_inbox_ref(text: &str) -> Result<Value, Failure> {
+    let bad = || Failure::new(400, format!("'{text}' is not an inbox item: write KIND:ID@REVISION as `pipeshare inbox` lists it"));
+    let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (id, revision) = match rest.rsplit_once('@') {
+        Some((id, revision)) => (id, Some(revision)),
+        None => (rest, None),
+    };
+    Ok(json!({"kind": kind, "id": id, "revision": revision}))
+}
+
+/// `pipeshare inbox`: what waits on you; `approve` and `reject` decide items as listed.
+pub async fn inbox(command: Option<InboxCommand>, kind: Option<String>, remote: &Remote) -> Outcome {
+    let hub = credentials(remote)?;
+    let (items, decision, note) = match command {
+        None => {
+            let result = process(&hub, json!({"action": "list_inbox", "kind": kind})).await?;
+            print(remote, &result, |r| {
+                let mut lines: Vec<String> = r["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|i| format!("{}\t{}", inbox_ref(i), i["summary"].as_str().unwrap_or_default()))
+                    .collect();
+                lines.push(format!("{} waiting on you", r["waiting"]));
+                lines.join("\n")
+            });
+            return Ok(());
+        }
+        Some(InboxCommand::Approve { items, note }) => (items, "approve", note),
+        Some(InboxCommand::Reject { items, note }) => (items, "reject", note),
+    };
+    let refs = items.iter().map(|i| parse_inbox_ref(i)).collect::<Result<Vec<_>, _>>()?;
+    let result = process(&hub, json!({"action": "review_inbox", "items": refs, "decision": decision, "note": note})).await?;
+    let outcomes = result["outcomes"].as_array().cloned().unwrap_or_default();
+    print(remote, &result, |_| {
+        outcomes
+            .iter()
+            .map(|o| match o["error"].as_str() {
+                None => format!("{decision}d {}:{}", o["kind"].as_str().unwrap_or_default(), o["id"].as_str().unwrap_or_default()),
+                Some(error) => {
+                    format!("not decided {}:{}: {error}", o["kind"].as_str().unwrap_or_default(), o["id"].as_str().unwrap_or_default())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    if outcomes.iter().any(|o| o["decided"] != true) {
+        return Err(Failure::new(409, "some items were not decided"));
+    }
     Ok(())
 }

@@ -166,3 +166,45 @@ async fn a_user_publishes_downloads_and_yanks_from_the_command_line() {
     let newest = json(&pipeshare(&config, &["pipes", "download", "cleaner", "-o", manifest.to_str().unwrap(), "--json"], None));
     assert_eq!(newest["version"], "1.0.0");
 }
+
+#[tokio::test]
+async fn access_is_asked_for_and_decided_from_the_command_line() {
+    let instance = Instance::new();
+    let alice = instance.user_with_token("alice", false);
+    let bob = instance.user_with_token("bob", false);
+    let tree =
+        write_tree(&instance.path().join("tree"), &[("reports/1.0.0/plug.yaml", &plug("reports", "1.0.0", "data", "stable", "A", "d"))]);
+    instance.scan(&tree, "alice");
+    let server = instance.serve().await;
+    let (alice_config, bob_config) = (instance.path().join("alice"), instance.path().join("bob"));
+    json(&pipeshare(&alice_config, &["login", &server.url, "--json"], Some(&format!("{alice}\n"))));
+    json(&pipeshare(&bob_config, &["login", &server.url, "--json"], Some(&format!("{bob}\n"))));
+    let shared =
+        server.call(&alice, serde_json::json!({"action": "share_pipe", "pipe_name": "reports", "sharing_options": {"gated": true}})).await;
+    shared.ok();
+
+    let asked =
+        json(&pipeshare(&bob_config, &["pipes", "request", "reports", "--reason", "weekly summary", "--days", "30", "--json"], None));
+    assert_eq!(asked["status"], "pending");
+    // alice's inbox lists it with the reference to decide it by.
+    let listing = pipeshare(&alice_config, &["inbox"], None);
+    let text = String::from_utf8_lossy(&listing.stdout).to_string();
+    let reference = format!("access_request:{}@1", asked["request_id"]);
+    assert!(text.contains(&reference) && text.contains("bob asks for read access for 30 days to reports"), "{text}");
+    let stale = pipeshare(&alice_config, &["inbox", "approve", &format!("access_request:{}@0", asked["request_id"])], None);
+    assert_eq!(stale.status.code(), Some(4), "a changed item is not decided");
+    assert!(String::from_utf8_lossy(&stale.stdout).contains("not decided"));
+    let decided = pipeshare(&alice_config, &["inbox", "approve", &reference, "--note", "welcome"], None);
+    assert!(decided.status.success(), "{}", String::from_utf8_lossy(&decided.stderr));
+    assert!(String::from_utf8_lossy(&decided.stdout).contains(&format!("approved access_request:{}", asked["request_id"])));
+    assert_eq!(pipeshare(&alice_config, &["inbox", "approve", "nonsense"], None).status.code(), Some(2));
+
+    // Why bob can reach it now; the grant renewed.
+    let explained = pipeshare(&alice_config, &["pipes", "explain", "reports"], None);
+    let text = String::from_utf8_lossy(&explained.stdout).to_string();
+    assert!(text.contains("everyone\tgated_share") && text.contains("bob\tread\tdirect_grant"), "{text}");
+    let renewed = json(&pipeshare(&alice_config, &["pipes", "renew", "reports", "--user", "bob", "--days", "5", "--json"], None));
+    assert!(renewed["expires_at"].is_string());
+    let mine = json(&pipeshare(&bob_config, &["inbox", "--kind", "my_request", "--json"], None));
+    assert_eq!(mine["items"][0]["status"], "approved");
+}
