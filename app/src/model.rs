@@ -360,6 +360,7 @@ text_enum! {
         RemoveWebhook = "remove_webhook",
         TestWebhook = "test_webhook",
         RedeliverWebhook = "redeliver_webhook",
+        SetEmail = "set_email",
     }
 }
 
@@ -1440,4 +1441,12 @@ pub struct WebhookCreated {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookList {
     pub webhooks: Vec<WebhookView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmailSet {
+    pub user: UserName,
+    /// Where notification emails go; absent: nowhere.
+    pub email: Option<String>,
 }

@@ -281,6 +281,15 @@ mod contexts {
     pub struct DeliveryContext {
         pub delivery_id: u64,
     }
+
+    #[derive(ToSchema)]
+    #[schema(example = json!({"email": "alice@example.com"}))]
+    pub struct SetEmailContext {
+        /// The address notification emails go to; `""` for none.
+        pub email: String,
+        /// Another user's (instance admins); the caller's own when absent.
+        pub user: Option<UserName>,
+    }
 }
 use contexts::*;
 
@@ -455,6 +464,12 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
             named::<WebhookView>(),
         ),
         A::TestWebhook => ("Queues a `ping` delivery to the subscription now.", named::<WebhookContext>(), named::<DeliveryView>()),
+        A::SetEmail => (
+            "Sets where notification emails go (access requests and their outcomes, grants and tokens ending): one's own, \
+             or anyone's for instance admins. Emails are sent while the operator sets PIPESHARE_SMTP_URL.",
+            named::<SetEmailContext>(),
+            named::<EmailSet>(),
+        ),
         A::RedeliverWebhook => {
             ("Sends a delivery again now (one more attempt when it had failed).", named::<DeliveryContext>(), named::<DeliveryView>())
         }

@@ -53,7 +53,7 @@ test('share privately with approval, grant, approve, download, report', async ()
   await alice.getByText("Waiting for an admin's approval (private)").waitFor();
   // A refused grant says why and keeps what was typed.
   await alice.getByLabel('Users').fill('nobody');
-  await alice.getByLabel('Access').selectOption('read');
+  await alice.getByLabel('Access', { exact: true }).selectOption('read');
   await alice.getByLabel('Expires (optional)').fill('2999-12-31');
   await alice.getByRole('button', { name: 'Grant' }).click();
   await alice.getByText("User 'nobody' not found").waitFor();

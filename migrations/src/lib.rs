@@ -12,6 +12,7 @@ mod m20261126_000007_packages;
 mod m20261126_000008_collaboration;
 mod m20261126_000009_webhooks;
 mod m20261126_000010_download_details;
+mod m20261126_000011_notifications;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_collaboration::Migration),
             Box::new(m20261126_000009_webhooks::Migration),
             Box::new(m20261126_000010_download_details::Migration),
+            Box::new(m20261126_000011_notifications::Migration),
         ]
     }
 }

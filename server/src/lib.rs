@@ -3,6 +3,7 @@
 pub mod api;
 pub mod download;
 pub mod export;
+pub mod mail;
 pub mod observe;
 pub mod openapi;
 pub mod packages;

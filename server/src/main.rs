@@ -188,6 +188,10 @@ enum UserCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Set where a user's notification emails go (no address: none any more).
+    ///
+    /// Example: pipeshare user email alice alice@example.com
+    Email { name: String, address: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -450,6 +454,10 @@ async fn manage_user(orchestrator: &Orchestrator, command: UserCommand) -> Resul
             orchestrator.set_admin(None, &parse(&name)?, !remove).await?;
             println!("'{name}' is {} an instance admin", if remove { "no longer" } else { "now" });
         }
+        UserCommand::Email { name, address } => match orchestrator.set_email(None, &parse(&name)?, address.as_deref()).await? {
+            Some(email) => println!("emails to '{name}' go to {email}"),
+            None => println!("'{name}' gets no emails"),
+        },
     }
     Ok(())
 }

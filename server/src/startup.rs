@@ -222,7 +222,9 @@ pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: Se
             }
         }
     });
-    crate::webhooks::spawn(orchestrator.db().clone(), crate::webhooks::WorkerConfig::from_env());
+    let workers = crate::webhooks::WorkerConfig::from_env();
+    crate::webhooks::spawn(orchestrator.db().clone(), workers);
+    crate::mail::spawn(orchestrator.db().clone(), orchestrator.base_url().to_string(), workers.poll, workers.retry_base);
     let app = router(orchestrator, &config, addr).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }

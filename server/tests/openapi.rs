@@ -81,6 +81,7 @@ async fn the_api_description_is_valid_complete_and_true() {
         (&world.alice, json!({"action": "list_webhooks", "pipe_name": "sqlite"})),
         (&world.alice, json!({"action": "redeliver_webhook", "delivery_id": 1})),
         (&world.alice, json!({"action": "remove_webhook", "webhook_id": 1})),
+        (&world.alice, json!({"action": "set_email", "email": "alice@example.com"})),
         (&world.alice, json!({"action": "get_pipe", "pipe_name": "sqlite"})),
         (
             &world.alice,

@@ -17,6 +17,7 @@ pub mod explain;
 pub mod inbox;
 pub mod input;
 pub mod list;
+pub mod notify;
 pub mod permissions;
 pub mod publish;
 pub mod report;
@@ -227,7 +228,7 @@ impl Orchestrator {
     pub async fn request_access(&self, caller: &Caller, new: requests::NewRequest) -> Result<AccessRequestView> {
         require_write(caller)?;
         let settings = self.settings().await?;
-        requests::request_access(&self.db, caller, &settings, new).await
+        requests::request_access(&self.db, caller, &settings, &self.base_url, new).await
     }
 
     pub async fn list_access_requests(&self, caller: &Caller, filter: &requests::RequestFilter) -> Result<AccessRequests> {
@@ -236,7 +237,7 @@ impl Orchestrator {
 
     pub async fn review_access_request(&self, caller: &Caller, review: &requests::RequestReview) -> Result<AccessRequestView> {
         require_write(caller)?;
-        requests::review_access_request(&self.db, caller, review).await
+        requests::review_access_request(&self.db, caller, &self.base_url, review).await
     }
 
     pub async fn renew_grant(
@@ -248,6 +249,12 @@ impl Orchestrator {
     ) -> Result<permissions::GrantView> {
         require_write(caller)?;
         requests::renew_grant(&self.db, caller, name, subject, days).await
+    }
+
+    /// Sets (or clears) where a user's notification emails go: their own, or anyone's for an
+    /// instance admin or the operator (`by` is `None`).
+    pub async fn set_email(&self, by: Option<&Caller>, user: &UserName, email: Option<&str>) -> Result<Option<String>> {
+        notify::set_email(&self.db, by, user, email).await
     }
 
     pub async fn explain_pipe_access(&self, caller: &Caller, name: &PipeName) -> Result<ExplainedAccess> {

@@ -16,8 +16,8 @@ use super::review::Review;
 use super::webhooks::{self, NewWebhook};
 use super::{Caller, Orchestrator};
 use crate::model::{
-    ActionName, AdminSet, Decision, Deleted, GroupName, InboxKind, MemberRemoved, PasswordSet, PipeFilters, PipeName, PipesTransferred,
-    ReportOptions, ShareOptions, TokenRevoked, UserDisabled, UserName, shown,
+    ActionName, AdminSet, Decision, Deleted, EmailSet, GroupName, InboxKind, MemberRemoved, PasswordSet, PipeFilters, PipeName,
+    PipesTransferred, ReportOptions, ShareOptions, TokenRevoked, UserDisabled, UserName, shown,
 };
 
 /// One action of the JSON API, read from the seed's `context`.
@@ -66,6 +66,7 @@ pub enum Action {
     RemoveWebhook { webhook_id: i32 },
     TestWebhook { webhook_id: i32 },
     RedeliverWebhook { delivery_id: i32 },
+    SetEmail { user: Option<UserName>, email: Option<String> },
 }
 
 impl Action {
@@ -178,6 +179,10 @@ impl Action {
             A::RemoveWebhook => Action::RemoveWebhook { webhook_id: id(&context, "webhook_id", "webhook")? },
             A::TestWebhook => Action::TestWebhook { webhook_id: id(&context, "webhook_id", "webhook")? },
             A::RedeliverWebhook => Action::RedeliverWebhook { delivery_id: id(&context, "delivery_id", "webhook delivery")? },
+            A::SetEmail => match context.get("email") {
+                Some(_) => Action::SetEmail { user: context.parsed("user")?, email: context.str("email")?.map(String::from) },
+                None => return Err(Error::bad("context.email is required: an address, or \"\" for none")),
+            },
         })
     }
 }
@@ -278,6 +283,14 @@ impl Orchestrator {
             Action::RemoveWebhook { webhook_id } => to_json(webhooks::remove_webhook(&self.db, caller, webhook_id).await?),
             Action::TestWebhook { webhook_id } => to_json(webhooks::test_webhook(&self.db, caller, webhook_id).await?),
             Action::RedeliverWebhook { delivery_id } => to_json(webhooks::redeliver(&self.db, caller, delivery_id).await?),
+            Action::SetEmail { user, email } => {
+                let user = match user {
+                    Some(user) => user,
+                    None => caller.username.parse().map_err(Error::bad)?,
+                };
+                let email = self.set_email(Some(caller), &user, email.as_deref()).await?;
+                to_json(EmailSet { user, email })
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ use super::db::begin_writing;
 use super::entities::{access_requests, grants, pipes, shares};
 use super::error::{Error, Result};
 use super::input::{Fields, check_text, parse};
+use super::notify;
 use super::permissions::{Expiration, GrantView, NewGrant, check_delegated_grant, grants_on, new_permission_id, write_grant};
 use super::review::MAX_NOTE_CHARS;
 use super::settings::Settings;
@@ -226,7 +227,13 @@ async fn ever_granted(db: &impl ConnectionTrait, caller: &Caller, pipe_id: i32) 
 
 /// `request_access`. A request about a pipe the caller cannot see (or that does not exist) is
 /// stored and answered exactly like any other, but only its requester ever sees it.
-pub async fn request_access(db: &DatabaseConnection, caller: &Caller, settings: &Settings, new: NewRequest) -> Result<AccessRequestView> {
+pub async fn request_access(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    settings: &Settings,
+    base_url: &str,
+    new: NewRequest,
+) -> Result<AccessRequestView> {
     let now = crate::orchestrator::now();
     let txn = begin_writing(db, caller.user_id).await?;
     let mut known_pipe = None;
@@ -305,6 +312,11 @@ pub async fn request_access(db: &DatabaseConnection, caller: &Caller, settings: 
     if let Some(pipe) = &known_pipe {
         let detail = json!({"request_id": row.id, "access_level": new.access_level, "duration_days": new.duration_days});
         audit::record(&txn, Some(caller), AuditAction::RequestAccess, Some(pipe), detail).await?;
+        let subject = format!("{} asks for {} access to {}", caller.username, new.access_level, pipe.name);
+        let body = format!("{subject}:\n\n{}\n\nDecide it in your inbox: {}/inbox\n", new.reason, base_url.trim_end_matches('/'));
+        for manager in notify::managers_of(&txn, pipe).await?.into_iter().filter(|id| *id != caller.user_id) {
+            notify::queue(&txn, manager, &format!("access_request:{}", row.id), &subject, &body).await?;
+        }
     }
     txn.commit().await?;
     Ok(views(db, vec![row]).await?.remove(0))
@@ -372,7 +384,12 @@ pub async fn own_request(db: &impl ConnectionTrait, caller: &Caller, pipe_name: 
 }
 
 /// `review_access_request`: a manager of the pipe approves or rejects a pending request.
-pub async fn review_access_request(db: &DatabaseConnection, caller: &Caller, review: &RequestReview) -> Result<AccessRequestView> {
+pub async fn review_access_request(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    base_url: &str,
+    review: &RequestReview,
+) -> Result<AccessRequestView> {
     let note = review.note.as_deref().map(|n| prose("note", n, MAX_NOTE_CHARS)).transpose()?.filter(|n| !n.is_empty());
     let id = review.request_id;
     let not_found = || Error::NotFound(format!("No access request {id}"));
@@ -463,6 +480,19 @@ pub async fn review_access_request(db: &DatabaseConnection, caller: &Caller, rev
     let detail = json!({"request_id": id, "decision": review.decision, "note": note, "granted_level": decided.granted_level,
         "granted_until": decided.granted_until});
     audit::record(&txn, Some(caller), AuditAction::ReviewAccessRequest, Some(&pipe), detail).await?;
+    let subject = match (review.decision, decided.granted_level) {
+        (Decision::Approve, Some(level)) => format!("Your request for access to {} was approved: {level}", pipe.name),
+        _ => format!("Your request for access to {} was rejected", pipe.name),
+    };
+    let mut body = format!("{subject}.\n");
+    if let Some(until) = decided.granted_until {
+        body.push_str(&format!("It lasts until {}.\n", until.format("%Y-%m-%d %H:%M UTC")));
+    }
+    if let Some(note) = &note {
+        body.push_str(&format!("\n{} wrote: {note}\n", caller.username));
+    }
+    body.push_str(&format!("\n{}\n", super::share::share_url(base_url, &pipe.name)));
+    notify::queue(&txn, row.user_id, &format!("access_request:{id}:decided"), &subject, &body).await?;
     txn.commit().await?;
     Ok(views(db, vec![decided]).await?.remove(0))
 }

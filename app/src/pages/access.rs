@@ -154,7 +154,7 @@ pub fn AccessPanel(explained: PipeAccessExplained) -> impl IntoView {
     });
     view! {
         <section class="card" aria-labelledby="access-title">
-            <h2 id="access-title">"Access"</h2>
+            <h2 id="access-title">"Who can reach it"</h2>
             {everyone.map(|text| view! { <p class="meta">{text}</p> })}
             <table class="access">
                 <thead><tr><th scope="col">"User"</th><th scope="col">"Access"</th><th scope="col">"Why"</th></tr></thead>

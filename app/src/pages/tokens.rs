@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::app::PageTitle;
 use crate::components::{Outcome, action_error, loaded, when};
 use crate::model::{TokenInfo, TokenScope};
-use crate::server_fns::account::{ChangePassword, CreateToken, RevokeToken, list_tokens};
+use crate::server_fns::account::{ChangePassword, CreateToken, RevokeToken, SetMyEmail, list_tokens};
 
 /// The signed-in user's API tokens (create, shown once; list; revoke) and password.
 #[component]
@@ -11,6 +11,7 @@ pub fn Tokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let change_password = ServerAction::<ChangePassword>::new();
+    let set_email = ServerAction::<SetMyEmail>::new();
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
     view! {
         <PageTitle text="API tokens" />
@@ -66,6 +67,16 @@ pub fn Tokens() -> impl IntoView {
                 <button type="submit">"Change password"</button>
             </ActionForm>
             <Outcome value=change_password.value() />
+        </section>
+        <section class="card narrow" aria-labelledby="email-title">
+            <h2 id="email-title">"Notification email"</h2>
+            <ActionForm action=set_email attr:class="stack">
+                <label for="email-address">"Email address (empty: none)"</label>
+                <input id="email-address" name="email" type="email" autocomplete="email" />
+                <p class="hint">"Access requests, their outcomes, and grants and tokens ending soon, at most once a day each."</p>
+                <button type="submit">"Save"</button>
+            </ActionForm>
+            <Outcome value=set_email.value() />
         </section>
     }
 }

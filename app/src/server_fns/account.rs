@@ -111,6 +111,17 @@ pub async fn revoke_token(id: i32) -> Result<(), AppError> {
     Ok(orchestrator()?.revoke_token(Some(&caller().await?), id).await?)
 }
 
+/// Sets where the caller's notification emails go (empty: nowhere).
+#[server]
+pub async fn set_my_email(email: String) -> Result<String, AppError> {
+    let caller = caller().await?;
+    let username = crate::orchestrator::input::parse(&caller.username)?;
+    Ok(match orchestrator()?.set_email(Some(&caller), &username, Some(&email)).await? {
+        Some(email) => format!("Notifications go to {email}"),
+        None => "No notification emails".into(),
+    })
+}
+
 /// Changes the caller's own password (the current one first, checked like a sign-in) and
 /// ends every other session of theirs; this one goes on.
 #[server]

@@ -7,6 +7,7 @@ pub mod environment_events;
 pub mod environments;
 pub mod grants;
 pub mod group_members;
+pub mod notifications;
 pub mod packages;
 pub mod pipe_versions;
 pub mod pipes;

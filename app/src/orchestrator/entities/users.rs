@@ -17,6 +17,9 @@ pub struct Model {
     /// Sessions carry the epoch they began in; raising it ends every other session.
     #[serde(default)]
     pub session_epoch: i32,
+    /// Where notification emails go, if anywhere.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
