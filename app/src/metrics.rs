@@ -1,6 +1,6 @@
 //! What an operator watches, kept in memory and served at `/metrics` in the Prometheus text
 //! format: requests by route, method and status with latency histograms, the database pool,
-//! and throttled attempts by kind. Labels are bounded: routes are the router's patterns
+//! throttled attempts by kind, and the webhook and email queues with their attempts. Labels are bounded: routes are the router's patterns
 //! (`/pipes/{name}`), never the addresses asked for.
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -21,6 +21,15 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     durations: Mutex<BTreeMap<String, Histogram>>,
     throttled: Mutex<BTreeMap<&'static str, u64>>,
+    /// Sending attempts by queue (`webhook`, `email`) and outcome (`ok`, `failed`).
+    attempts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+}
+
+/// The delivery queues as the database holds them when scraped: messages by queue
+/// (`webhook`, `email`) and status (`pending`, `delivered`, `failed`).
+#[derive(Default)]
+pub struct QueueStats {
+    pub messages: Vec<(&'static str, String, u64)>,
 }
 
 /// The process's one registry.
@@ -60,8 +69,15 @@ impl Metrics {
         }
     }
 
+    /// One attempt to send a webhook delivery or an email.
+    pub fn count_attempt(&self, queue: &'static str, succeeded: bool) {
+        if let Ok(mut attempts) = self.attempts.lock() {
+            *attempts.entry((queue, if succeeded { "ok" } else { "failed" })).or_default() += 1;
+        }
+    }
+
     /// Everything, in the Prometheus text format.
-    pub fn render(&self, pool: &PoolStats) -> String {
+    pub fn render(&self, pool: &PoolStats, queues: &QueueStats) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP pipeshare_http_requests_total Requests answered, by route pattern, method and status.");
         let _ = writeln!(out, "# TYPE pipeshare_http_requests_total counter");
@@ -103,6 +119,18 @@ impl Metrics {
                 let _ = writeln!(out, "pipeshare_throttled_total{{kind=\"{kind}\"}} {count}");
             }
         }
+        let _ = writeln!(out, "# HELP pipeshare_queue_messages Webhook deliveries and emails in the database, by queue and status.");
+        let _ = writeln!(out, "# TYPE pipeshare_queue_messages gauge");
+        for (queue, status, count) in &queues.messages {
+            let _ = writeln!(out, "pipeshare_queue_messages{{queue=\"{queue}\",status=\"{}\"}} {count}", label(status));
+        }
+        let _ = writeln!(out, "# HELP pipeshare_send_attempts_total Attempts of this process to send, by queue and outcome.");
+        let _ = writeln!(out, "# TYPE pipeshare_send_attempts_total counter");
+        if let Ok(attempts) = self.attempts.lock() {
+            for ((queue, outcome), count) in attempts.iter() {
+                let _ = writeln!(out, "pipeshare_send_attempts_total{{queue=\"{queue}\",outcome=\"{outcome}\"}} {count}");
+            }
+        }
         out
     }
 }
@@ -123,7 +151,11 @@ mod tests {
         metrics.observe_request("/pipes/{name}", "GET", 200, 0.2);
         metrics.observe_request("/pipes/{name}", "GET", 404, 20.0);
         metrics.count_throttled("sign-in-user");
-        let text = metrics.render(&PoolStats { in_use: 1, idle: 2, max: 10 });
+        metrics.count_attempt("webhook", false);
+        let queues = QueueStats { messages: vec![("webhook", "pending".into(), 3)] };
+        let text = metrics.render(&PoolStats { in_use: 1, idle: 2, max: 10 }, &queues);
+        assert!(text.contains("pipeshare_queue_messages{queue=\"webhook\",status=\"pending\"} 3"), "{text}");
+        assert!(text.contains("pipeshare_send_attempts_total{queue=\"webhook\",outcome=\"failed\"} 1"), "{text}");
         assert!(text.contains("pipeshare_http_requests_total{route=\"/pipes/{name}\",method=\"GET\",status=\"200\"} 2"), "{text}");
         assert!(text.contains("pipeshare_http_request_duration_seconds_bucket{route=\"/pipes/{name}\",le=\"0.005\"} 1"), "{text}");
         assert!(text.contains("pipeshare_http_request_duration_seconds_bucket{route=\"/pipes/{name}\",le=\"0.25\"} 2"), "{text}");

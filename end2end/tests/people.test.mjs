@@ -3,6 +3,7 @@
 // it and why.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Instance, launchBrowser, hydrated, signIn, shot } from './harness.mjs';
@@ -19,6 +20,9 @@ before(async () => {
   mkdirSync(folder, { recursive: true });
   writeFileSync(path.join(folder, 'plug.yaml'), 'name: gp\nversion: 1.0.0\ncategory: tools\ndescription: Gathers reports\n');
   instance.cli(['scan', path.join(instance.dir, 'tree'), '--owner', 'alice']);
+  // Webhooks may reach this test's receiver on loopback; the worker looks often.
+  instance.env.PIPESHARE_WEBHOOK_ALLOW_PRIVATE = 'true';
+  instance.env.PIPESHARE_WEBHOOK_POLL_MS = '100';
   base = await instance.serve();
   browser = await launchBrowser();
 });
@@ -82,4 +86,65 @@ test('a gated pipe: seen by anyone, asked for, decided in the inbox', async () =
   await bob.getByText('Approved: read access until').waitFor();
   await bob.getByText('Download manifest').waitFor();
   assert.equal((await bob.request.get(`${base}/pipes/gp/download`)).status(), 200);
+});
+
+test('webhooks and renewals on the pipe page', async () => {
+  const received = [];
+  const receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      received.push({ headers: request.headers, body: JSON.parse(body) });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
+  try {
+    const alice = await (await browser.newContext()).newPage();
+    await signIn(alice, base, 'alice');
+    await alice.waitForURL(`${base}/`);
+    await alice.goto(`${base}/pipes/gp`);
+    await hydrated(alice);
+
+    // Subscribe: the secret is shown once; a ping arrives, signed, and is listed.
+    await alice.getByLabel('Payload URL').fill(hook);
+    await alice.getByRole('button', { name: 'Add webhook' }).click();
+    const secret = await alice.locator('code.secret').textContent();
+    assert.match(secret, /^whsec_/);
+    await alice.getByRole('button', { name: 'Send a ping' }).click();
+    for (let i = 0; i < 100 && !received.some((r) => r.body.type === 'ping'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const ping = received.find((r) => r.body.type === 'ping');
+    assert.ok(ping, 'the ping arrived');
+    assert.match(ping.headers['x-pipeshare-signature'], /^sha256=[0-9a-f]{64}$/);
+    await alice.reload();
+    await alice.locator('table.deliveries').getByText('delivered').first().waitFor();
+
+    // A grant ending soon is marked, and renewed by its length.
+    await hydrated(alice);
+    const soon = new Date(Date.now() + 2 * 86400_000).toISOString().slice(0, 10);
+    await alice.getByLabel('Users').fill('bob');
+    await alice.getByLabel('Expires (optional)').fill(soon);
+    await alice.getByRole('button', { name: 'Grant' }).click();
+    const row = alice.locator('table.grants tr', { hasText: 'user bob' });
+    await row.getByText('ends soon').waitFor();
+    const before = await row.locator('td').nth(2).textContent();
+    await row.getByRole('button', { name: 'Renew bob' }).click();
+    await alice.waitForFunction(
+      (was) => {
+        const cells = [...document.querySelectorAll('table.grants tr')].find((r) => r.textContent.includes('user bob'));
+        return cells && !cells.textContent.includes(was.slice(0, 16));
+      },
+      before,
+    );
+    for (let i = 0; i < 100 && !received.some((r) => r.body.type === 'grant'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(received.some((r) => r.body.type === 'grant'), 'the grant was reported to the webhook');
+    await shot(alice, 'pipe-webhooks');
+  } finally {
+    receiver.close();
+  }
 });

@@ -57,6 +57,7 @@ pub fn spawn(db: DatabaseConnection, base_url: String, poll: Duration, retry_bas
             };
             for outgoing in due {
                 let outcome = send(&transport, &from, &outgoing).await;
+                app::metrics::metrics().count_attempt("email", outcome.is_ok());
                 if let Err(err) = &outcome {
                     tracing::warn!("email {} not sent: {err}", outgoing.notification.id);
                 }

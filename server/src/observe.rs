@@ -74,7 +74,8 @@ pub async fn metrics_page(
         DbBackend::Postgres => pool_stats(db.get_postgres_connection_pool()),
         _ => pool_stats(db.get_sqlite_connection_pool()),
     };
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics().render(&pool)).into_response())
+    let queues = app::orchestrator::webhooks::queue_stats(db).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics().render(&pool, &queues)).into_response())
 }
 
 fn pool_stats<D: sqlx::Database>(pool: &sqlx::Pool<D>) -> PoolStats {

@@ -61,6 +61,7 @@ pub fn spawn(db: DatabaseConnection, config: WorkerConfig) {
                 let db = db.clone();
                 sending.spawn(async move {
                     let attempt = send(&delivery).await;
+                    app::metrics::metrics().count_attempt("webhook", attempt.succeeded());
                     if let Err(err) = webhooks::record_attempt(&db, &delivery.delivery, &attempt, config.retry_base).await {
                         tracing::warn!("recording webhook delivery {}: {err}", delivery.delivery.id);
                     }

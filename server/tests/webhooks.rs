@@ -235,9 +235,10 @@ async fn a_failing_receiver_is_retried_with_back_off_and_two_servers_send_each_d
     assert_eq!((ids.len(), seen.bodies().len()), (10, 10), "each sent once by the two servers");
 
     // The failing receiver: answered 500 each time, tried again later each time.
-    until("three attempts", async || failing_seen.bodies().len() >= 30).await;
+    let three_logged = |d: &Value| d["last_status_code"] == 500 && d["log"].as_array().is_some_and(|l| l.len() >= 3);
+    until("three attempts are logged", async || deliveries(&one, &root, None).await.iter().any(three_logged)).await;
     let log = deliveries(&one, &root, None).await;
-    let failing_one = log.iter().find(|d| d["last_status_code"] == 500).unwrap();
+    let failing_one = log.iter().find(|d| three_logged(d)).unwrap();
     assert_eq!(failing_one["status"], "pending");
     let attempts = failing_one["log"].as_array().unwrap();
     let at = |i: usize| chrono::DateTime::parse_from_rfc3339(attempts[i]["at"].as_str().unwrap()).unwrap();
@@ -246,4 +247,16 @@ async fn a_failing_receiver_is_retried_with_back_off_and_two_servers_send_each_d
     assert!((at(1) - at(0)).num_milliseconds() >= 300);
     assert!((at(2) - at(1)).num_milliseconds() >= 1500);
     assert_eq!(attempts[0]["error"], "the receiver answered 500");
+
+    // An operator sees the queue and the failed attempts in /metrics.
+    let mut failed = 0.0;
+    for server in [&one, &two] {
+        let text = server.http.get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
+        let value =
+            |name: &str| -> f64 { text.lines().find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0) };
+        assert!(value("pipeshare_queue_messages{queue=\"webhook\",status=\"pending\"}") >= 10.0, "{text}");
+        assert!(value("pipeshare_queue_messages{queue=\"webhook\",status=\"delivered\"}") >= 10.0, "{text}");
+        failed += value("pipeshare_send_attempts_total{queue=\"webhook\",outcome=\"failed\"}");
+    }
+    assert!(failed >= 3.0, "refused attempts are counted: {failed}");
 }

@@ -111,19 +111,24 @@ pub async fn access(
     if caller.is_admin || pipe.owner_id == caller.user_id {
         return Ok(PipeAccess { manage: true, download: true, see: true, write: true });
     }
-    let held: Vec<AccessLevel> = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::AccessLevel)
-        .filter(grants::Column::PipeId.eq(pipe.id))
-        .filter(reaches(caller.user_id))
-        .filter(unexpired(crate::orchestrator::now()))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let held = held_levels(db, caller.user_id, pipe.id).await?;
     let manage = held.contains(&AccessLevel::Admin);
     let write = held.iter().any(|level| *level >= AccessLevel::ReadWrite);
     let download = manage || public || (active && !held.is_empty());
     Ok(PipeAccess { manage, download, see: download || listed, write })
+}
+
+/// The levels of the unexpired grants on a pipe that reach the user.
+pub async fn held_levels(db: &impl ConnectionTrait, user_id: i32, pipe_id: i32) -> Result<Vec<AccessLevel>> {
+    Ok(grants::Entity::find()
+        .select_only()
+        .column(grants::Column::AccessLevel)
+        .filter(grants::Column::PipeId.eq(pipe_id))
+        .filter(reaches(user_id))
+        .filter(unexpired(crate::orchestrator::now()))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// When the caller's `admin` access to a pipe through grants ends: `None` when they hold no

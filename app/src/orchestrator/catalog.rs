@@ -3,7 +3,7 @@ use std::{cmp::Ordering, collections::HashMap};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::entities::{pipe_versions, pipes, users};
+use super::entities::{pipe_versions, pipes, user_groups, users};
 use super::error::Result;
 
 /// Orders versions as semver when both parse, otherwise as text.
@@ -32,6 +32,17 @@ pub async fn usernames(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = 
         return Ok(HashMap::new());
     }
     Ok(users::Entity::find().filter(users::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|u| (u.id, u.username)).collect())
+}
+
+/// Group names by id, for the given ids.
+pub async fn group_names(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> Result<HashMap<i32, String>> {
+    let mut ids: Vec<i32> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user_groups::Entity::find().filter(user_groups::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|g| (g.id, g.name)).collect())
 }
 
 pub fn tags(pipe: &pipes::Model) -> Vec<String> {

@@ -8,8 +8,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTra
 
 use super::access::{AccessLevel, ShareStatus, SubjectKind, pipe_to_manage, reaches};
 use super::accounts::{Caller, require_user};
-use super::catalog::usernames;
-use super::entities::{grants, group_members, pipes, shares, user_groups, users};
+use super::catalog::{group_names, usernames};
+use super::entities::{grants, group_members, pipes, shares, users};
 use super::error::{Error, Result};
 use super::permissions::grants_on;
 use super::settings::Settings;
@@ -64,17 +64,7 @@ pub async fn explain_pipe(db: &impl ConnectionTrait, caller: &Caller, pipe_name:
     let rows = grants::Entity::find().filter(grants::Column::PipeId.eq(pipe.id)).all(db).await?;
     let (live_rows, _): (Vec<_>, Vec<_>) = rows.into_iter().partition(|g| live(g, now));
     let group_ids: Vec<i32> = live_rows.iter().filter(|g| g.subject_kind == SubjectKind::Group).map(|g| g.subject_id).collect();
-    let groups: HashMap<i32, String> = if group_ids.is_empty() {
-        HashMap::new()
-    } else {
-        user_groups::Entity::find()
-            .filter(user_groups::Column::Id.is_in(group_ids.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|g| (g.id, g.name))
-            .collect()
-    };
+    let groups = group_names(db, group_ids.iter().copied()).await?;
     let members: Vec<(i32, i32)> = if group_ids.is_empty() {
         Vec::new()
     } else {
@@ -201,17 +191,7 @@ pub async fn explain_user(db: &impl ConnectionTrait, caller: &Caller, user: &Use
             .collect()
     };
     let group_ids: Vec<i32> = held.iter().filter(|g| g.subject_kind == SubjectKind::Group).map(|g| g.subject_id).collect();
-    let groups: HashMap<i32, String> = if group_ids.is_empty() {
-        HashMap::new()
-    } else {
-        user_groups::Entity::find()
-            .filter(user_groups::Column::Id.is_in(group_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|g| (g.id, g.name))
-            .collect()
-    };
+    let groups = group_names(db, group_ids.iter().copied()).await?;
     let granters = usernames(db, held.iter().map(|g| g.granted_by)).await?;
 
     let mut live_paths: BTreeMap<String, Vec<AccessPath>> =

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::access::{reaches, require_write, shareable_by};
 use super::accounts::Caller;
-use super::catalog::usernames;
-use super::entities::{access_requests, grants, pipes, user_groups};
+use super::catalog::{group_names, usernames};
+use super::entities::{access_requests, grants, pipes};
 use super::error::{Error, Result};
 use super::input::{Fields, parse, parse_time};
 use super::requests::{RequestReview, RequestStatus, views, waiting_on};
@@ -193,17 +193,7 @@ impl Orchestrator {
         let users =
             usernames(self.db(), rows.iter().filter(|(g, _)| g.subject_kind == SubjectKind::User).map(|(g, _)| g.subject_id)).await?;
         let group_ids: Vec<i32> = rows.iter().filter(|(g, _)| g.subject_kind == SubjectKind::Group).map(|(g, _)| g.subject_id).collect();
-        let groups: std::collections::HashMap<i32, String> = if group_ids.is_empty() {
-            Default::default()
-        } else {
-            user_groups::Entity::find()
-                .filter(user_groups::Column::Id.is_in(group_ids))
-                .all(self.db())
-                .await?
-                .into_iter()
-                .map(|g| (g.id, g.name))
-                .collect()
-        };
+        let groups = group_names(self.db(), group_ids.iter().copied()).await?;
         Ok(rows
             .into_iter()
             .filter_map(|(grant, pipe)| {

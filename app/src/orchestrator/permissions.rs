@@ -1,6 +1,5 @@
 //! `manage_permissions`: grants per user and per group, with an optional expiry.
 pub use crate::model::{AppliedPermissions, GrantView, PermissionsResult};
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rand::Rng;
@@ -13,9 +12,9 @@ use serde_json::{Map, Value, json};
 use super::access::{AccessLevel, SubjectKind, admin_grant_ends, pipe_to_manage};
 use super::accounts::{Caller, GroupName, UserName, require_group, require_user};
 use super::audit;
-use super::catalog::usernames;
+use super::catalog::{group_names, usernames};
 use super::entities::pipes;
-use super::entities::{JsonText, grants, user_groups};
+use super::entities::{JsonText, grants};
 use super::error::{Error, Result};
 use super::input::Fields;
 use super::input::check_stored_size;
@@ -266,17 +265,7 @@ pub async fn grants_on(db: &impl ConnectionTrait, pipe_id: i32, settings: &Setti
         .await?;
     let user_names = usernames(db, rows.iter().filter(|g| g.subject_kind == SubjectKind::User).map(|g| g.subject_id)).await?;
     let group_ids: Vec<i32> = rows.iter().filter(|g| g.subject_kind == SubjectKind::Group).map(|g| g.subject_id).collect();
-    let group_names: HashMap<i32, String> = if group_ids.is_empty() {
-        HashMap::new()
-    } else {
-        user_groups::Entity::find()
-            .filter(user_groups::Column::Id.is_in(group_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|g| (g.id, g.name))
-            .collect()
-    };
+    let group_names = group_names(db, group_ids.iter().copied()).await?;
     let granters = usernames(db, rows.iter().map(|g| g.granted_by)).await?;
     let now = crate::orchestrator::now();
     let soon = now + chrono::TimeDelta::days(i64::from(settings.reminder_days));

@@ -11,7 +11,9 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use super::access::{AccessLevel, PipeAccess, SubjectKind, access, find_pipe, pipe_to_manage, reaches, shareable_by, unexpired};
+use super::access::{
+    AccessLevel, PipeAccess, SubjectKind, access, find_pipe, held_levels, pipe_to_manage, reaches, shareable_by, unexpired,
+};
 use super::accounts::{Caller, require_group, require_user};
 use super::audit;
 use super::catalog::usernames;
@@ -207,16 +209,7 @@ async fn held_level(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Mo
     if access.manage {
         return Ok(Some(AccessLevel::Admin));
     }
-    let held: Vec<AccessLevel> = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::AccessLevel)
-        .filter(grants::Column::PipeId.eq(pipe.id))
-        .filter(reaches(caller.user_id))
-        .filter(unexpired(crate::orchestrator::now()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(held.into_iter().max())
+    Ok(held_levels(db, caller.user_id, pipe.id).await?.into_iter().max())
 }
 
 /// Whether any grant, expired or not, ever reached the caller on the pipe: they know it exists.

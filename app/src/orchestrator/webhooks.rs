@@ -582,6 +582,33 @@ pub async fn housekeeping(db: &DatabaseConnection) -> Result<()> {
     Ok(())
 }
 
+/// Webhook deliveries and emails by status, for `/metrics`.
+pub async fn queue_stats(db: &DatabaseConnection) -> Result<crate::metrics::QueueStats> {
+    use super::entities::notifications;
+    let deliveries: Vec<(DeliveryStatus, i64)> = webhook_deliveries::Entity::find()
+        .select_only()
+        .column(webhook_deliveries::Column::Status)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(webhook_deliveries::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let emails: Vec<(DeliveryStatus, i64)> = notifications::Entity::find()
+        .select_only()
+        .column(notifications::Column::Status)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .group_by(notifications::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let messages = deliveries
+        .into_iter()
+        .map(|(status, n)| ("webhook", status.to_string(), n.max(0) as u64))
+        .chain(emails.into_iter().map(|(status, n)| ("email", status.to_string(), n.max(0) as u64)))
+        .collect();
+    Ok(crate::metrics::QueueStats { messages })
+}
+
 /// A refused share over the owner's quota, reported outside the refused transaction.
 pub async fn quota_refused(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, limit: u32) -> Result<()> {
     if let Some((pipe, _)) = find_pipe(db, pipe_name).await? {

@@ -102,10 +102,14 @@ fn Dashboard(report: ShareReport) -> impl IntoView {
     let scope = if report.scope == "instance" { "Whole instance" } else { "Your pipes" };
     let generated = when(report.generated_at);
     let public_percent = percent(summary.public_pipes, summary.total_shared_pipes);
-    let categories = usage.as_ref().map(|u| u.category_downloads.clone()).unwrap_or_default();
-    let top_category = categories.iter().map(|c| c.downloads).max().unwrap_or(0);
-    let downloaders = report.user_metrics.as_ref().map(|m| m.top_downloaders.clone()).unwrap_or_default();
-    let top_downloader = downloaders.iter().map(|u| u.count).max().unwrap_or(0);
+    let categories: Vec<NamedCount> =
+        usage.iter().flat_map(|u| &u.category_downloads).map(|c| NamedCount { name: c.category.clone(), downloads: c.downloads }).collect();
+    let downloaders: Vec<NamedCount> = report
+        .user_metrics
+        .iter()
+        .flat_map(|m| &m.top_downloaders)
+        .map(|u| NamedCount { name: u.user.clone(), downloads: u.count })
+        .collect();
     let daily = report.trend_analysis.as_ref().map(|t| t.daily.clone()).unwrap_or_default();
     let recommendations = report.recommendations.clone();
 
@@ -138,40 +142,8 @@ fn Dashboard(report: ShareReport) -> impl IntoView {
             <TrendChart daily />
         </section>
         <div class="report-columns">
-            <section class="card" id="report-categories" aria-labelledby="report-categories-title">
-                <h2 id="report-categories-title">"Popular categories"</h2>
-                {if categories.is_empty() {
-                    view! { <p class="meta">"No downloads in this range."</p> }.into_any()
-                } else {
-                    view! {
-                        <ol class="ranked">
-                            {categories.into_iter().map(|c| view! {
-                                <li style=format!("--bar: {}%", percent(c.downloads, top_category))>
-                                    <span class="name">{c.category}</span>
-                                    <span class="count">{c.downloads}</span>
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
-                }}
-            </section>
-            <section class="card" id="report-downloaders" aria-labelledby="report-downloaders-title">
-                <h2 id="report-downloaders-title">"Top downloaders"</h2>
-                {if downloaders.is_empty() {
-                    view! { <p class="meta">"No downloads in this range."</p> }.into_any()
-                } else {
-                    view! {
-                        <ol class="ranked">
-                            {downloaders.into_iter().map(|u| view! {
-                                <li style=format!("--bar: {}%", percent(u.count, top_downloader))>
-                                    <span class="name">{u.user}</span>
-                                    <span class="count">{u.count}</span>
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
-                }}
-            </section>
+            <Ranked title="Popular categories" id="report-categories" items=categories />
+            <Ranked title="Top downloaders" id="report-downloaders" items=downloaders />
         </div>
         {usage.clone().map(|u| view! {
             <div class="report-columns">
