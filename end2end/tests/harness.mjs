@@ -69,9 +69,10 @@ export async function launchBrowser() {
   });
 }
 
-/// Waits until the browser app has taken over the server-rendered page.
+/// Waits until the browser app has taken over the server-rendered page. The debug build's
+/// wasm is large (about 24 MB): on two busy cores compiling it can take half a minute.
 export async function hydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 90_000 });
 }
 
 export async function signIn(page, base, user, pass = password) {
