@@ -259,4 +259,5 @@ async fn a_failing_receiver_is_retried_with_back_off_and_two_servers_send_each_d
         failed += value("pipeshare_send_attempts_total{queue=\"webhook\",outcome=\"failed\"}");
     }
     assert!(failed >= 3.0, "refused attempts are counted: {failed}");
+    assert!(failing_seen.bodies().len() >= 3, "the failing receiver saw each attempt");
 }
