@@ -202,6 +202,13 @@ async fn deliveries_are_signed_retried_redelivered_and_survive_restarts() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(late_seen.bodies().iter().filter(|b| b["type"] == "grant_expired").count(), 1);
 
+    // A disabled owner's subscription hears nothing; the instance's still does.
+    instance.cli_ok(&["user", "disable", "alice"], None);
+    server.call(&root, json!({"action": "unshare_pipe", "pipe_name": "sqlite"})).await.ok();
+    until("the instance hears of it", async || late_seen.bodies().iter().any(|b| b["type"] == "unshare")).await;
+    assert!(!seen.bodies().iter().any(|b| b["type"] == "unshare"), "nothing for a disabled owner");
+    instance.cli_ok(&["user", "enable", "alice"], None);
+
     // Removing a subscription stops its deliveries and forgets its log.
     server.call(&alice, json!({"action": "remove_webhook", "webhook_id": webhook_id})).await.ok();
     server.call(&alice, json!({"action": "remove_webhook", "webhook_id": webhook_id})).await.failed(404);

@@ -63,7 +63,8 @@ pub async fn queue(db: &impl ConnectionTrait, user_id: i32, item: &str, subject:
     if !enabled() {
         return Ok(());
     }
-    let has_address = users::Entity::find_by_id(user_id).one(db).await?.is_some_and(|u| u.email.is_some());
+    // A disabled account gets nothing.
+    let has_address = users::Entity::find_by_id(user_id).one(db).await?.is_some_and(|u| u.email.is_some() && u.disabled_at.is_none());
     if !has_address {
         return Ok(());
     }
@@ -168,7 +169,8 @@ pub struct Outgoing {
     pub to: String,
 }
 
-/// Takes up to `limit` due messages for `lease`, each by one conditional update.
+/// Takes up to `limit` due messages for `lease`, each by one conditional update that also
+/// checks it is still due and unchanged since it was read.
 pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) -> Result<Vec<Outgoing>> {
     use notifications::Column as C;
     let now = crate::orchestrator::now();
@@ -187,6 +189,8 @@ pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) ->
             .col_expr(C::LeaseUntil, Expr::value(now + lease))
             .filter(C::Id.eq(notification.id))
             .filter(C::Status.eq(DeliveryStatus::Pending))
+            .filter(C::NextAttemptAt.lte(now))
+            .filter(C::Attempts.eq(notification.attempts))
             .filter(free())
             .exec(db)
             .await?;

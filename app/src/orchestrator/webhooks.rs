@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use super::access::{access, find_pipe, pipe_to_manage, require_admin, require_write};
-use super::accounts::{Caller, caller_for};
+use super::accounts::Caller;
 use super::audit;
 use super::catalog::usernames;
-use super::entities::{JsonText, grants, pipes, shares, user_groups, webhook_attempts, webhook_deliveries, webhooks};
+use super::entities::{JsonText, grants, pipes, shares, user_groups, users, webhook_attempts, webhook_deliveries, webhooks};
 use super::error::{Error, Result};
 use super::input::{Fields, check_text};
 use crate::model::{AttemptView, AuditAction, PipeName, SubjectKind};
@@ -143,9 +143,12 @@ fn random_hex(bytes: usize) -> String {
 }
 
 /// Whether the subscription's owner may hear of events of `pipe` now (an owner who lost the
-/// pipe, or an admin who lost the role, hears nothing more).
+/// pipe, an admin who lost the role, or a disabled account hears nothing more).
 async fn may_hear(db: &impl ConnectionTrait, hook: &webhooks::Model, pipe: Option<&pipes::Model>) -> Result<bool> {
-    let Some(owner) = caller_for(db, hook.owner_id).await? else { return Ok(false) };
+    let Some(user) = users::Entity::find_by_id(hook.owner_id).one(db).await?.filter(|u| u.disabled_at.is_none()) else {
+        return Ok(false);
+    };
+    let owner = Caller::from(&user);
     match (hook.pipe_id, pipe) {
         (None, _) => Ok(owner.is_admin),
         (Some(_), Some(pipe)) => {
@@ -445,7 +448,8 @@ pub struct Claimed {
 }
 
 /// Takes up to `limit` due deliveries for this worker for `lease`: each is taken by one
-/// conditional update, so two workers never take the same one.
+/// conditional update that also checks it is still due and unchanged since it was read, so
+/// two workers never take the same one, nor one another worker has just sent.
 pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) -> Result<Vec<Claimed>> {
     use webhook_deliveries::Column as C;
     let now = crate::orchestrator::now();
@@ -464,6 +468,8 @@ pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) ->
             .col_expr(C::LeaseUntil, Expr::value(now + lease))
             .filter(C::Id.eq(delivery.id))
             .filter(C::Status.eq(DeliveryStatus::Pending))
+            .filter(C::NextAttemptAt.lte(now))
+            .filter(C::Attempts.eq(delivery.attempts))
             .filter(free())
             .exec(db)
             .await?;
