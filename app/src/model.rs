@@ -286,6 +286,9 @@ text_enum! {
         RenewGrant = "renew_grant",
         AddWebhook = "add_webhook",
         RemoveWebhook = "remove_webhook",
+        AddSource = "add_source",
+        RemoveSource = "remove_source",
+        SourceState = "source_state",
     }
 }
 
@@ -361,6 +364,10 @@ text_enum! {
         TestWebhook = "test_webhook",
         RedeliverWebhook = "redeliver_webhook",
         SetEmail = "set_email",
+        AddSource = "add_source",
+        ListSources = "list_sources",
+        ScanSource = "scan_source",
+        RemoveSource = "remove_source",
     }
 }
 
@@ -450,6 +457,9 @@ pub struct PipeSummary {
     pub review_note: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
+    /// Its source no longer holds it: kept, listed, not downloadable.
+    #[serde(default)]
+    pub gone: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -465,6 +475,10 @@ pub struct PipeList {
     pub offset: u64,
     /// When more pipes follow this page: pass it as `after` for the next one.
     pub next_after: Option<String>,
+    /// Each source's health, for instance admins or with `config.debug_mode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub registry_status: Option<Map<String, Value>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -600,6 +614,8 @@ pub struct PipeDetails {
     pub pending_requests: Vec<AccessRequestView>,
     /// Who can reach it and why, for its managers.
     pub access: Option<PipeAccessExplained>,
+    /// Where it came from: its source, origin, and when the source last answered.
+    pub source: PipeSource,
 }
 
 /// An access request as its requester and the pipe's managers see it.
@@ -1038,6 +1054,8 @@ pub struct DownloadResult {
     pub sha256: Option<String>,
     pub size: Option<u64>,
     pub files: Vec<String>,
+    /// Where the pipe came from.
+    pub source: PipeSource,
 }
 
 /// One sharing change, as the audit log shows it.
@@ -1449,4 +1467,113 @@ pub struct EmailSet {
     pub user: UserName,
     /// Where notification emails go; absent: nowhere.
     pub email: Option<String>,
+}
+
+text_enum! {
+    /// Where a source's pipes are read from.
+    pub enum SourceKind ("source kind") {
+        /// A folder tree of manifests on the server's disk.
+        Folder = "folder",
+        /// Another pipeshare instance, through its API.
+        Pipeshare = "pipeshare",
+    }
+}
+
+text_enum! {
+    /// A source's health.
+    pub enum SourceState ("source state") {
+        /// Not scanned yet.
+        Unknown = "unknown",
+        Healthy = "healthy",
+        /// Some manifests are invalid, or the last scan failed after a recent success.
+        Degraded = "degraded",
+        /// Unreachable or unreadable.
+        Offline = "offline",
+    }
+}
+
+/// One thing a scan reports, with where and why.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ScanIssue {
+    pub path: String,
+    pub reason: String,
+}
+
+/// A scan's lists: invalid manifests, conflicts and gone pipes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ScanDetails {
+    pub invalid: Vec<ScanIssue>,
+    pub conflicts: Vec<ScanIssue>,
+    pub gone: Vec<String>,
+    /// Why the scan failed, when it did.
+    pub error: Option<String>,
+}
+
+/// One scan of a source, as history keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceScanReport {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub succeeded: bool,
+    pub added: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub gone: u64,
+    pub invalid: u64,
+    pub conflicts: u64,
+    pub details: ScanDetails,
+}
+
+/// A source as instance admins see it (its token never).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceView {
+    pub name: String,
+    pub kind: SourceKind,
+    pub location: String,
+    pub owner: String,
+    /// `manual` or a number of seconds.
+    pub interval: String,
+    pub state: SourceState,
+    pub pipes: u64,
+    pub last_scan_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: i32,
+    pub next_scan_at: Option<DateTime<Utc>>,
+    pub has_token: bool,
+    /// The latest scans, newest first.
+    pub reports: Vec<SourceScanReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceList {
+    pub sources: Vec<SourceView>,
+}
+
+/// Where a pipe came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PipeSource {
+    /// `local` for pipes published here or scanned by the operator.
+    pub name: String,
+    pub kind: Option<SourceKind>,
+    pub origin: Option<String>,
+    pub gone_at: Option<DateTime<Utc>>,
+    /// When its source last answered (how stale the copy is).
+    pub last_success_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SourceRemoved {
+    pub name: String,
+    /// What became of its pipes: `kept` (now local) or `gone`.
+    pub pipes: String,
+    pub count: u64,
 }

@@ -283,6 +283,37 @@ mod contexts {
     }
 
     #[derive(ToSchema)]
+    #[schema(example = json!({"name": "team-tree", "kind": "folder", "location": "/srv/plugpipe", "owner": "alice", "interval": "15m"}))]
+    pub struct AddSourceContext {
+        /// 1 to 64 letters, digits, `-` or `_`.
+        pub name: String,
+        pub kind: SourceKind,
+        /// A folder's absolute path (read by the server).
+        pub location: String,
+        /// Who owns the pipes it brings in.
+        pub owner: UserName,
+        /// For a remote instance; stored, never shown again.
+        pub token: Option<String>,
+        /// `15m` (default), `2h`, `1d`, at least a minute, or `manual`.
+        pub interval: Option<String>,
+        /// Add it even if its location cannot be read now.
+        pub force: Option<bool>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct SourceContext {
+        pub name: String,
+    }
+
+    #[derive(ToSchema)]
+    #[schema(example = json!({"name": "team-tree", "pipes": "keep"}))]
+    pub struct RemoveSourceContext {
+        pub name: String,
+        /// `keep` (its pipes become local pipes) or `gone`.
+        pub pipes: String,
+    }
+
+    #[derive(ToSchema)]
     #[schema(example = json!({"email": "alice@example.com"}))]
     pub struct SetEmailContext {
         /// The address notification emails go to; `""` for none.
@@ -464,6 +495,16 @@ pub fn action_doc(name: ActionName) -> ActionDoc {
             named::<WebhookView>(),
         ),
         A::TestWebhook => ("Queues a `ping` delivery to the subscription now.", named::<WebhookContext>(), named::<DeliveryView>()),
+        A::AddSource => ("Adds a registry source, checked now (instance admins).", named::<AddSourceContext>(), named::<SourceView>()),
+        A::ListSources => {
+            ("Every source with its health and latest scan reports (instance admins).", named::<NoFields>(), named::<SourceList>())
+        }
+        A::ScanSource => ("Rescans a source now; its report (instance admins).", named::<SourceContext>(), named::<SourceScanReport>()),
+        A::RemoveSource => (
+            "Removes a source; its pipes stay, as local pipes or marked gone (instance admins).",
+            named::<RemoveSourceContext>(),
+            named::<SourceRemoved>(),
+        ),
         A::SetEmail => (
             "Sets where notification emails go (access requests and their outcomes, grants and tokens ending): one's own, \
              or anyone's for instance admins. Emails are sent while the operator sets PIPESHARE_SMTP_URL.",

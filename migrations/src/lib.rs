@@ -13,6 +13,7 @@ mod m20261126_000008_collaboration;
 mod m20261126_000009_webhooks;
 mod m20261126_000010_download_details;
 mod m20261126_000011_notifications;
+mod m20261126_000012_sources;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_webhooks::Migration),
             Box::new(m20261126_000010_download_details::Migration),
             Box::new(m20261126_000011_notifications::Migration),
+            Box::new(m20261126_000012_sources::Migration),
         ]
     }
 }

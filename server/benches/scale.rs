@@ -74,7 +74,7 @@ async fn main() {
 
     let rss_before = peak_rss_mib();
     let start = Instant::now();
-    let summary = scan::scan_dir(&db, &tree, owner.id, |_| {}).await.unwrap();
+    let summary = scan::scan_dir(&db, &tree, scan::ScanTarget { owner_id: owner.id, source_id: None }, |_| {}).await.unwrap();
     let first = start.elapsed();
     assert_eq!(summary.added as usize, pipes);
     println!(
@@ -85,7 +85,7 @@ async fn main() {
         rss_before
     );
     let start = Instant::now();
-    let again = scan::scan_dir(&db, &tree, owner.id, |_| {}).await.unwrap();
+    let again = scan::scan_dir(&db, &tree, scan::ScanTarget { owner_id: owner.id, source_id: None }, |_| {}).await.unwrap();
     assert_eq!(again.unchanged as usize, pipes);
     let rescan = start.elapsed();
     println!(

@@ -128,6 +128,9 @@ enum Command {
     /// Read and change the instance settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Registry sources: places pipes come from, rescanned by the server on their interval.
+    #[command(subcommand)]
+    Source(SourceCommand),
     /// Write every table to FILE (`-` for standard output), to move the instance elsewhere:
     /// one consistent snapshot, even of a running instance. The file is readable by its
     /// owner only (it holds the password and token hashes).
@@ -234,6 +237,41 @@ enum MemberCommand {
     Add { group: String, user: String },
     /// Remove a user from a group.
     Remove { group: String, user: String },
+}
+
+#[derive(Subcommand)]
+enum SourceCommand {
+    /// Add a source, checked now.
+    ///
+    /// Example: pipeshare source add team-tree --location /srv/plugpipe --owner alice --interval 15m
+    Add {
+        name: String,
+        /// folder (a tree on this machine).
+        #[arg(long, default_value = "folder")]
+        kind: String,
+        #[arg(long)]
+        location: String,
+        #[arg(long)]
+        owner: String,
+        /// 15m, 2h, 1d (at least a minute) or manual.
+        #[arg(long, default_value = "15m")]
+        interval: String,
+        /// Add it even if the location cannot be read now.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Every source with its health.
+    List,
+    /// One source with its latest scan reports, as JSON.
+    Show { name: String },
+    /// Rescan a source now and print its report.
+    Scan { name: String },
+    /// Remove a source; its pipes stay, as local pipes (keep) or marked gone.
+    Remove {
+        name: String,
+        #[arg(long)]
+        pipes: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -384,6 +422,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             println!("imported {}", describe_counts(&counts));
             Ok(())
         }
+        Command::Source(command) => manage_sources(&orchestrator, command).await,
         Command::Settings(SettingsCommand::Set { key, value }) => {
             let settings = orchestrator.update_settings(None, &[(key.as_str(), value)]).await?;
             println!("{key} = {}", settings.get(&key).unwrap_or_default());
@@ -458,6 +497,54 @@ async fn manage_user(orchestrator: &Orchestrator, command: UserCommand) -> Resul
             Some(email) => println!("emails to '{name}' go to {email}"),
             None => println!("'{name}' gets no emails"),
         },
+    }
+    Ok(())
+}
+
+/// `pipeshare source ...`: the operator's hand on the registry sources.
+async fn manage_sources(orchestrator: &Orchestrator, command: SourceCommand) -> Result<(), Error> {
+    use app::orchestrator::sources::{NewSource, parse_interval, source_name};
+    match command {
+        SourceCommand::Add { name, kind, location, owner, interval, force } => {
+            let new = NewSource {
+                name: source_name(&name)?,
+                kind: parse(&kind)?,
+                location,
+                owner: parse(&owner)?,
+                token: None,
+                interval: parse_interval(&interval)?,
+                force,
+            };
+            let source = orchestrator.add_source(None, &new).await?;
+            println!("source '{}' added ({} at {}, every {})", source.name, source.kind, source.location, source.interval);
+        }
+        SourceCommand::List => {
+            for s in orchestrator.list_sources(None).await?.sources {
+                println!("{}\t{}\t{}\t{} pipes\t{}", s.name, s.kind, s.state, s.pipes, s.location);
+            }
+        }
+        SourceCommand::Show { name } => {
+            let list = orchestrator.list_sources(None).await?;
+            let source =
+                list.sources.into_iter().find(|s| s.name == name).ok_or_else(|| Error::NotFound(format!("No source named '{name}'")))?;
+            println!("{}", serde_json::to_string_pretty(&source).map_err(|e| Error::Internal(e.to_string()))?);
+        }
+        SourceCommand::Scan { name } => {
+            let report = orchestrator.scan_source(None, &name).await?;
+            println!("{}", serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))?);
+            if !report.succeeded {
+                return Err(Error::Conflict(format!("the scan of '{name}' failed: {}", report.details.error.unwrap_or_default())));
+            }
+        }
+        SourceCommand::Remove { name, pipes } => {
+            let keep = match pipes.as_str() {
+                "keep" => true,
+                "gone" => false,
+                _ => return Err(Error::bad("--pipes is keep (they stay as local pipes) or gone")),
+            };
+            let removed = orchestrator.remove_source(None, &name, keep).await?;
+            println!("source '{}' removed; {} pipe(s) {}", removed.name, removed.count, removed.pipes);
+        }
     }
     Ok(())
 }

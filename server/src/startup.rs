@@ -224,9 +224,26 @@ pub async fn serve(listener: TcpListener, orchestrator: Orchestrator, config: Se
     });
     let workers = crate::webhooks::WorkerConfig::from_env();
     crate::webhooks::spawn(orchestrator.db().clone(), workers);
+    spawn_source_scans(orchestrator.db().clone());
     crate::mail::spawn(orchestrator.db().clone(), orchestrator.base_url().to_string(), workers.poll, workers.retry_base);
     let app = router(orchestrator, &config, addr).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+}
+
+/// Rescans the registry sources that are due, one at a time, every few seconds
+/// (`PIPESHARE_SOURCE_POLL_MS`, default 5000); a lease keeps two servers off one source.
+fn spawn_source_scans(db: sea_orm::DatabaseConnection) {
+    let poll = std::env::var("PIPESHARE_SOURCE_POLL_MS").ok().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).unwrap_or(5000);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(poll));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(err) = app::orchestrator::sources::scan_due(&db).await {
+                tracing::warn!("scanning sources: {err}");
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

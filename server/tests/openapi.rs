@@ -48,6 +48,7 @@ async fn the_api_description_is_valid_complete_and_true() {
     assert!(document["paths"]["/api/v1/process"]["post"]["responses"]["404"].is_object());
 
     // One real call of every action, in an order that leaves each something to act on.
+    let tree = world.instance.path().join("tree").display().to_string();
     let tokens = server.call(&world.alice, json!({"action": "list_tokens"})).await.ok().clone();
     let token_id = tokens[0]["id"].clone();
     let calls: Vec<(&str, Value)> = vec![
@@ -102,6 +103,13 @@ async fn the_api_description_is_valid_complete_and_true() {
         ),
         (&world.root, json!({"action": "audit_log", "limit": 5})),
         (&world.root, json!({"action": "list_users"})),
+        (
+            &world.root,
+            json!({"action": "add_source", "name": "tree", "kind": "folder", "location": tree, "owner": "alice", "interval": "manual"}),
+        ),
+        (&world.root, json!({"action": "scan_source", "name": "tree"})),
+        (&world.root, json!({"action": "list_sources"})),
+        (&world.root, json!({"action": "remove_source", "name": "tree", "pipes": "keep"})),
         (&world.alice, json!({"action": "list_tokens"})),
         (&world.root, json!({"action": "disable_user", "user": "carol"})),
         (&world.root, json!({"action": "enable_user", "user": "carol"})),

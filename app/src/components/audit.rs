@@ -115,6 +115,9 @@ fn describe(event: &AuditEvent) -> String {
         AuditAction::ReviewAccessRequest => {
             format!("rejected an access request{}", detail["note"].as_str().map(|n| format!(": {n}")).unwrap_or_default())
         }
+        AuditAction::AddSource => format!("added the {} source {} ({})", text("kind"), text("source"), text("location")),
+        AuditAction::RemoveSource => format!("removed the source {}; its pipes are {}", text("source"), text("pipes")),
+        AuditAction::SourceState => format!("source {} went from {} to {}", text("source"), text("from"), text("to")),
         AuditAction::AddWebhook => format!("subscribed {} to its events", text("url")),
         AuditAction::RemoveWebhook => format!("removed the webhook to {}", text("url")),
         AuditAction::RenewGrant => {

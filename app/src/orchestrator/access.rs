@@ -189,7 +189,9 @@ pub async fn pipe_to_download(
 ) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
     let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
     let access = access(db, caller, &pipe, share.as_ref()).await?;
-    if access.download {
+    if access.download && pipe.gone_at.is_some() {
+        Err(Error::Gone(format!("'{}' is gone from its source; it is kept here but no longer downloaded", pipe.name)))
+    } else if access.download {
         Ok((pipe, share, access))
     } else if access.see {
         Err(Error::Forbidden(format!("'{}' is gated: downloads need a grant; ask for one with request_access", pipe.name)))

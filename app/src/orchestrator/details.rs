@@ -84,6 +84,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         my_request,
         pending_requests,
         access: explained,
+        source: super::sources::source_of(db, &pipe).await?,
     })
 }
 

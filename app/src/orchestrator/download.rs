@@ -179,6 +179,7 @@ pub async fn download_pipe(
         sha256: package.as_ref().map(|p| p.sha256.clone()),
         size: package.as_ref().map(|p| p.size.max(0) as u64),
         files: package.map(|p| p.files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
+        source: super::sources::source_of(db, &pipe).await?,
     })
 }
 

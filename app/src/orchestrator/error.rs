@@ -25,6 +25,9 @@ pub enum Error {
     /// Too many attempts: try again after this many seconds (HTTP 429 with `Retry-After`).
     #[error("{0}")]
     TooManyRequests(String, u64),
+    /// It was here and is no longer: a pipe its source stopped holding (HTTP 410).
+    #[error("{0}")]
+    Gone(String),
     /// The input is larger than the instance accepts (HTTP 413).
     #[error("{0}")]
     TooLarge(String),
@@ -88,6 +91,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
+            Error::Gone(_) => 410,
             Error::TooLarge(_) => 413,
             Error::TooManyRequests(..) => 429,
             Error::Internal(_) => 500,

@@ -212,7 +212,7 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     // is not, and its review note is not theirs to read.
     let manages = filters.scope == ListScope::Shareable;
     let pipes = rows.into_iter().map(|(pipe, share)| summarize(&pipe, share.as_ref(), &owners, manages)).collect();
-    Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset, next_after })
+    Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset, next_after, registry_status: None })
 }
 
 /// A pipe as a listing shows it; the admin's review note only for those who manage it.
@@ -236,5 +236,6 @@ pub fn summarize(
         review_note: share.and_then(|s| s.review_note.clone()).filter(|_| manages),
         description: pipe.description.clone(),
         tags: tags(pipe),
+        gone: pipe.gone_at.is_some(),
     }
 }

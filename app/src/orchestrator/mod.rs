@@ -27,6 +27,7 @@ pub mod scan;
 pub mod settings;
 pub mod share;
 pub mod sign_in;
+pub mod sources;
 pub mod transfer;
 pub mod webhooks;
 
@@ -101,8 +102,32 @@ impl Orchestrator {
 
     // Pipes: listing, one pipe, sharing, grants, downloads.
 
+    /// The listing; with `registry_status` for instance admins, or under `config.debug_mode`.
     pub async fn list_shareable(&self, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
-        list::list_shareable(&self.db, caller, filters).await
+        let mut list = list::list_shareable(&self.db, caller, filters).await?;
+        let debug = self.config.as_ref().is_some_and(|c| c.get("debug_mode").and_then(Value::as_bool) == Some(true));
+        if caller.is_admin || debug {
+            list.registry_status = Some(sources::registry_status(&self.db, caller.is_admin).await?);
+        }
+        Ok(list)
+    }
+
+    // Registry sources (instance admins, and the operator: `by` is `None`).
+
+    pub async fn add_source(&self, by: Option<&Caller>, new: &sources::NewSource) -> Result<sources::SourceView> {
+        sources::add_source(&self.db, by, new).await
+    }
+
+    pub async fn list_sources(&self, by: Option<&Caller>) -> Result<sources::SourceList> {
+        sources::list_sources(&self.db, by).await
+    }
+
+    pub async fn scan_source(&self, by: Option<&Caller>, name: &str) -> Result<sources::SourceScanReport> {
+        sources::scan_now(&self.db, by, name).await
+    }
+
+    pub async fn remove_source(&self, by: Option<&Caller>, name: &str, keep: bool) -> Result<sources::SourceRemoved> {
+        sources::remove_source(&self.db, by, name, keep).await
     }
 
     /// The values the browse filters offer the caller: the categories and statuses of the
@@ -436,7 +461,7 @@ impl Orchestrator {
     ) -> Result<scan::ScanSummary> {
         require_admin_or_operator(by, "scan folders")?;
         let owner = accounts::require_user(&self.db, owner).await?;
-        scan::scan_dir(&self.db, dir, owner.id, progress).await
+        scan::scan_dir(&self.db, dir, scan::ScanTarget { owner_id: owner.id, source_id: None }, progress).await
     }
 
     /// Writes every table to `out` (the operator only: it holds every password hash).

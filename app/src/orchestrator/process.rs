@@ -13,6 +13,7 @@ use super::permissions::PermissionChange;
 use super::publish;
 use super::requests::{self, NewRequest, RequestFilter, RequestReview, Subject};
 use super::review::Review;
+use super::sources::{NewSource, source_name};
 use super::webhooks::{self, NewWebhook};
 use super::{Caller, Orchestrator};
 use crate::model::{
@@ -67,6 +68,11 @@ pub enum Action {
     TestWebhook { webhook_id: i32 },
     RedeliverWebhook { delivery_id: i32 },
     SetEmail { user: Option<UserName>, email: Option<String> },
+    // Registry sources (instance admins).
+    AddSource(NewSource),
+    ListSources,
+    ScanSource { name: String },
+    RemoveSource { name: String, keep: bool },
 }
 
 impl Action {
@@ -179,6 +185,18 @@ impl Action {
             A::RemoveWebhook => Action::RemoveWebhook { webhook_id: id(&context, "webhook_id", "webhook")? },
             A::TestWebhook => Action::TestWebhook { webhook_id: id(&context, "webhook_id", "webhook")? },
             A::RedeliverWebhook => Action::RedeliverWebhook { delivery_id: id(&context, "delivery_id", "webhook delivery")? },
+            A::AddSource => Action::AddSource(NewSource::from_context(&context)?),
+            A::ListSources => Action::ListSources,
+            A::ScanSource => Action::ScanSource { name: source_name(context.str("name")?.unwrap_or_default())? },
+            A::RemoveSource => {
+                let name = source_name(context.str("name")?.unwrap_or_default())?;
+                let keep = match context.str("pipes")? {
+                    Some("keep") => true,
+                    Some("gone") => false,
+                    _ => return Err(Error::bad("context.pipes is required: keep (they stay as local pipes) or gone")),
+                };
+                Action::RemoveSource { name, keep }
+            }
             A::SetEmail => match context.get("email") {
                 Some(_) => Action::SetEmail { user: context.parsed("user")?, email: context.str("email")?.map(String::from) },
                 None => return Err(Error::bad("context.email is required: an address, or \"\" for none")),
@@ -283,6 +301,10 @@ impl Orchestrator {
             Action::RemoveWebhook { webhook_id } => to_json(webhooks::remove_webhook(&self.db, caller, webhook_id).await?),
             Action::TestWebhook { webhook_id } => to_json(webhooks::test_webhook(&self.db, caller, webhook_id).await?),
             Action::RedeliverWebhook { delivery_id } => to_json(webhooks::redeliver(&self.db, caller, delivery_id).await?),
+            Action::AddSource(new) => to_json(self.add_source(Some(caller), &new).await?),
+            Action::ListSources => to_json(self.list_sources(Some(caller)).await?),
+            Action::ScanSource { name } => to_json(self.scan_source(Some(caller), &name).await?),
+            Action::RemoveSource { name, keep } => to_json(self.remove_source(Some(caller), &name, keep).await?),
             Action::SetEmail { user, email } => {
                 let user = match user {
                     Some(user) => user,

@@ -44,6 +44,20 @@ pub struct ScanSummary {
     /// Manifests that could not be read or parsed.
     pub invalid: u64,
     pub problems: Vec<ScanProblem>,
+    /// The names of the pipes the scan found (for a source: the others are gone).
+    #[serde(skip)]
+    pub seen: Vec<String>,
+    /// Folders whose pipe name belongs to another user or source (among `problems`).
+    #[serde(skip)]
+    pub conflicts: Vec<ScanProblem>,
+}
+
+/// Whom a scan writes for: the owner of what it brings in, and the source it reads (`None`:
+/// the operator's one-off `pipeshare scan`).
+#[derive(Clone, Copy, Debug)]
+pub struct ScanTarget {
+    pub owner_id: i32,
+    pub source_id: Option<i32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -248,15 +262,23 @@ pub(crate) fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersio
     pipe.updated_at = Set(crate::orchestrator::now());
 }
 
-async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersion) -> Result<Outcome> {
+async fn store(txn: &DatabaseTransaction, target: ScanTarget, scanned: &ScannedVersion) -> Result<Outcome> {
     let now = crate::orchestrator::now();
     let existing = pipes::Entity::find().filter(pipes::Column::Name.eq(&scanned.name)).one(txn).await?;
+    let origin = target.source_id.map(|_| scanned.source_path.display().to_string());
     let pipe = match existing {
-        Some(pipe) if pipe.owner_id != owner_id => return Ok(Outcome::Skipped),
+        // A name another user, another source or a local upload holds is never overwritten.
+        Some(pipe) if pipe.owner_id != target.owner_id || pipe.source_id != target.source_id => return Ok(Outcome::Skipped),
         Some(pipe) => pipe,
         None => {
-            let mut pipe =
-                pipes::ActiveModel { name: Set(scanned.name.clone()), owner_id: Set(owner_id), created_at: Set(now), ..Default::default() };
+            let mut pipe = pipes::ActiveModel {
+                name: Set(scanned.name.clone()),
+                owner_id: Set(target.owner_id),
+                created_at: Set(now),
+                source_id: Set(target.source_id),
+                origin: Set(origin.clone()),
+                ..Default::default()
+            };
             set_summary(&mut pipe, scanned);
             pipe.insert(txn).await?
         }
@@ -308,25 +330,39 @@ async fn store(txn: &DatabaseTransaction, owner_id: i32, scanned: &ScannedVersio
     if compare_versions(&scanned.version, &pipe.latest_version).is_ge() {
         let mut row = pipe.into_active_model();
         set_summary(&mut row, scanned);
+        if origin.is_some() {
+            row.origin = Set(origin);
+        }
         row.update(txn).await?;
     }
     Ok(outcome)
 }
 
-async fn store_batch(db: &DatabaseConnection, owner_id: i32, batch: &mut Vec<ScannedVersion>, summary: &mut ScanSummary) -> Result<()> {
+async fn store_batch(
+    db: &DatabaseConnection,
+    target: ScanTarget,
+    batch: &mut Vec<ScannedVersion>,
+    summary: &mut ScanSummary,
+) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
     // Written first, so a scan beside users' publishes waits its turn on SQLite.
-    let txn = super::db::begin_writing(db, owner_id).await?;
+    let txn = super::db::begin_writing(db, target.owner_id).await?;
     for scanned in batch.drain(..) {
-        match store(&txn, owner_id, &scanned).await? {
+        let outcome = store(&txn, target, &scanned).await?;
+        if !matches!(outcome, Outcome::Skipped) {
+            summary.seen.push(scanned.name.clone());
+        }
+        match outcome {
             Outcome::Added => summary.added += 1,
             Outcome::Updated => summary.updated += 1,
             Outcome::Unchanged => summary.unchanged += 1,
             Outcome::Skipped => {
                 summary.skipped += 1;
-                summary.problem(&scanned.source_path, format!("pipe '{}' belongs to another user", scanned.name));
+                let reason = format!("pipe '{}' belongs to another user or source; it is not overwritten", scanned.name);
+                summary.conflicts.push(ScanProblem { path: scanned.source_path.display().to_string(), reason: reason.clone() });
+                summary.problem(&scanned.source_path, reason);
             }
             Outcome::Published => {
                 summary.skipped += 1;
@@ -342,7 +378,12 @@ async fn store_batch(db: &DatabaseConnection, owner_id: i32, batch: &mut Vec<Sca
 
 /// Scans `root` for the user `owner_id`. `progress` is called after each folder with
 /// manifests.
-pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut progress: impl FnMut(&ScanSummary)) -> Result<ScanSummary> {
+pub async fn scan_dir(
+    db: &DatabaseConnection,
+    root: &Path,
+    target: ScanTarget,
+    mut progress: impl FnMut(&ScanSummary),
+) -> Result<ScanSummary> {
     if !root.is_dir() {
         return Err(Error::bad(format!("{} is not a folder", root.display())));
     }
@@ -381,7 +422,7 @@ pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut p
             batch.push(scanned);
             pending += 1;
             if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
-                store_batch(db, owner_id, &mut batch, &mut summary).await?;
+                store_batch(db, target, &mut batch, &mut summary).await?;
                 batch_bytes = 0;
             }
         }
@@ -390,7 +431,7 @@ pub async fn scan_dir(db: &DatabaseConnection, root: &Path, owner_id: i32, mut p
             pending = 0;
         }
     }
-    store_batch(db, owner_id, &mut batch, &mut summary).await?;
+    store_batch(db, target, &mut batch, &mut summary).await?;
     super::db::refresh_statistics(db).await?;
     progress(&summary);
     Ok(summary)

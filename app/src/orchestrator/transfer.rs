@@ -60,7 +60,7 @@ macro_rules! each_table {
     ($table:ident, $entity:ident, $body:block) => {
         each_table!(@in_order $table, $entity, $body;
             users, api_tokens, user_groups, group_members, pipes, packages, pipe_versions, shares, grants, downloads, settings, audit_events,
-            environments, environment_events, promotions, access_requests, webhooks, webhook_deliveries, webhook_attempts, notifications)
+            environments, environment_events, promotions, sources, source_scans, access_requests, webhooks, webhook_deliveries, webhook_attempts, notifications)
     };
     (@in_order $table:ident, $entity:ident, $body:block; $($module:ident),*) => {{
         $({
@@ -103,7 +103,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<Cou
 }
 
 /// Tables whose `id` comes from a sequence on PostgreSQL.
-const SERIAL_TABLES: [&str; 17] = [
+const SERIAL_TABLES: [&str; 19] = [
     "users",
     "api_tokens",
     "user_groups",
@@ -121,6 +121,8 @@ const SERIAL_TABLES: [&str; 17] = [
     "webhook_deliveries",
     "webhook_attempts",
     "notifications",
+    "sources",
+    "source_scans",
 ];
 
 /// Loads an export into an empty database, all or nothing.

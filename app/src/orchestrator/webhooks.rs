@@ -56,6 +56,7 @@ pub fn event_of(action: AuditAction, detail: &Value) -> Option<WebhookEvent> {
         AuditAction::Yank => E::Yanked,
         AuditAction::Promote if detail["status"] == "active" => E::Promoted,
         AuditAction::ReviewPromotion if detail["status"] == "active" => E::Promoted,
+        AuditAction::SourceState => E::SourceStateChanged,
         _ => return None,
     })
 }

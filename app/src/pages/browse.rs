@@ -189,7 +189,10 @@ pub fn PipeTable(pipes: Vec<PipeSummary>) -> impl IntoView {
                     };
                     view! {
                         <tr>
-                            <td><a href=format!("/pipes/{}", encode(&p.name))>{p.name.clone()}</a></td>
+                            <td>
+                                <a href=format!("/pipes/{}", encode(&p.name))>{p.name.clone()}</a>
+                                {p.gone.then(|| view! { " " <span class="badge rejected" title="Its source no longer holds it">"gone"</span> })}
+                            </td>
                             <td>{p.version}</td>
                             <td>{p.category.unwrap_or_default()}</td>
                             <td>{p.status.unwrap_or_default()}</td>

@@ -94,6 +94,15 @@ fn PipeView(details: PipeDetails, actions: PipeActions) -> impl IntoView {
                 {fact("Author", pipe.author.clone())}
                 {fact("Sharing", Some(sharing))}
                 {view! {
+                    {fact("Source", Some(match &details.source.origin {
+                        Some(origin) => format!("{} ({origin})", details.source.name),
+                        None => details.source.name.clone(),
+                    }))}
+                    {details.source.gone_at.map(|at| view! {
+                        <dt>"Gone"</dt><dd><span class="badge rejected">"gone"</span>{format!(" from its source since {}", when(at))}</dd>
+                    })}
+                }.into_any()}
+                {view! {
                     {details.forked_from.clone().map(|origin| view! {
                         <dt>"Forked from"</dt>
                         <dd><a href=format!("/pipes/{}", encode(&origin.pipe))>{origin.pipe.clone()}</a>{format!(" {}", origin.version)}</dd>

@@ -15,6 +15,8 @@ pub mod promotions;
 pub mod sessions;
 pub mod settings;
 pub mod shares;
+pub mod source_scans;
+pub mod sources;
 pub mod throttles;
 pub mod user_groups;
 pub mod users;

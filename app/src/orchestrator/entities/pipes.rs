@@ -23,6 +23,15 @@ pub struct Model {
     /// The pipe and version this one was forked from.
     pub forked_from_pipe: Option<String>,
     pub forked_from_version: Option<String>,
+    /// The source it came from (`None`: published here, or the operator's `pipeshare scan`).
+    #[serde(default)]
+    pub source_id: Option<i32>,
+    /// Where in its source: a folder's path or a remote pipe's URL.
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// When its source stopped holding it: listed with a badge, not downloadable, all kept.
+    #[serde(default)]
+    pub gone_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
