@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::model::Caller;
 use crate::pages::{
     api::ApiPage, approvals::Approvals, audit::AuditLogPage, browse::Browse, inbox::InboxPage, login::Login, not_found::NotFound,
-    pipe::PipePage, publish::PublishPage, reports::Reports, settings::AdminSettings, tokens::Tokens,
+    pipe::PipePage, publish::PublishPage, reports::Reports, settings::AdminSettings, sources::SourcesPage, tokens::Tokens,
 };
 use crate::server_fns::{
     AppError,
@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/api") view=ApiPage ssr=SsrMode::Async />
                     <Route path=path!("/publish") view=PublishPage ssr=SsrMode::Async />
                     <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/sources") view=SourcesPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -106,6 +107,7 @@ fn Header() -> impl IntoView {
                                     <A href="/admin/approvals">"Approvals"</A>
                                     <A href="/admin/settings">"Settings"</A>
                                     <A href="/admin/audit">"Audit log"</A>
+                                    <A href="/admin/sources">"Sources"</A>
                                 </Show>
                                 <span class="spacer"></span>
                                 <A href="/api">"API"</A>

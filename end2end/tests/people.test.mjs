@@ -16,6 +16,7 @@ before(async () => {
   instance = new Instance();
   instance.addUser('alice');
   instance.addUser('bob');
+  instance.addUser('root', { admin: true });
   const folder = path.join(instance.dir, 'tree', 'gp', '1.0.0');
   mkdirSync(folder, { recursive: true });
   writeFileSync(path.join(folder, 'plug.yaml'), 'name: gp\nversion: 1.0.0\ncategory: tools\ndescription: Gathers reports\n');
@@ -147,4 +148,38 @@ test('webhooks and renewals on the pipe page', async () => {
   } finally {
     receiver.close();
   }
+});
+
+test('an admin adds a folder source and sees its state and last report', async () => {
+  const folder = path.join(instance.dir, 'source-tree', 'from-source', '1.0.0');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, 'plug.yaml'), 'name: from-source\nversion: 1.0.0\ndescription: Read from a source\n');
+  mkdirSync(path.join(instance.dir, 'source-tree', 'broken', '1.0.0'), { recursive: true });
+  writeFileSync(path.join(instance.dir, 'source-tree', 'broken', '1.0.0', 'plug.yaml'), 'name: [broken');
+
+  const root = await (await browser.newContext()).newPage();
+  await signIn(root, base, 'root');
+  await root.waitForURL(`${base}/`);
+  await root.getByRole('link', { name: 'Sources' }).click();
+  await root.waitForURL(`${base}/admin/sources`);
+  await hydrated(root);
+  await root.getByLabel('Name', { exact: true }).fill('team-tree');
+  await root.getByLabel('Folder (absolute path on the server)').fill(path.join(instance.dir, 'source-tree'));
+  await root.getByLabel('Owner of its pipes').fill('alice');
+  await root.getByLabel('Rescan every').fill('manual');
+  await root.getByRole('button', { name: 'Add source' }).click();
+  const card = root.getByRole('region', { name: 'Source team-tree' });
+  await card.getByText('unknown').waitFor();
+  await card.getByRole('button', { name: 'Scan team-tree now' }).click();
+  await card.getByText('degraded').waitFor();
+  await card.getByText(/1 added, 0 updated, 0 unchanged, 0 gone, 1 invalid, 0 conflicts/).waitFor();
+  await card.getByText(/broken\/1\.0\.0/).first().waitFor();
+  await shot(root, 'sources');
+
+  // A refused source says why.
+  await root.getByLabel('Name', { exact: true }).fill('nowhere');
+  await root.getByLabel('Folder (absolute path on the server)').fill('relative/path');
+  await root.getByLabel('Owner of its pipes').fill('alice');
+  await root.getByRole('button', { name: 'Add source' }).click();
+  await root.getByText(/must be an absolute path/).waitFor();
 });

@@ -11,5 +11,6 @@ pub mod pipe;
 pub mod publish;
 pub mod reports;
 pub mod settings;
+pub mod sources;
 pub mod tokens;
 pub mod webhooks;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod inbox;
 pub mod pipes;
 pub mod reports;
+pub mod sources;
 pub mod webhooks;
 
 use std::fmt;
