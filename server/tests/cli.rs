@@ -205,9 +205,24 @@ async fn export_and_import_move_an_instance_losslessly() {
     source.cli_ok(&["settings", "set", "max_pipes_per_user", "7"], None);
     // A token's scope and expiry travel too.
     source.cli_ok(&["token", "create", "alice", "--label", "reader", "--read-only", "--expires", "30d"], None);
+    // The people side travels too: an address, a source with its report, and (below) a
+    // webhook with its deliveries, an access request and the email it queued.
+    source.cli_ok(&["user", "email", "alice", "alice@example.com"], None);
+    source.cli_ok(
+        &["source", "add", "corpus", "--location", fixture_corpus().to_str().unwrap(), "--owner", "alice", "--interval", "manual"],
+        None,
+    );
+    source.cli_ok(&["source", "scan", "corpus"], None);
+    let bob = source.token("bob");
     {
-        let server = source.serve().await;
+        // Nothing listens on port 9: deliveries and emails stay queued with their attempts.
+        let server = source.serve_with(&[("PIPESHARE_WEBHOOK_ALLOW_PRIVATE", "true"), ("PIPESHARE_SMTP_URL", "smtp://127.0.0.1:9")]).await;
+        server.call(&token, json!({"action": "add_webhook", "url": "http://127.0.0.1:9/hook", "pipe_name": "sqlite"})).await.ok();
         server.call(&token, json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true}})).await.ok();
+        server
+            .call(&bob, json!({"action": "request_access", "pipe_name": "sqlite", "access_level": "admin", "reason": "to help"}))
+            .await
+            .ok();
         server
             .call(&token, json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"groups": ["devs"], "expiration": "2999-01-01"}}))
             .await
@@ -234,11 +249,17 @@ async fn export_and_import_move_an_instance_losslessly() {
     let target = Instance::postgres_if_reachable().unwrap_or_else(Instance::sqlite);
     let imported = target.cli_ok(&["import", file.to_str().unwrap()], None);
     assert!(imported.contains("2 users") && imported.contains("1 downloads") && imported.contains("1 grants"), "{imported}");
-    assert!(imported.contains("8 audit_events"), "the setting, the share, the grant, two publishes, a yank, two promotions: {imported}");
+    assert!(
+        imported.contains("12 audit_events"),
+        "the setting, the source added and its state, the webhook, the share, the request, the grant, two publishes, a yank, two promotions: {imported}"
+    );
     assert!(
         imported.contains("1 environments") && imported.contains("1 environment_events") && imported.contains("1 promotions"),
         "{imported}"
     );
+    for table in ["1 access_requests", "1 webhooks", " webhook_deliveries", "1 sources", "1 source_scans", "1 notifications"] {
+        assert!(imported.contains(table), "{table}: {imported}");
+    }
     assert_eq!(rows(&target.cli_ok(&["export", "-"], None)), rows(&exported), "the same rows come back out");
     let tokens = target.cli_ok(&["token", "list", "--user", "alice"], None);
     assert!(imported.contains(" packages"), "{imported}");

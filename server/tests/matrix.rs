@@ -338,6 +338,34 @@ async fn every_action_for_every_caller_and_share_state() {
     )
     .await;
 
+    // The people side and sources, on no pipe in particular.
+    let signed_in = [401, 200, 200, 200, 200, 200, 200, 401, 200, 401, 200, 200, 200];
+    let writers = [401, 200, 200, 200, 200, 200, 200, 401, 403, 401, 200, 200, 403];
+    let writers_find_nothing = [401, 404, 404, 404, 404, 404, 404, 401, 403, 401, 404, 404, 403];
+    let admins_read = [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 200, 200];
+    per_caller(json!({"action": "list_inbox"}), signed_in).await;
+    per_caller(json!({"action": "list_access_requests"}), signed_in).await;
+    per_caller(json!({"action": "list_webhooks"}), signed_in).await;
+    per_caller(json!({"action": "set_email", "email": ""}), writers).await;
+    per_caller(
+        json!({"action": "review_inbox", "items": [{"kind": "access_request", "id": "999999", "revision": "1"}], "decision": "approve"}),
+        writers,
+    )
+    .await;
+    per_caller(json!({"action": "review_access_request", "request_id": 999_999, "decision": "approve"}), writers_find_nothing).await;
+    per_caller(json!({"action": "remove_webhook", "webhook_id": 999_999}), writers_find_nothing).await;
+    per_caller(json!({"action": "test_webhook", "webhook_id": 999_999}), writers_find_nothing).await;
+    per_caller(json!({"action": "redeliver_webhook", "delivery_id": 999_999}), writers_find_nothing).await;
+    per_caller(json!({"action": "explain_access", "user": "target"}), admins_read).await;
+    per_caller(json!({"action": "list_sources"}), admins_read).await;
+    per_caller(json!({"action": "scan_source", "name": "nowhere"}), admin_finds_nothing).await;
+    per_caller(json!({"action": "remove_source", "name": "nowhere", "pipes": "keep"}), admin_finds_nothing).await;
+    let admin_refuses_the_path = [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 400, 403];
+    let source = json!({"action": "add_source", "name": "s", "kind": "folder", "location": "relative", "owner": "owner"});
+    per_caller(source, admin_refuses_the_path).await;
+    let instance_hook = json!({"action": "add_webhook", "url": "http://127.0.0.1:9/x"});
+    per_caller(instance_hook, [401, 403, 403, 403, 403, 403, 403, 401, 403, 401, 403, 400, 403]).await;
+
     // The public page and the download route, for anonymous visitors: a gated pipe's page
     // is shown, its download refused.
     for (column, state) in STATES.iter().enumerate() {

@@ -125,9 +125,6 @@ fn check_folder(location: &str, force: bool) -> Result<String> {
 
 pub async fn add_source(db: &DatabaseConnection, by: Option<&Caller>, new: &NewSource) -> Result<SourceView> {
     require_admin_or_operator(by, "manage sources")?;
-    if let Some(caller) = by {
-        super::access::require_write(caller)?;
-    }
     let location = match new.kind {
         SourceKind::Folder => check_folder(&new.location, new.force)?,
         SourceKind::Pipeshare => {
@@ -213,8 +210,11 @@ fn report_of(row: source_scans::Model) -> SourceScanReport {
     }
 }
 
+/// Every source, for instance admins (any token: it only reads) and the operator.
 pub async fn list_sources(db: &DatabaseConnection, by: Option<&Caller>) -> Result<SourceList> {
-    require_admin_or_operator(by, "manage sources")?;
+    if let Some(caller) = by {
+        super::access::require_admin(caller, "manage sources")?;
+    }
     let rows = sources::Entity::find().order_by_asc(sources::Column::Name).all(db).await?;
     let mut sources = Vec::with_capacity(rows.len());
     for row in rows {
@@ -226,9 +226,6 @@ pub async fn list_sources(db: &DatabaseConnection, by: Option<&Caller>) -> Resul
 /// Removes a source; its pipes stay, as local pipes (`keep`) or marked gone.
 pub async fn remove_source(db: &DatabaseConnection, by: Option<&Caller>, name: &str, keep: bool) -> Result<SourceRemoved> {
     require_admin_or_operator(by, "manage sources")?;
-    if let Some(caller) = by {
-        super::access::require_write(caller)?;
-    }
     let source = find(db, name).await?;
     let now = crate::orchestrator::now();
     let mut update = pipes::Entity::update_many().col_expr(pipes::Column::SourceId, Expr::value(Option::<i32>::None));
@@ -257,6 +254,7 @@ async fn take(db: &DatabaseConnection, source: &sources::Model, lease: TimeDelta
 /// `scan_source`: rescans now (refused while another process scans it).
 pub async fn scan_now(db: &DatabaseConnection, by: Option<&Caller>, name: &str) -> Result<SourceScanReport> {
     require_admin_or_operator(by, "manage sources")?;
+    // A scan writes: a read-only token may not start one.
     let source = find(db, name).await?;
     if !take(db, &source, TimeDelta::minutes(30)).await? {
         return Err(Error::Conflict(format!("Source '{}' is being scanned; try again shortly", source.name)));
