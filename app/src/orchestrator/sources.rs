@@ -425,11 +425,22 @@ async fn forget_old_reports(db: &DatabaseConnection, source_id: i32) -> Result<(
 /// instance admins only; never a token.
 pub async fn registry_status(db: &impl ConnectionTrait, with_location: bool) -> Result<Map<String, Value>> {
     let mut status = Map::new();
-    let local = pipes::Entity::find().filter(pipes::Column::SourceId.is_null()).filter(pipes::Column::GoneAt.is_null()).count(db).await?;
-    status.insert("local".into(), json!({"kind": "local", "state": SourceState::Healthy, "pipes": local}));
+    // Pipes held per source (`None`: local), in one grouped query.
+    let counts: std::collections::HashMap<Option<i32>, i64> = pipes::Entity::find()
+        .select_only()
+        .column(pipes::Column::SourceId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .filter(pipes::Column::GoneAt.is_null())
+        .group_by(pipes::Column::SourceId)
+        .into_tuple::<(Option<i32>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let held = |id: Option<i32>| counts.get(&id).copied().unwrap_or(0).max(0);
+    status.insert("local".into(), json!({"kind": "local", "state": SourceState::Healthy, "pipes": held(None)}));
     for row in sources::Entity::find().order_by_asc(sources::Column::Name).all(db).await? {
-        let pipes =
-            pipes::Entity::find().filter(pipes::Column::SourceId.eq(row.id)).filter(pipes::Column::GoneAt.is_null()).count(db).await?;
+        let pipes = held(Some(row.id));
         let mut entry = json!({
             "kind": row.kind,
             "state": row.state,
