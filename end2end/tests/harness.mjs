@@ -20,7 +20,7 @@ export class Instance {
       ...process.env,
       DATABASE_URL: `sqlite://${path.join(this.dir, 'pipeshare.db')}?mode=rwc`,
       LEPTOS_SITE_ROOT: path.join(repo, 'target/site'),
-      RUST_LOG: 'warn',
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
     };
   }
 
@@ -54,7 +54,7 @@ export class Instance {
 
 export async function launchBrowser() {
   mkdirSync(output, { recursive: true });
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
@@ -67,6 +67,17 @@ export async function launchBrowser() {
       '--no-first-run',
     ],
   });
+  // The pages' own errors (a panic in the browser app stops hydration) go to the test's log.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    context.on('console', (message) => {
+      if (message.type() === 'error') console.error(`browser console: ${message.text()} (${message.location().url})`);
+    });
+    context.on('weberror', (error) => console.error(`browser page error: ${error.error()}`));
+    return context;
+  };
+  return browser;
 }
 
 /// Waits until the browser app has taken over the server-rendered page. The debug build's

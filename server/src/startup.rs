@@ -15,7 +15,8 @@ use axum::{
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
-use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
+use tower::ServiceExt;
+use tower_http::{services::ServeDir, timeout::TimeoutLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{api, download, export, observe, openapi, packages, sessions::DbSessionStore};
@@ -114,6 +115,21 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
 async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
     if request.uri().path().starts_with("/api/v1/") {
         return Error::NotFound(format!("No API endpoint at {}; use POST /api/v1/process", request.uri().path())).into_response();
+    }
+    // The site's files (the browser app under /pkg) are served here rather than by
+    // leptos_axum's file handler, which can give a file the status of a page rendered at the
+    // same moment: a 404 page made the app's wasm answer 404, and the page never came alive.
+    let mut file_request = Request::new(Body::empty());
+    *file_request.method_mut() = request.method().clone();
+    *file_request.uri_mut() = request.uri().clone();
+    *file_request.headers_mut() = request.headers().clone();
+    let files = ServeDir::new(&*state.leptos_options.site_root).precompressed_gzip().precompressed_br();
+    if let Ok(mut file) = files.oneshot(file_request).await
+        && file.status() != StatusCode::NOT_FOUND
+    {
+        // Revalidated on each use (a 304 when unchanged): a rebuilt app is never stale.
+        file.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return file.into_response();
     }
     let uri = request.uri().clone();
     leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, State(state), request).await

@@ -73,6 +73,45 @@ async fn pages_render_on_the_server() {
     assert!(response.headers().get("set-cookie").is_none(), "an anonymous visit makes no session");
 }
 
+/// The browser app's files are served whole, with status 200, even while 404 pages render at
+/// the same moment (a page whose README links a missing image once made the app's wasm answer
+/// 404), and browsers revalidate them cheaply.
+#[tokio::test]
+async fn site_files_keep_their_own_status() {
+    let instance = Instance::new();
+    let site = instance.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let app = "x".repeat(20_000);
+    std::fs::write(site.join("pkg/app.wasm"), &app).unwrap();
+    let server = instance.serve_with(&[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]).await;
+
+    // Clients that each ask for a missing pipe's page and the app's file, over and over.
+    let mut clients = Vec::new();
+    for client in 0..16 {
+        let (http, url, app) = (server.http.clone(), server.url.clone(), app.clone());
+        clients.push(tokio::spawn(async move {
+            for round in 0..30 {
+                let page = http.get(format!("{url}/pipes/missing-{client}-{round}")).header("accept", "text/html").send().await.unwrap();
+                assert_eq!(page.status().as_u16(), 404);
+                let file = http.get(format!("{url}/pkg/app.wasm")).send().await.unwrap();
+                assert_eq!(file.status().as_u16(), 200, "round {round}");
+                assert_eq!(file.text().await.unwrap(), app);
+            }
+        }));
+    }
+    for client in clients {
+        client.await.unwrap();
+    }
+
+    let first = server.http.get(format!("{}/pkg/app.wasm", server.url)).send().await.unwrap();
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let modified = first.headers()["last-modified"].clone();
+    let again = server.http.get(format!("{}/pkg/app.wasm", server.url)).header("if-modified-since", modified).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 304, "an unchanged file is not sent again");
+    assert_eq!(server.get("/pkg/../../etc/passwd").await.0, 404);
+    assert_eq!(server.get("/pkg/missing.js").await.0, 404);
+}
+
 /// Signs in with a form post to the login server function; returns where it sends the
 /// browser and the session cookie.
 async fn sign_in(server: &common::Server, username: &str, password: &str) -> (Option<String>, Option<String>) {
