@@ -1,7 +1,9 @@
 //! What an operator watches, kept in memory and served at `/metrics` in the Prometheus text
 //! format: requests by route, method and status with latency histograms, the database pool,
-//! throttled attempts by kind, and the webhook and email queues with their attempts. Labels are bounded: routes are the router's patterns
-//! (`/pipes/{name}`), never the addresses asked for.
+//! throttled attempts by kind, the webhook and email queues with their attempts, source scans
+//! with their durations and outcomes, and each source's state. Labels are bounded: routes are
+//! the router's patterns (`/pipes/{name}`), never the addresses asked for; sources are the
+//! few an admin adds.
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Mutex, OnceLock};
@@ -16,6 +18,28 @@ struct Histogram {
     sum: f64,
 }
 
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (count, bound) in self.counts.iter_mut().zip(BUCKETS.iter().copied().chain([f64::INFINITY])) {
+            if seconds <= bound {
+                *count += 1;
+            }
+        }
+        self.sum += seconds;
+    }
+
+    /// Its lines in the text format; `labels` are the series' own, already escaped.
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        for (bound, count) in BUCKETS.iter().zip(self.counts.iter()) {
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
+        }
+        let total = self.counts[BUCKETS.len()];
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {total}");
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {total}");
+    }
+}
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
@@ -23,6 +47,19 @@ pub struct Metrics {
     throttled: Mutex<BTreeMap<&'static str, u64>>,
     /// Sending attempts by queue (`webhook`, `email`) and outcome (`ok`, `failed`).
     attempts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Source scans of this process by kind (`scan`: a source's first, `rescan`) and outcome.
+    scans: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
+}
+
+/// A source as the database holds it when scraped.
+pub struct SourceStats {
+    pub name: String,
+    pub kind: String,
+    pub state: String,
+    pub pipes: i64,
+    pub consecutive_failures: i32,
+    /// Seconds since the epoch.
+    pub last_success: Option<i64>,
 }
 
 /// The delivery queues as the database holds them when scraped: messages by queue
@@ -52,13 +89,16 @@ impl Metrics {
             *requests.entry((route.to_string(), method.to_string(), status)).or_default() += 1;
         }
         if let Ok(mut durations) = self.durations.lock() {
-            let histogram = durations.entry(route.to_string()).or_default();
-            for (count, bound) in histogram.counts.iter_mut().zip(BUCKETS.iter().copied().chain([f64::INFINITY])) {
-                if seconds <= bound {
-                    *count += 1;
-                }
-            }
-            histogram.sum += seconds;
+            durations.entry(route.to_string()).or_default().observe(seconds);
+        }
+    }
+
+    /// One finished scan of a source: a first scan or a rescan, whether it succeeded, and how
+    /// long it took.
+    pub fn observe_scan(&self, rescan: bool, succeeded: bool, seconds: f64) {
+        if let Ok(mut scans) = self.scans.lock() {
+            let key = (if rescan { "rescan" } else { "scan" }, if succeeded { "ok" } else { "failed" });
+            scans.entry(key).or_default().observe(seconds);
         }
     }
 
@@ -77,7 +117,7 @@ impl Metrics {
     }
 
     /// Everything, in the Prometheus text format.
-    pub fn render(&self, pool: &PoolStats, queues: &QueueStats) -> String {
+    pub fn render(&self, pool: &PoolStats, queues: &QueueStats, sources: &[SourceStats]) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP pipeshare_http_requests_total Requests answered, by route pattern, method and status.");
         let _ = writeln!(out, "# TYPE pipeshare_http_requests_total counter");
@@ -95,14 +135,7 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE pipeshare_http_request_duration_seconds histogram");
         if let Ok(durations) = self.durations.lock() {
             for (route, histogram) in durations.iter() {
-                let route = label(route);
-                for (bound, count) in BUCKETS.iter().zip(histogram.counts.iter()) {
-                    let _ = writeln!(out, "pipeshare_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}");
-                }
-                let total = histogram.counts[BUCKETS.len()];
-                let _ = writeln!(out, "pipeshare_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {total}");
-                let _ = writeln!(out, "pipeshare_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", histogram.sum);
-                let _ = writeln!(out, "pipeshare_http_request_duration_seconds_count{{route=\"{route}\"}} {total}");
+                histogram.render(&mut out, "pipeshare_http_request_duration_seconds", &format!("route=\"{}\"", label(route)));
             }
         }
         let _ = writeln!(out, "# HELP pipeshare_db_connections Database connections of this process's pool, by state.");
@@ -131,7 +164,52 @@ impl Metrics {
                 let _ = writeln!(out, "pipeshare_send_attempts_total{{queue=\"{queue}\",outcome=\"{outcome}\"}} {count}");
             }
         }
+        let _ = writeln!(
+            out,
+            "# HELP pipeshare_source_scan_duration_seconds Source scans of this process, by kind (scan, rescan) and outcome."
+        );
+        let _ = writeln!(out, "# TYPE pipeshare_source_scan_duration_seconds histogram");
+        if let Ok(scans) = self.scans.lock() {
+            for ((kind, outcome), histogram) in scans.iter() {
+                histogram.render(&mut out, "pipeshare_source_scan_duration_seconds", &format!("kind=\"{kind}\",outcome=\"{outcome}\""));
+            }
+        }
+        render_sources(&mut out, sources);
         out
+    }
+}
+
+/// One number of a source, if it has one.
+type SourceValue = fn(&SourceStats) -> Option<i64>;
+
+/// Each source's state (1 for the one it is in), pipes, failures in a row and last success.
+fn render_sources(out: &mut String, sources: &[SourceStats]) {
+    let _ = writeln!(out, "# HELP pipeshare_source_state A source's health: 1 for its state, 0 for the others.");
+    let _ = writeln!(out, "# TYPE pipeshare_source_state gauge");
+    for source in sources {
+        for state in crate::model::SourceState::ALL {
+            let on = u8::from(state.as_str() == source.state);
+            let _ = writeln!(
+                out,
+                "pipeshare_source_state{{source=\"{}\",kind=\"{}\",state=\"{state}\"}} {on}",
+                label(&source.name),
+                label(&source.kind)
+            );
+        }
+    }
+    let gauges: [(&str, &str, SourceValue); 3] = [
+        ("pipeshare_source_pipes", "Pipes a source holds (not gone).", |s| Some(s.pipes)),
+        ("pipeshare_source_consecutive_failures", "Failed scans of a source in a row.", |s| Some(i64::from(s.consecutive_failures))),
+        ("pipeshare_source_last_success_timestamp_seconds", "When a source was last scanned successfully.", |s| s.last_success),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        for source in sources {
+            if let Some(value) = value(source) {
+                let _ = writeln!(out, "{name}{{source=\"{}\"}} {value}", label(&source.name));
+            }
+        }
     }
 }
 
@@ -153,7 +231,27 @@ mod tests {
         metrics.count_throttled("sign-in-user");
         metrics.count_attempt("webhook", false);
         let queues = QueueStats { messages: vec![("webhook", "pending".into(), 3)] };
-        let text = metrics.render(&PoolStats { in_use: 1, idle: 2, max: 10 }, &queues);
+        metrics.observe_scan(true, false, 0.02);
+        let sources = [SourceStats {
+            name: "team".into(),
+            kind: "folder".into(),
+            state: "offline".into(),
+            pipes: 4,
+            consecutive_failures: 2,
+            last_success: None,
+        }];
+        let text = metrics.render(&PoolStats { in_use: 1, idle: 2, max: 10 }, &queues, &sources);
+        assert!(
+            text.contains("pipeshare_source_scan_duration_seconds_bucket{kind=\"rescan\",outcome=\"failed\",le=\"0.025\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("pipeshare_source_state{source=\"team\",kind=\"folder\",state=\"offline\"} 1"), "{text}");
+        assert!(text.contains("pipeshare_source_state{source=\"team\",kind=\"folder\",state=\"healthy\"} 0"), "{text}");
+        assert!(
+            text.contains("pipeshare_source_pipes{source=\"team\"} 4")
+                && text.contains("pipeshare_source_consecutive_failures{source=\"team\"} 2")
+        );
+        assert!(!text.contains("pipeshare_source_last_success_timestamp_seconds{"), "never succeeded: no value");
         assert!(text.contains("pipeshare_queue_messages{queue=\"webhook\",status=\"pending\"} 3"), "{text}");
         assert!(text.contains("pipeshare_send_attempts_total{queue=\"webhook\",outcome=\"failed\"} 1"), "{text}");
         assert!(text.contains("pipeshare_http_requests_total{route=\"/pipes/{name}\",method=\"GET\",status=\"200\"} 2"), "{text}");

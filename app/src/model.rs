@@ -1528,6 +1528,33 @@ pub struct SourceScanReport {
     pub details: ScanDetails,
 }
 
+/// One pipe of an instance's catalogue, as another instance reads it: its newest version's
+/// manifests and their hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CatalogueEntry {
+    pub name: String,
+    pub version: String,
+    pub category: Option<String>,
+    /// Changes whenever the version's manifests or files change.
+    pub content_hash: String,
+    /// The version's manifests by file name (`plug.yaml`, `pipe.yaml`, ...).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub manifests: Map<String, Value>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of `GET /api/v1/catalogue`, in name order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CataloguePage {
+    pub pipes: Vec<CatalogueEntry>,
+    /// Pass as `after` for the next page; absent on the last one.
+    pub next_after: Option<String>,
+    /// Every pipe of the catalogue, on all pages.
+    pub total: u64,
+}
+
 /// A source as instance admins see it (its token never).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -164,7 +164,7 @@ test('an admin adds a folder source and sees its state and last report', async (
   await root.waitForURL(`${base}/admin/sources`);
   await hydrated(root);
   await root.getByLabel('Name', { exact: true }).fill('team-tree');
-  await root.getByLabel('Folder (absolute path on the server)').fill(path.join(instance.dir, 'source-tree'));
+  await root.getByLabel('Location', { exact: false }).fill(path.join(instance.dir, 'source-tree'));
   await root.getByLabel('Owner of its pipes').fill('alice');
   await root.getByLabel('Rescan every').fill('manual');
   await root.getByRole('button', { name: 'Add source' }).click();
@@ -178,7 +178,7 @@ test('an admin adds a folder source and sees its state and last report', async (
 
   // A refused source says why.
   await root.getByLabel('Name', { exact: true }).fill('nowhere');
-  await root.getByLabel('Folder (absolute path on the server)').fill('relative/path');
+  await root.getByLabel('Location', { exact: false }).fill('relative/path');
   await root.getByLabel('Owner of its pipes').fill('alice');
   await root.getByRole('button', { name: 'Add source' }).click();
   await root.getByText(/must be an absolute path/).waitFor();

@@ -14,6 +14,7 @@ mod m20261126_000009_webhooks;
 mod m20261126_000010_download_details;
 mod m20261126_000011_notifications;
 mod m20261126_000012_sources;
+mod m20261126_000013_source_catalogue;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_download_details::Migration),
             Box::new(m20261126_000011_notifications::Migration),
             Box::new(m20261126_000012_sources::Migration),
+            Box::new(m20261126_000013_source_catalogue::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use app::orchestrator::{
     Error, Orchestrator,
     download::{Record, VersionPick},
     input::parse,
+    remote::{self, CatalogueAnswer},
 };
 use axum::{
     extract::{Path, Query, State},
@@ -55,4 +56,44 @@ pub async fn download_manifest(
     }
     let yaml = serde_norway::to_string(&found.spec).map_err(|err| Error::Internal(format!("writing {name} as YAML: {err}")))?;
     Ok((file_headers(&name, &found.version), yaml).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueQuery {
+    /// The `next_after` of the previous page.
+    after: Option<String>,
+    /// Pipes per page, 1 to 500 (default 200).
+    limit: Option<String>,
+}
+
+/// The pipes the caller may download (anonymous: the public ones), for another pipeshare
+/// instance reading this one as a source. The first page carries an `ETag` of the whole
+/// catalogue; asked again with `If-None-Match`, an unchanged catalogue is a bodiless 304.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "files",
+    params(CatalogueQuery),
+    responses(
+        (status = 200, description = "A page of the catalogue, in name order", body = app::model::CataloguePage,
+            headers(("ETag" = String, description = "On the first page: changes whenever the catalogue does"))),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match"),
+    ),
+    security((), ("bearer" = [])))]
+pub async fn catalogue(
+    State(orchestrator): State<Orchestrator>,
+    Auth(caller): Auth,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<CatalogueQuery>,
+) -> Result<Response, Error> {
+    let limit = query
+        .limit
+        .map(|text| {
+            text.trim().parse::<u64>().map_err(|_| Error::bad(format!("limit must be a whole number from 1 to {}", remote::MAX_PAGE)))
+        })
+        .transpose()?;
+    let if_none_match = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    Ok(match orchestrator.catalogue(caller.as_ref(), query.after.as_deref(), limit, if_none_match).await? {
+        CatalogueAnswer::NotModified(etag) => (axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response(),
+        CatalogueAnswer::Page { etag: Some(etag), page } => ([(header::ETAG, etag)], axum::Json(page)).into_response(),
+        CatalogueAnswer::Page { etag: None, page } => axum::Json(page).into_response(),
+    })
 }

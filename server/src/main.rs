@@ -244,13 +244,20 @@ enum SourceCommand {
     /// Add a source, checked now.
     ///
     /// Example: pipeshare source add team-tree --location /srv/plugpipe --owner alice --interval 15m
+    ///
+    /// Example: pipeshare source add hub --kind pipeshare --location https://hub.example.org --owner alice --token-stdin < token.txt
     Add {
         name: String,
-        /// folder (a tree on this machine).
+        /// folder (a tree on this machine) or pipeshare (another instance, read through its API).
         #[arg(long, default_value = "folder")]
         kind: String,
+        /// The folder's absolute path, or the other instance's address.
         #[arg(long)]
         location: String,
+        /// Read a token for the other instance from standard input (its public pipes are read
+        /// without one). Never given as an argument, which other users of the machine can see.
+        #[arg(long)]
+        token_stdin: bool,
         #[arg(long)]
         owner: String,
         /// 15m, 2h, 1d (at least a minute) or manual.
@@ -505,13 +512,20 @@ async fn manage_user(orchestrator: &Orchestrator, command: UserCommand) -> Resul
 async fn manage_sources(orchestrator: &Orchestrator, command: SourceCommand) -> Result<(), Error> {
     use app::orchestrator::sources::{NewSource, parse_interval, source_name};
     match command {
-        SourceCommand::Add { name, kind, location, owner, interval, force } => {
+        SourceCommand::Add { name, kind, location, token_stdin, owner, interval, force } => {
+            let token = if token_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|err| Error::bad(format!("reading the token: {err}")))?;
+                Some(line.trim().to_string()).filter(|t| !t.is_empty())
+            } else {
+                None
+            };
             let new = NewSource {
                 name: source_name(&name)?,
                 kind: parse(&kind)?,
                 location,
                 owner: parse(&owner)?,
-                token: None,
+                token,
                 interval: parse_interval(&interval)?,
                 force,
             };

@@ -75,7 +75,8 @@ pub async fn metrics_page(
         _ => pool_stats(db.get_sqlite_connection_pool()),
     };
     let queues = app::orchestrator::webhooks::queue_stats(db).await?;
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics().render(&pool, &queues)).into_response())
+    let sources = app::orchestrator::sources::source_stats(db).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics().render(&pool, &queues, &sources)).into_response())
 }
 
 fn pool_stats<D: sqlx::Database>(pool: &sqlx::Pool<D>) -> PoolStats {

@@ -26,6 +26,7 @@ use app::state::AppState;
     paths(
         crate::api::process,
         crate::download::download_manifest,
+        crate::download::catalogue,
         crate::packages::download_package,
         crate::packages::upload,
         crate::export::export_report,

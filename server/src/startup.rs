@@ -86,6 +86,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .route("/metrics", get(observe::metrics_page))
         .route("/api/v1/process", post(api::process).fallback(api::method_not_allowed))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/api/v1/catalogue", get(download::catalogue))
         .route("/pipes/{name}/download", get(download::download_manifest))
         .route("/pipes/{name}/versions/{version}/package.tar.gz", get(packages::download_package))
         .route("/publish", post(packages::publish_form).layer(DefaultBodyLimit::max(packages::MAX_UPLOAD_BYTES)))

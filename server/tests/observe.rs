@@ -51,6 +51,40 @@ async fn metrics_move_with_traffic() {
     assert!(after.contains("# TYPE pipeshare_http_request_duration_seconds histogram"));
 }
 
+/// Source scans and states: a scan moves the scan histogram, a source that cannot be read any
+/// more shows as offline with its failures counted, and its pipes stay counted.
+#[tokio::test]
+async fn metrics_show_scans_and_source_states() {
+    let instance = Instance::new();
+    instance.add_user("alice", false);
+    let root = instance.user_with_token("root", true);
+    let tree = common::write_tree(
+        &instance.path().join("tree"),
+        &[("a/1.0.0/plug.yaml", &common::plug("a", "1.0.0", "tools", "stable", "A", "first"))],
+    );
+    let server = instance.serve().await;
+    let add = json!({"action": "add_source", "name": "team", "kind": "folder", "location": tree, "owner": "alice", "interval": "manual"});
+    server.call(&root, add).await.ok();
+    let (_, before) = scrape(&server, None).await;
+    assert_eq!(value(&before, "pipeshare_source_state{source=\"team\",kind=\"folder\",state=\"unknown\"}"), 1.0, "{before}");
+
+    server.call(&root, json!({"action": "scan_source", "name": "team"})).await.ok();
+    let (_, scanned) = scrape(&server, None).await;
+    assert_eq!(value(&scanned, "pipeshare_source_state{source=\"team\",kind=\"folder\",state=\"healthy\"}"), 1.0, "{scanned}");
+    assert_eq!(value(&scanned, "pipeshare_source_state{source=\"team\",kind=\"folder\",state=\"unknown\"}"), 0.0);
+    assert_eq!(value(&scanned, "pipeshare_source_pipes{source=\"team\"}"), 1.0);
+    assert_eq!(value(&scanned, "pipeshare_source_scan_duration_seconds_count{kind=\"scan\",outcome=\"ok\"}"), 1.0, "{scanned}");
+    assert!(value(&scanned, "pipeshare_source_last_success_timestamp_seconds{source=\"team\"}") > 1.7e9);
+
+    std::fs::rename(&tree, instance.path().join("moved")).unwrap();
+    server.call(&root, json!({"action": "scan_source", "name": "team"})).await.ok();
+    let (_, failed) = scrape(&server, None).await;
+    assert_eq!(value(&failed, "pipeshare_source_scan_duration_seconds_count{kind=\"rescan\",outcome=\"failed\"}"), 1.0, "{failed}");
+    assert_eq!(value(&failed, "pipeshare_source_consecutive_failures{source=\"team\"}"), 1.0);
+    assert_eq!(value(&failed, "pipeshare_source_state{source=\"team\",kind=\"folder\",state=\"healthy\"}"), 0.0);
+    assert_eq!(value(&failed, "pipeshare_source_pipes{source=\"team\"}"), 1.0, "a failed scan loses nothing");
+}
+
 #[tokio::test]
 async fn metrics_are_for_allowed_addresses_and_admins() {
     let instance = Instance::new();

@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    sea_query::{Query, SelectStatement},
+    sea_query::{Expr, Query, SelectStatement},
 };
 
 use super::accounts::Caller;
@@ -75,6 +75,32 @@ pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Co
         Condition::any().add(pipes::Column::Id.in_subquery(granted))
     };
     Condition::all().add(pipes::Column::OwnerId.ne(caller.user_id)).add(pipes::Column::Id.in_subquery(active)).add(visible)
+}
+
+/// The pipes the caller may download (`None`: an anonymous visitor), as `access` decides for
+/// one pipe: managers always; others with an active public share (while `public_open`), or
+/// with an active share and an unexpired grant. Gated shares do not count.
+pub fn downloadable_by(caller: Option<&Caller>, now: DateTime<Utc>, public_open: bool) -> Condition {
+    let active =
+        || shares::Entity::find().select_only().column(shares::Column::PipeId).filter(shares::Column::Status.eq(ShareStatus::Active));
+    let public = if public_open {
+        pipes::Column::Id.in_subquery(active().filter(shares::Column::IsPublic.eq(true)).into_query())
+    } else {
+        Expr::cust("1 = 0")
+    };
+    let Some(caller) = caller else {
+        return Condition::all().add(public);
+    };
+    let granted = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::PipeId)
+        .filter(reaches(caller.user_id))
+        .filter(unexpired(now))
+        .into_query();
+    Condition::any()
+        .add(shareable_by(caller, now))
+        .add(public)
+        .add(Condition::all().add(pipes::Column::Id.in_subquery(active().into_query())).add(pipes::Column::Id.in_subquery(granted)))
 }
 
 /// What the caller may do with one pipe.

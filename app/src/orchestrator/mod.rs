@@ -20,6 +20,7 @@ pub mod list;
 pub mod notify;
 pub mod permissions;
 pub mod publish;
+pub mod remote;
 pub mod report;
 pub mod requests;
 pub mod review;
@@ -173,6 +174,18 @@ impl Orchestrator {
         record: download::Record,
     ) -> Result<DownloadResult> {
         download::download_pipe(&self.db, caller, client, &self.base_url, name, pick, record).await
+    }
+
+    /// A page of the pipes the caller may download, for another instance reading this one
+    /// (`GET /api/v1/catalogue`).
+    pub async fn catalogue(
+        &self,
+        caller: Option<&Caller>,
+        after: Option<&str>,
+        limit: Option<u64>,
+        if_none_match: Option<&str>,
+    ) -> Result<remote::CatalogueAnswer> {
+        remote::catalogue(&self.db, caller, after, limit, if_none_match).await
     }
 
     /// A version's package (a `.tar.gz`), counted as a download, for whoever may download

@@ -71,7 +71,7 @@ impl ScanSummary {
         self.added + self.updated + self.unchanged + self.skipped
     }
 
-    fn problem(&mut self, path: &Path, reason: impl Into<String>) {
+    pub fn problem(&mut self, path: &Path, reason: impl Into<String>) {
         self.problems.push(ScanProblem { path: path.display().to_string(), reason: reason.into() });
     }
 }
@@ -374,6 +374,21 @@ async fn store_batch(
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// Stores versions read from elsewhere (a remote catalogue) as a scan stores a folder's: in
+/// batches, never over another owner's or source's pipe.
+pub async fn store_versions(
+    db: &DatabaseConnection,
+    target: ScanTarget,
+    mut versions: Vec<ScannedVersion>,
+    summary: &mut ScanSummary,
+) -> Result<()> {
+    while !versions.is_empty() {
+        let mut batch: Vec<ScannedVersion> = versions.drain(..versions.len().min(BATCH)).collect();
+        store_batch(db, target, &mut batch, summary).await?;
+    }
+    super::db::refresh_statistics(db).await
 }
 
 /// Scans `root` for the user `owner_id`. `progress` is called after each folder with

@@ -21,7 +21,8 @@ use super::catalog::usernames;
 use super::entities::{JsonText, pipes, source_scans, sources};
 use super::error::{Error, Result};
 use super::input::Fields;
-use super::scan::{ScanTarget, scan_dir};
+use super::remote::{self, ReadFailure};
+use super::scan::{self, ScanSummary, ScanTarget, scan_dir};
 use crate::model::{AuditAction, UserName};
 
 /// The shortest interval between scheduled scans, in seconds: a minute, unless the operator
@@ -128,7 +129,13 @@ pub async fn add_source(db: &DatabaseConnection, by: Option<&Caller>, new: &NewS
     let location = match new.kind {
         SourceKind::Folder => check_folder(&new.location, new.force)?,
         SourceKind::Pipeshare => {
-            return Err(Error::bad("Sources of kind 'pipeshare' (another instance) are not available yet; add a folder source"));
+            let base = remote::remote_base(&new.location)?;
+            if !new.force
+                && let Err(failure) = remote::probe(&base, new.token.as_deref()).await
+            {
+                return Err(Error::bad(format!("{} (add it with force to scan it later)", failure.message)));
+            }
+            base
         }
     };
     let owner = require_user(db, &new.owner).await?;
@@ -259,7 +266,7 @@ pub async fn scan_now(db: &DatabaseConnection, by: Option<&Caller>, name: &str) 
     if !take(db, &source, TimeDelta::minutes(30)).await? {
         return Err(Error::Conflict(format!("Source '{}' is being scanned; try again shortly", source.name)));
     }
-    run(db, source).await
+    run_apart(db, source).await
 }
 
 /// Scans the sources due now, one at a time; each taken by a lease so that with several
@@ -276,24 +283,44 @@ pub async fn scan_due(db: &DatabaseConnection) -> Result<usize> {
     let mut scanned = 0;
     for source in due {
         if take(db, &source, TimeDelta::minutes(30)).await? {
-            run(db, source).await?;
+            run_apart(db, source).await?;
             scanned += 1;
         }
     }
     Ok(scanned)
 }
 
+/// Scans on a thread of its own: reading a large folder would otherwise hold one of the
+/// server's few request workers for seconds.
+async fn run_apart(db: &DatabaseConnection, source: sources::Model) -> Result<SourceScanReport> {
+    let (db, handle) = (db.clone(), tokio::runtime::Handle::current());
+    tokio::task::spawn_blocking(move || handle.block_on(run(&db, source)))
+        .await
+        .map_err(|err| Error::Internal(format!("a source scan stopped: {err}")))?
+}
+
 /// One scan of a held source: the pipes, the report, the health, the next time.
 async fn run(db: &DatabaseConnection, source: sources::Model) -> Result<SourceScanReport> {
     let started = crate::orchestrator::now();
     let target = ScanTarget { owner_id: source.owner_id, source_id: Some(source.id) };
-    let root = std::path::PathBuf::from(&source.location);
-    let outcome = if std::fs::read_dir(&root).is_err() {
-        Err(format!("the folder {} cannot be read", root.display()))
-    } else {
-        scan_dir(db, &root, target, |_| {}).await.map_err(|err| err.public_message())
+    let mut etag = None;
+    let outcome = match source.kind {
+        SourceKind::Folder => scan_folder(db, &source.location, target).await,
+        SourceKind::Pipeshare => match remote::read(&source.location, source.token.as_deref(), source.catalogue_etag.as_deref()).await {
+            Ok(remote::Read::Unchanged) => {
+                etag = source.catalogue_etag.clone();
+                Ok(unchanged(db, source.id).await?)
+            }
+            Ok(remote::Read::Changed { versions, etag: tag, mut summary }) => {
+                etag = tag;
+                scan::store_versions(db, target, versions, &mut summary).await.map(|()| summary).map_err(failed)
+            }
+            Err(failure) => Err(failure),
+        },
     };
     let finished = crate::orchestrator::now();
+    let seconds = (finished - started).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+    crate::metrics::metrics().observe_scan(source.last_scan_at.is_some(), outcome.is_ok(), seconds);
     let mut details = ScanDetails::default();
     let mut report = source_scans::ActiveModel {
         source_id: Set(source.id),
@@ -330,10 +357,10 @@ async fn run(db: &DatabaseConnection, source: sources::Model) -> Result<SourceSc
             report.gone = Set(details.gone.len() as i64);
             if summary.invalid > 0 { SourceState::Degraded } else { SourceState::Healthy }
         }
-        Err(error) => {
-            details.error = Some(error.clone());
+        Err(failure) => {
+            details.error = Some(failure.message.clone());
             let recent = source.last_success_at.is_some_and(|at| finished - at <= RECENT);
-            if recent { SourceState::Degraded } else { SourceState::Offline }
+            if recent && !failure.unreachable { SourceState::Degraded } else { SourceState::Offline }
         }
     };
     report.report = Set(JsonText(details));
@@ -349,21 +376,45 @@ async fn run(db: &DatabaseConnection, source: sources::Model) -> Result<SourceSc
     let mut row = source.clone().into_active_model();
     row.state = Set(state);
     row.last_scan_at = Set(Some(finished));
-    if outcome.is_ok() {
-        row.last_success_at = Set(Some(finished));
-        row.last_error = Set(None);
-    } else {
-        row.last_error = Set(outcome.as_ref().err().cloned());
+    match &outcome {
+        Ok(_) => {
+            row.last_success_at = Set(Some(finished));
+            row.last_error = Set(None);
+        }
+        Err(failure) => row.last_error = Set(Some(failure.message.clone())),
     }
+    // Kept only from a complete read: the next rescan then asks whether anything changed.
+    row.catalogue_etag = Set(etag);
     row.consecutive_failures = Set(failures);
     row.next_scan_at = Set(next);
     row.lease_until = Set(None);
     row.update(db).await?;
     if before != state {
-        let detail = json!({"source": source.name, "from": before, "to": state, "error": outcome.as_ref().err()});
+        let detail = json!({"source": source.name, "from": before, "to": state, "error": outcome.as_ref().err().map(|f| &f.message)});
         audit::record(db, None, AuditAction::SourceState, None, detail).await?;
     }
     Ok(report_of(saved))
+}
+
+/// Reads a folder source: unreadable is unreachable.
+async fn scan_folder(db: &DatabaseConnection, location: &str, target: ScanTarget) -> std::result::Result<ScanSummary, ReadFailure> {
+    let root = std::path::PathBuf::from(location);
+    if std::fs::read_dir(&root).is_err() {
+        return Err(ReadFailure { message: format!("the folder {} cannot be read", root.display()), unreachable: true });
+    }
+    scan_dir(db, &root, target, |_| {}).await.map_err(failed)
+}
+
+/// A failure of pipeshare's own side (the database) while storing what was read.
+fn failed(err: Error) -> ReadFailure {
+    ReadFailure { message: err.public_message(), unreachable: false }
+}
+
+/// What an unchanged remote's rescan reports: every pipe it holds, unchanged.
+async fn unchanged(db: &DatabaseConnection, source_id: i32) -> Result<ScanSummary> {
+    let held =
+        pipes::Entity::find().filter(pipes::Column::SourceId.eq(source_id)).filter(pipes::Column::GoneAt.is_null()).count(db).await?;
+    Ok(ScanSummary { unchanged: held, ..Default::default() })
 }
 
 /// Marks gone this source's pipes the scan did not find, and brings back those it found again;
@@ -425,18 +476,7 @@ async fn forget_old_reports(db: &DatabaseConnection, source_id: i32) -> Result<(
 /// instance admins only; never a token.
 pub async fn registry_status(db: &impl ConnectionTrait, with_location: bool) -> Result<Map<String, Value>> {
     let mut status = Map::new();
-    // Pipes held per source (`None`: local), in one grouped query.
-    let counts: std::collections::HashMap<Option<i32>, i64> = pipes::Entity::find()
-        .select_only()
-        .column(pipes::Column::SourceId)
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .filter(pipes::Column::GoneAt.is_null())
-        .group_by(pipes::Column::SourceId)
-        .into_tuple::<(Option<i32>, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let counts = held_counts(db).await?;
     let held = |id: Option<i32>| counts.get(&id).copied().unwrap_or(0).max(0);
     status.insert("local".into(), json!({"kind": "local", "state": SourceState::Healthy, "pipes": held(None)}));
     for row in sources::Entity::find().order_by_asc(sources::Column::Name).all(db).await? {
@@ -456,6 +496,38 @@ pub async fn registry_status(db: &impl ConnectionTrait, with_location: bool) -> 
         status.insert(row.name, entry);
     }
     Ok(status)
+}
+
+/// Pipes held (not gone) per source, `None` for local ones, in one grouped query.
+async fn held_counts(db: &impl ConnectionTrait) -> Result<std::collections::HashMap<Option<i32>, i64>> {
+    Ok(pipes::Entity::find()
+        .select_only()
+        .column(pipes::Column::SourceId)
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .filter(pipes::Column::GoneAt.is_null())
+        .group_by(pipes::Column::SourceId)
+        .into_tuple::<(Option<i32>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Every source as `/metrics` shows it.
+pub async fn source_stats(db: &impl ConnectionTrait) -> Result<Vec<crate::metrics::SourceStats>> {
+    let counts = held_counts(db).await?;
+    let rows = sources::Entity::find().order_by_asc(sources::Column::Name).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| crate::metrics::SourceStats {
+            pipes: counts.get(&Some(row.id)).copied().unwrap_or(0),
+            kind: row.kind.to_string(),
+            state: row.state.to_string(),
+            consecutive_failures: row.consecutive_failures,
+            last_success: row.last_success_at.map(|at| at.timestamp()),
+            name: row.name,
+        })
+        .collect())
 }
 
 /// Where a pipe came from, for its page and `download_pipe`.

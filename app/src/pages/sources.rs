@@ -5,8 +5,8 @@ use crate::components::{action_error, loaded, when};
 use crate::model::{SourceState, SourceView};
 use crate::server_fns::sources::{AddSource, RemoveSource, ScanSource, list_sources};
 
-/// `/admin/sources`: where pipes come from, their health and latest scan; add a folder source,
-/// scan one now, remove one (its pipes stay as local pipes).
+/// `/admin/sources`: where pipes come from, their health and latest scan; add a folder or
+/// another pipeshare as a source, scan one now, remove one (its pipes stay as local pipes).
 #[component]
 pub fn SourcesPage() -> impl IntoView {
     let add = ServerAction::<AddSource>::new();
@@ -16,15 +16,26 @@ pub fn SourcesPage() -> impl IntoView {
     view! {
         <PageTitle text="Sources" />
         <section class="card" aria-labelledby="add-source-title">
-            <h2 id="add-source-title">"Add a folder source"</h2>
+            <h2 id="add-source-title">"Add a source"</h2>
             <ActionForm action=add attr:class="grid-form">
                 <div class="field">
                     <label for="source-name">"Name"</label>
                     <input id="source-name" name="name" required placeholder="team-tree" />
                 </div>
+                <div class="field">
+                    <label for="source-kind">"Kind"</label>
+                    <select id="source-kind" name="kind">
+                        <option value="folder" selected>"Folder on the server"</option>
+                        <option value="pipeshare">"Another pipeshare"</option>
+                    </select>
+                </div>
                 <div class="field grow">
-                    <label for="source-location">"Folder (absolute path on the server)"</label>
-                    <input id="source-location" name="location" required placeholder="/srv/plugpipe" />
+                    <label for="source-location">"Location (a folder's absolute path, or the instance's address)"</label>
+                    <input id="source-location" name="location" required placeholder="/srv/plugpipe or https://hub.example.org" />
+                </div>
+                <div class="field">
+                    <label for="source-token">"Token for the instance (optional)"</label>
+                    <input id="source-token" name="token" type="password" autocomplete="off" />
                 </div>
                 <div class="field">
                     <label for="source-owner">"Owner of its pipes"</label>

@@ -11,25 +11,28 @@ pub async fn list_sources() -> Result<SourceList, AppError> {
     Ok(orchestrator()?.list_sources(Some(&caller().await?)).await?)
 }
 
-/// Adds a folder source (a checkbox sends `force` only when ticked).
+/// Adds a folder or pipeshare source (a checkbox sends `force` only when ticked; an empty
+/// token is none).
 #[server]
 pub async fn add_source(
     name: String,
+    kind: String,
     location: String,
+    token: Option<String>,
     owner: String,
     interval: String,
     force: Option<String>,
 ) -> Result<SourceView, AppError> {
     use crate::orchestrator::{
         input::parse,
-        sources::{NewSource, SourceKind, parse_interval, source_name},
+        sources::{NewSource, parse_interval, source_name},
     };
     let new = NewSource {
         name: source_name(&name)?,
-        kind: SourceKind::Folder,
+        kind: parse(kind.trim())?,
         location,
         owner: parse(owner.trim())?,
-        token: None,
+        token: token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
         interval: parse_interval(&interval)?,
         force: ticked(&force),
     };

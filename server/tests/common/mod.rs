@@ -145,9 +145,14 @@ impl Instance {
 
     /// Starts `pipeshare serve` on a free loopback port, with extra environment variables.
     pub async fn serve_with(&self, env: &[(&str, &str)]) -> Server {
+        self.serve_on("127.0.0.1:0", env).await
+    }
+
+    /// Starts `pipeshare serve` on `addr` (a stopped server's, to start it again).
+    pub async fn serve_on(&self, addr: &str, env: &[(&str, &str)]) -> Server {
         let log = fs::File::create(self.path().join(format!("server-{}.log", rand_suffix()))).expect("log file");
         let mut child = tokio::process::Command::new(BIN)
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", addr])
             .env("DATABASE_URL", &self.database_url)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -188,6 +193,13 @@ pub struct Server {
     _child: tokio::process::Child,
     pub url: String,
     pub http: reqwest::Client,
+}
+
+impl Server {
+    /// Stops the server and waits until it is gone (its port free again).
+    pub async fn stop(mut self) {
+        self._child.kill().await.expect("stop pipeshare serve");
+    }
 }
 
 /// A reply from the JSON API: HTTP status and the parsed body.

@@ -28,6 +28,8 @@ pub struct Model {
     /// While in the future, one process is scanning it.
     pub lease_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// A remote's catalogue ETag as of the last complete scan.
+    pub catalogue_etag: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
