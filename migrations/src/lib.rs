@@ -15,6 +15,7 @@ mod m20261126_000010_download_details;
 mod m20261126_000011_notifications;
 mod m20261126_000012_sources;
 mod m20261126_000013_source_catalogue;
+mod m20261126_000014_folder_stamps;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_notifications::Migration),
             Box::new(m20261126_000012_sources::Migration),
             Box::new(m20261126_000013_source_catalogue::Migration),
+            Box::new(m20261126_000014_folder_stamps::Migration),
         ]
     }
 }

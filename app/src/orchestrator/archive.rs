@@ -394,11 +394,7 @@ pub fn read_dir(dir: &Path, limits: &Limits) -> Result<Vec<PackageFile>, Refusal
         return Err(cannot(&dir.display(), &"not a folder"));
     }
     let mut files = Collector::new(limits);
-    let walk = walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter().filter_entry(|entry| {
-        let skipped: &[&str] = if entry.file_type().is_dir() { &SKIPPED_FOLDERS } else { &SKIPPED_FILES };
-        entry.depth() == 0 || !entry.file_name().to_str().is_some_and(|name| skipped.contains(&name))
-    });
-    for entry in walk {
+    for entry in package_walk(dir) {
         let entry = entry.map_err(|err| cannot(&dir.display(), &err))?;
         if !entry.file_type().is_file() {
             continue;
@@ -421,6 +417,35 @@ pub fn read_dir(dir: &Path, limits: &Limits) -> Result<Vec<PackageFile>, Refusal
         files.read(&name, file, &|err| cannot(&entry.path().display(), &err))?;
     }
     files.finish()
+}
+
+/// The entries of a version folder that belong in its package, in name order.
+fn package_walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter().filter_entry(|entry| {
+        let skipped: &[&str] = if entry.file_type().is_dir() { &SKIPPED_FOLDERS } else { &SKIPPED_FILES };
+        entry.depth() == 0 || !entry.file_name().to_str().is_some_and(|name| skipped.contains(&name))
+    })
+}
+
+/// What a version folder's files look like without reading them: each file's path, size,
+/// modification and change times, hashed. The same stamp means no file was written, added,
+/// removed or renamed since; `None` when the folder cannot be listed.
+pub fn stamp_dir(dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut hasher = Sha256::new();
+    for entry in package_walk(dir) {
+        let entry = entry.ok()?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let meta = entry.metadata().ok()?;
+        hasher.update(entry.path().strip_prefix(dir).ok()?.as_os_str().as_encoded_bytes());
+        hasher.update([0]);
+        for number in [meta.len() as i64, meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec(), meta.ino() as i64] {
+            hasher.update(number.to_le_bytes());
+        }
+    }
+    Some(hex::encode(hasher.finalize()))
 }
 
 /// A deterministic `.tar.gz` of `files`: sorted by path, every entry a regular file with mode
@@ -497,6 +522,25 @@ mod tests {
     use super::*;
 
     const MIB: u64 = 1 << 20;
+
+    #[test]
+    fn a_folder_stamp_changes_with_any_file_and_only_then() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("src")).unwrap();
+        fs::write(dir.path().join("plug.yaml"), "name: a\n").unwrap();
+        fs::write(dir.path().join("src/main.py"), "print(1)\n").unwrap();
+        let first = stamp_dir(dir.path()).unwrap();
+        assert_eq!(stamp_dir(dir.path()).unwrap(), first, "nothing touched");
+        fs::create_dir_all(dir.path().join(".git")).unwrap();
+        fs::write(dir.path().join(".git/HEAD"), "ref").unwrap();
+        assert_eq!(stamp_dir(dir.path()).unwrap(), first, "what a package leaves out does not count");
+        fs::write(dir.path().join("src/main.py"), "print(2)\n").unwrap();
+        let rewritten = stamp_dir(dir.path()).unwrap();
+        assert_ne!(rewritten, first, "same size, new content");
+        fs::rename(dir.path().join("src/main.py"), dir.path().join("src/run.py")).unwrap();
+        assert_ne!(stamp_dir(dir.path()).unwrap(), rewritten, "renamed");
+        assert!(stamp_dir(&dir.path().join("missing")).is_none());
+    }
 
     fn file(path: &str, bytes: &[u8]) -> PackageFile {
         PackageFile { path: path.into(), bytes: bytes.to_vec() }

@@ -4,6 +4,7 @@
 //! `pipe.yaml` is one pipe version. The tree is walked once and written in batches, so a
 //! tree of any size needs memory for one batch only.
 use std::{
+    collections::HashMap,
     fs,
     io::Read,
     path::{Path, PathBuf},
@@ -11,6 +12,7 @@ use std::{
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -96,6 +98,8 @@ pub struct ScannedVersion {
     pub source_path: PathBuf,
     /// The folder's files, packed.
     pub package: Option<NewPackage>,
+    /// The folder's files' stamp when it was read (`archive::stamp_dir`).
+    pub folder_stamp: Option<String>,
 }
 
 fn read_manifest(path: &Path) -> std::result::Result<(Vec<u8>, Value), String> {
@@ -233,6 +237,7 @@ pub fn describe(
         name: name.into(),
         version,
         package: None,
+        folder_stamp: None,
     })
 }
 
@@ -295,7 +300,14 @@ async fn store(txn: &DatabaseTransaction, target: ScanTarget, scanned: &ScannedV
     let readme = scanned.package.as_ref().and_then(|p| p.readme.clone());
     let outcome = match version {
         Some(row) if row.published_by.is_some() => return Ok(Outcome::Published),
-        Some(row) if row.content_hash == scanned.content_hash => return Ok(Outcome::Unchanged),
+        Some(row) if row.content_hash == scanned.content_hash => {
+            if row.folder_stamp != scanned.folder_stamp {
+                let mut row = row.into_active_model();
+                row.folder_stamp = Set(scanned.folder_stamp.clone());
+                row.update(txn).await?;
+            }
+            return Ok(Outcome::Unchanged);
+        }
         Some(row) => {
             let mut row = row.into_active_model();
             row.spec = Set(JsonText(scanned.spec.clone()));
@@ -304,6 +316,7 @@ async fn store(txn: &DatabaseTransaction, target: ScanTarget, scanned: &ScannedV
             row.source_path = Set(scanned.source_path.display().to_string());
             row.package_sha256 = Set(package_sha256);
             row.readme = Set(readme);
+            row.folder_stamp = Set(scanned.folder_stamp.clone());
             row.updated_at = Set(now);
             row.update(txn).await?;
             Outcome::Updated
@@ -318,6 +331,7 @@ async fn store(txn: &DatabaseTransaction, target: ScanTarget, scanned: &ScannedV
                 source_path: Set(scanned.source_path.display().to_string()),
                 package_sha256: Set(package_sha256),
                 readme: Set(readme),
+                folder_stamp: Set(scanned.folder_stamp.clone()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -391,6 +405,29 @@ pub async fn store_versions(
     super::db::refresh_statistics(db).await
 }
 
+/// The version folders this target's last scans stored, by path: the pipe's name and the
+/// folder's stamp then.
+async fn known_folders(db: &DatabaseConnection, target: ScanTarget) -> Result<HashMap<String, (String, String)>> {
+    let mut mine = pipes::Entity::find().filter(pipes::Column::OwnerId.eq(target.owner_id));
+    mine = match target.source_id {
+        Some(id) => mine.filter(pipes::Column::SourceId.eq(id)),
+        None => mine.filter(pipes::Column::SourceId.is_null()),
+    };
+    let names: HashMap<i32, String> =
+        mine.select_only().column(pipes::Column::Id).column(pipes::Column::Name).into_tuple().all(db).await?.into_iter().collect();
+    let stamped: Vec<(i32, String, String)> = pipe_versions::Entity::find()
+        .select_only()
+        .column(pipe_versions::Column::PipeId)
+        .column(pipe_versions::Column::SourcePath)
+        .column(pipe_versions::Column::FolderStamp)
+        .filter(pipe_versions::Column::FolderStamp.is_not_null())
+        .filter(pipe_versions::Column::PublishedBy.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(stamped.into_iter().filter_map(|(pipe, path, stamp)| Some((path, (names.get(&pipe)?.clone(), stamp)))).collect())
+}
+
 /// Scans `root` for the user `owner_id`. `progress` is called after each folder with
 /// manifests.
 pub async fn scan_dir(
@@ -404,6 +441,7 @@ pub async fn scan_dir(
     }
     let mut summary = ScanSummary::default();
     let limits = Limits::new(Settings::load(db).await?.max_archive_bytes);
+    let known = known_folders(db, target).await?;
     let mut batch = Vec::with_capacity(BATCH);
     let mut batch_bytes = 0;
     let mut pending = 0u64;
@@ -420,7 +458,19 @@ pub async fn scan_dir(
         if !entry.file_type().is_dir() {
             continue;
         }
-        if let Some(mut scanned) = read_version_folder(entry.path(), &mut summary) {
+        // A version folder whose files are as the last scan stored them is not read again. The
+        // stamp is taken before any read, so a change made while reading shows next time.
+        let known_here = entry.path().to_str().and_then(|path| known.get(path));
+        let holds_manifest = || MANIFEST_FILES.iter().any(|file| fs::symlink_metadata(entry.path().join(file)).is_ok());
+        let stamp = if known_here.is_some() || holds_manifest() { archive::stamp_dir(entry.path()) } else { None };
+        if let Some((name, known_stamp)) = known_here
+            && stamp.as_ref() == Some(known_stamp)
+        {
+            summary.unchanged += 1;
+            summary.seen.push(name.clone());
+            pending += 1;
+        } else if let Some(mut scanned) = read_version_folder(entry.path(), &mut summary) {
+            scanned.folder_stamp = stamp;
             // The folder's files travel with the version, within the same bound as an upload.
             match archive::read_dir(entry.path(), &limits).map_err(Error::from).and_then(|files| NewPackage::of(&files)) {
                 Ok(package) => {
