@@ -93,6 +93,16 @@ async fn folder_sources_are_rescanned_reported_and_kept() {
     assert_eq!(report["details"]["gone"], json!(["b"]));
     assert!(report["details"]["invalid"][0]["path"].as_str().unwrap().contains("d/1.0.0"));
     assert_eq!(source("tree").await["state"], "degraded", "an invalid manifest degrades it");
+    // The search index follows the scans: new text found, old text gone, tags and short texts too.
+    let found = async |text: &str| -> Vec<String> {
+        let listed = server.call(&alice, json!({"search": text})).await.ok().clone();
+        listed["pipes"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(found("FIRST, CHANGED").await, ["a"]);
+    assert_eq!(found("third").await, ["c"]);
+    assert!(found("second").await.contains(&"b".to_string()), "a gone pipe is still listed");
+    assert_eq!(found("dem").await.len(), 3, "tags are searched");
+    assert_eq!(found("rd").await, ["c"], "a text too short for the index");
     // Gone: listed with a badge, kept, not downloadable.
     let b = server.call(&alice, json!({"pipe_filters": {"search": "second"}})).await.ok()["pipes"][0].clone();
     assert_eq!((b["name"].as_str(), b["gone"].as_bool()), (Some("b"), Some(true)));

@@ -3,8 +3,9 @@ pub use crate::model::{ListScope, PipeFilters, PipeList, PipeSummary};
 use std::collections::BTreeSet;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    sea_query::{Expr, Func, LikeExpr, SimpleExpr},
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+    sea_query::{Alias, Expr, Func, LikeExpr, Query, SimpleExpr},
 };
 use serde_json::{Map, Value};
 
@@ -126,6 +127,26 @@ fn like_pattern(text: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
+/// Pipes whose name, description or tags hold `text`, in any case. On SQLite a text of three
+/// characters or more is looked up in the trigram index `pipes_search` (the triggers of
+/// migration 15 keep it in step); on PostgreSQL the trigram indexes serve the `LIKE` itself.
+fn search_matches(backend: DbBackend, text: &str) -> Condition {
+    if backend == DbBackend::Sqlite && text.chars().count() >= 3 {
+        // One phrase: the text as it is, quotes doubled, no search operators.
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        let found = Query::select()
+            .expr(Expr::col(Alias::new("rowid")))
+            .from(Alias::new("pipes_search"))
+            .and_where(Expr::cust_with_values("pipes_search MATCH ?", [phrase]))
+            .to_owned();
+        return Condition::all().add(pipes::Column::Id.in_subquery(found));
+    }
+    let lower = |col: pipes::Column| Expr::expr(Func::lower(Expr::col((pipes::Entity, col))));
+    [pipes::Column::Name, pipes::Column::Description, pipes::Column::Tags]
+        .into_iter()
+        .fold(Condition::any(), |any, col| any.add(lower(col).like(like_pattern(text))))
+}
+
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
     check_count("offset", filters.offset)?;
     if filters.limit.is_some_and(|limit| limit > MAX_PAGE) {
@@ -176,12 +197,7 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
         query = query.filter(pipes::Column::Author.eq(author.as_str()));
     }
     if let Some(search) = &filters.search {
-        let lower = |col: pipes::Column| Expr::expr(Func::lower(Expr::col((pipes::Entity, col))));
-        query = query.filter(
-            Condition::any()
-                .add(lower(pipes::Column::Name).like(like_pattern(search)))
-                .add(lower(pipes::Column::Description).like(like_pattern(search))),
-        );
+        query = query.filter(search_matches(db.get_database_backend(), search));
     }
     let total_count = query.clone().count(db).await?;
     let offset = filters.offset.unwrap_or(0);
