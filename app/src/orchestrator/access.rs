@@ -1,7 +1,7 @@
 //! Who may do what to a pipe. Every door asks here; no rule is written anywhere else.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
     sea_query::{Expr, Query, SelectStatement},
 };
 
@@ -32,19 +32,18 @@ pub fn unexpired(now: DateTime<Utc>) -> Condition {
     Condition::any().add(grants::Column::ExpiresAt.is_null()).add(grants::Column::ExpiresAt.gt(now))
 }
 
+/// The ids of the pipes with an unexpired grant that reaches the user.
+fn granted_to(user_id: i32, now: DateTime<Utc>) -> Select<grants::Entity> {
+    grants::Entity::find().select_only().column(grants::Column::PipeId).filter(reaches(user_id)).filter(unexpired(now))
+}
+
 /// The pipes the caller may share: owned, or held with an unexpired `admin` grant.
 /// Instance admins may share every pipe.
 pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
     if caller.is_admin {
         return Condition::all();
     }
-    let admin_grants = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::PipeId)
-        .filter(reaches(caller.user_id))
-        .filter(unexpired(now))
-        .filter(grants::Column::AccessLevel.eq(AccessLevel::Admin))
-        .into_query();
+    let admin_grants = granted_to(caller.user_id, now).filter(grants::Column::AccessLevel.eq(AccessLevel::Admin)).into_query();
     Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
 }
 
@@ -52,12 +51,7 @@ pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
 /// instance allows public sharing: `public_open`), or an active share with an unexpired grant
 /// that reaches the caller.
 pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Condition {
-    let granted = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::PipeId)
-        .filter(reaches(caller.user_id))
-        .filter(unexpired(now))
-        .into_query();
+    let granted = granted_to(caller.user_id, now).into_query();
     let active = shares::Entity::find()
         .select_only()
         .column(shares::Column::PipeId)
@@ -91,12 +85,7 @@ pub fn downloadable_by(caller: Option<&Caller>, now: DateTime<Utc>, public_open:
     let Some(caller) = caller else {
         return Condition::all().add(public);
     };
-    let granted = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::PipeId)
-        .filter(reaches(caller.user_id))
-        .filter(unexpired(now))
-        .into_query();
+    let granted = granted_to(caller.user_id, now).into_query();
     Condition::any()
         .add(shareable_by(caller, now))
         .add(public)
