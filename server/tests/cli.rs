@@ -287,6 +287,9 @@ async fn export_and_import_move_an_instance_losslessly() {
     assert_eq!(report.ok()["usage_stats"]["downloads"], 2);
     let shared = server.call(&token, json!({"action": "share_pipe", "pipe_name": "factory"})).await;
     shared.ok();
+    // The search index is built from the imported rows.
+    let found = server.call(&token, json!({"search": "SQLITE"})).await.ok().clone();
+    assert!(found["pipes"].as_array().unwrap().iter().any(|p| p["name"] == "sqlite"), "{found}");
 
     let broken = source.path().join("broken.jsonl");
     std::fs::write(&broken, "not an export\n").unwrap();

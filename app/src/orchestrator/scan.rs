@@ -12,7 +12,7 @@ use std::{
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -414,12 +414,14 @@ async fn known_folders(db: &DatabaseConnection, target: ScanTarget) -> Result<Ha
         None => mine.filter(pipes::Column::SourceId.is_null()),
     };
     let names: HashMap<i32, String> =
-        mine.select_only().column(pipes::Column::Id).column(pipes::Column::Name).into_tuple().all(db).await?.into_iter().collect();
+        mine.clone().select_only().column(pipes::Column::Id).column(pipes::Column::Name).into_tuple().all(db).await?.into_iter().collect();
+    // Only this target's versions: other owners' and sources' stamps are never read.
     let stamped: Vec<(i32, String, String)> = pipe_versions::Entity::find()
         .select_only()
         .column(pipe_versions::Column::PipeId)
         .column(pipe_versions::Column::SourcePath)
         .column(pipe_versions::Column::FolderStamp)
+        .filter(pipe_versions::Column::PipeId.in_subquery(mine.select_only().column(pipes::Column::Id).into_query()))
         .filter(pipe_versions::Column::FolderStamp.is_not_null())
         .filter(pipe_versions::Column::PublishedBy.is_null())
         .into_tuple()

@@ -160,7 +160,8 @@ pub async fn add_source(db: &DatabaseConnection, by: Option<&Caller>, new: &NewS
     .await
     .map_err(|err| Error::unique_violation(err, || format!("A source named '{}' exists already", new.name)))?;
     audit::record(db, by, AuditAction::AddSource, None, json!({"source": row.name, "kind": row.kind, "location": row.location})).await?;
-    view(db, row, true).await
+    // Just added: it holds no pipe yet.
+    view(db, row, 0, true).await
 }
 
 async fn find(db: &impl ConnectionTrait, name: &str) -> Result<sources::Model> {
@@ -171,9 +172,9 @@ async fn find(db: &impl ConnectionTrait, name: &str) -> Result<sources::Model> {
         .ok_or_else(|| Error::NotFound(format!("No source named '{}'", crate::model::shown(name))))
 }
 
-async fn view(db: &impl ConnectionTrait, row: sources::Model, with_location: bool) -> Result<SourceView> {
+/// A source as listed; `pipes` it holds, counted by the caller for every source at once.
+async fn view(db: &impl ConnectionTrait, row: sources::Model, pipes: u64, with_location: bool) -> Result<SourceView> {
     let owner = usernames(db, [row.owner_id]).await?.remove(&row.owner_id).unwrap_or_default();
-    let pipes = pipes::Entity::find().filter(pipes::Column::SourceId.eq(row.id)).filter(pipes::Column::GoneAt.is_null()).count(db).await?;
     let reports = source_scans::Entity::find()
         .filter(source_scans::Column::SourceId.eq(row.id))
         .order_by_desc(source_scans::Column::Id)
@@ -223,9 +224,11 @@ pub async fn list_sources(db: &DatabaseConnection, by: Option<&Caller>) -> Resul
         super::access::require_admin(caller, "manage sources")?;
     }
     let rows = sources::Entity::find().order_by_asc(sources::Column::Name).all(db).await?;
+    let counts = held_counts(db).await?;
     let mut sources = Vec::with_capacity(rows.len());
     for row in rows {
-        sources.push(view(db, row, true).await?);
+        let pipes = counts.get(&Some(row.id)).copied().unwrap_or(0).max(0) as u64;
+        sources.push(view(db, row, pipes, true).await?);
     }
     Ok(SourceList { sources })
 }
