@@ -17,6 +17,7 @@ mod m20261126_000012_sources;
 mod m20261126_000013_source_catalogue;
 mod m20261126_000014_folder_stamps;
 mod m20261126_000015_search_index;
+mod m20261126_000016_listing_index;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_source_catalogue::Migration),
             Box::new(m20261126_000014_folder_stamps::Migration),
             Box::new(m20261126_000015_search_index::Migration),
+            Box::new(m20261126_000016_listing_index::Migration),
         ]
     }
 }

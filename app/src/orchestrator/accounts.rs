@@ -205,16 +205,18 @@ pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Resul
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
-    let Some(token) = api_tokens::Entity::find().filter(api_tokens::Column::TokenHash.eq(token_hash(token))).one(db).await? else {
+    let found = api_tokens::Entity::find()
+        .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
+        .find_also_related(users::Entity)
+        .one(db)
+        .await?;
+    let Some((token, Some(user))) = found else {
         return Ok(None);
     };
     let now = crate::orchestrator::now();
     if token.expires_at.is_some_and(|at| at <= now) {
         return Err(Error::Unauthorized("This API token has expired".into()));
     }
-    let Some(user) = users::Entity::find_by_id(token.user_id).one(db).await? else {
-        return Ok(None);
-    };
     if user.disabled_at.is_some() {
         return Err(Error::Unauthorized("This account is disabled".into()));
     }

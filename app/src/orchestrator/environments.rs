@@ -156,7 +156,7 @@ pub async fn promote(
     super::input::check_text("version", Some(version))?;
     let environment = environment_name(environment)?;
     let protected = settings.protected_environments.contains(&environment);
-    let txn = super::db::begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = super::db::begin_writing(db, caller.user_id).await?;
     let pipe = pipe_to_promote(&txn, caller, pipe_name, protected, &environment).await?;
     promotable(&txn, &pipe, version).await?;
     let current = version_in(&txn, pipe.id, &environment).await?;
@@ -251,7 +251,7 @@ pub async fn review(
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
         return Err(Error::bad(format!("A review note has at most {MAX_NOTE_CHARS} characters")));
     }
-    let txn = super::db::begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = super::db::begin_writing(db, caller.user_id).await?;
     let (request, pipe) = promotions::Entity::find_by_id(promotion_id)
         .find_also_related(pipes::Entity)
         .one(&txn)

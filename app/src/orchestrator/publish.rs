@@ -170,7 +170,7 @@ pub async fn publish(
     let mut scanned = version_of(&files)?;
     let package = NewPackage::of(&files)?;
     scanned.content_hash = package.sha256.clone();
-    let txn = super::db::begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = super::db::begin_writing(db, caller.user_id).await?;
     let existing = find_pipe(&txn, &scanned.name).await?;
     let new_pipe = existing.is_none();
     if let Some((pipe, share)) = &existing {
@@ -277,7 +277,7 @@ pub async fn yank_version(db: &DatabaseConnection, caller: &Caller, pipe_name: &
         return Err(Error::bad("context.reason takes at most 2000 characters"));
     }
     super::input::check_text("reason", Some(reason))?;
-    let txn = super::db::begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = super::db::begin_writing(db, caller.user_id).await?;
     let (pipe, _) = pipe_to_manage(&txn, caller, pipe_name).await?;
     let versions = versions_of(&txn, pipe.id).await?;
     let row = versions

@@ -228,7 +228,7 @@ pub async fn request_access(
     new: NewRequest,
 ) -> Result<AccessRequestView> {
     let now = crate::orchestrator::now();
-    let txn = begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = begin_writing(db, caller.user_id).await?;
     let mut known_pipe = None;
     if let Some((pipe, share)) = find_pipe(&txn, &new.pipe_name).await? {
         let access = access(&txn, Some(caller), &pipe, share.as_ref()).await?;
@@ -387,7 +387,7 @@ pub async fn review_access_request(
     let id = review.request_id;
     let not_found = || Error::NotFound(format!("No access request {id}"));
     let now = crate::orchestrator::now();
-    let txn = begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = begin_writing(db, caller.user_id).await?;
     let row = access_requests::Entity::find_by_id(id).one(&txn).await?.ok_or_else(not_found)?;
     let own = row.user_id == caller.user_id;
     let refused = || {
@@ -508,7 +508,7 @@ pub async fn renew_grant(
         Subject::User(name) => (SubjectKind::User, require_user(db, name).await?.id),
         Subject::Group(name) => (SubjectKind::Group, require_group(db, name).await?.id),
     };
-    let txn = begin_writing(db, caller.user_id).await?;
+    let (txn, _turn) = begin_writing(db, caller.user_id).await?;
     let grant = grants::Entity::find()
         .filter(grants::Column::PipeId.eq(pipe.id))
         .filter(grants::Column::SubjectKind.eq(kind))

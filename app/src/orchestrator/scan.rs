@@ -362,7 +362,7 @@ async fn store_batch(
         return Ok(());
     }
     // Written first, so a scan beside users' publishes waits its turn on SQLite.
-    let txn = super::db::begin_writing(db, target.owner_id).await?;
+    let (txn, _turn) = super::db::begin_writing(db, target.owner_id).await?;
     for scanned in batch.drain(..) {
         let outcome = store(&txn, target, &scanned).await?;
         if !matches!(outcome, Outcome::Skipped) {

@@ -3,7 +3,7 @@ pub use crate::model::{ShareOptions, SharePermissions, ShareResult, UnshareResul
 use rand::Rng;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
-    QueryFilter, QuerySelect, RelationTrait, TransactionTrait, sea_query::Expr,
+    QueryFilter, QuerySelect, RelationTrait, TransactionTrait,
 };
 
 use serde_json::json;
@@ -11,7 +11,7 @@ use serde_json::json;
 use super::access::{ShareStatus, pipe_to_manage};
 use super::accounts::Caller;
 use super::audit;
-use super::entities::{JsonText, pipes, shares, users};
+use super::entities::{JsonText, pipes, shares};
 use super::error::{Error, Result};
 use super::input::{Fields, check_stored_size};
 use super::settings::Settings;
@@ -65,15 +65,10 @@ pub async fn share_pipe(
     options.approval_required |= settings.require_approval;
     let status = if options.approval_required { ShareStatus::PendingApproval } else { ShareStatus::Active };
 
-    let txn = db.begin().await?;
     // Take the owner's row first: concurrent shares of one owner wait here for each other,
     // so the count below and the write after it act as one step (row lock on PostgreSQL,
     // the write lock on SQLite).
-    users::Entity::update_many()
-        .col_expr(users::Column::QuotaLock, Expr::col(users::Column::QuotaLock).add(1))
-        .filter(users::Column::Id.eq(pipe.owner_id))
-        .exec(&txn)
-        .await?;
+    let (txn, _turn) = super::db::begin_writing(db, pipe.owner_id).await?;
     let others = shares::Entity::find()
         .join(JoinType::InnerJoin, shares::Relation::Pipe.def())
         .filter(pipes::Column::OwnerId.eq(pipe.owner_id))
