@@ -29,6 +29,10 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait
 use serde::Serialize;
 use serde_json::{Value, json};
 
+// The allocator pipeshare runs with, for the bare handler too (and the load generator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CATEGORIES: [&str; 8] = ["security", "data", "api", "integration", "monitoring", "core", "agents", "database"];
 const STATUSES: [&str; 4] = ["stable", "development", "experimental", "deprecated"];
 /// A request is one of these per connection at a time.

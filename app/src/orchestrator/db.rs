@@ -36,6 +36,11 @@ pub async fn connect_only(url: &str, pool_size: u32) -> Result<DatabaseConnectio
         // WAL lets readers go on while one writer writes; it is stored in the file, so
         // setting it once per start is enough.
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        // A database analysed by an earlier version may still hold the samples; the
+        // connections opened from now on load the statistics without them.
+        let txn = sea_orm::TransactionTrait::begin(&db).await?;
+        drop_value_samples(&txn).await?;
+        txn.commit().await?;
     }
     Ok(db)
 }
@@ -73,12 +78,39 @@ pub async fn begin_writing(db: &DatabaseConnection, user_id: i32) -> Result<(sea
     Ok((txn, turn))
 }
 
-/// Refreshes the query planner's statistics (the same `ANALYZE` on SQLite and PostgreSQL).
-/// Run after a scan: without them SQLite walks the owner index and sorts every pipe of the
-/// owner for a page of 25, instead of walking the name index (at 100k pipes, 18 ms instead
-/// of 0.04 ms for the first page, 88 ms instead of 13 ms for the last).
+/// Refreshes the query planner's statistics (`ANALYZE` on SQLite and PostgreSQL). Run after a
+/// scan: without them SQLite walks the owner index and sorts every pipe of the owner for a
+/// page of 25, instead of walking the name index (at 100k pipes, 18 ms instead of 0.04 ms for
+/// the first page, 88 ms instead of 13 ms for the last).
+///
+/// On SQLite only the summary (`sqlite_stat1`) is kept: with the per-value samples of
+/// `sqlite_stat4`, SQLite prepares a statement again on every run whose bound values it could
+/// plan by, which was most of a filtered listing's time. The samples are dropped in the same
+/// transaction, so no other connection ever loads them.
 pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<()> {
-    db.execute_unprepared("ANALYZE").await?;
+    use sea_orm::TransactionTrait;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        db.execute_unprepared("ANALYZE").await?;
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("ANALYZE").await?;
+    drop_value_samples(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Empties SQLite's per-value statistics (see [`refresh_statistics`]), where this build of
+/// SQLite keeps them, in a transaction: its connection, which may have loaded them, then reads
+/// the statistics again.
+async fn drop_value_samples(txn: &sea_orm::DatabaseTransaction) -> Result<()> {
+    let ask = |sql: &str| txn.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, sql));
+    if ask("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'").await?.is_some()
+        && ask("SELECT 1 FROM sqlite_stat4 LIMIT 1").await?.is_some()
+    {
+        txn.execute_unprepared("DELETE FROM sqlite_stat4").await?;
+        txn.execute_unprepared("ANALYZE sqlite_schema").await?;
+    }
     Ok(())
 }
 
@@ -94,4 +126,40 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<usize> {
     let pending = Migrator::get_pending_migrations(db).await?.len();
     Migrator::up(db, None).await?;
     Ok(pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn rows_of(db: &DatabaseConnection, table: &str) -> i64 {
+        let row = db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, format!("SELECT COUNT(*) FROM {table}"))).await.unwrap();
+        row.unwrap().try_get_by_index(0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn sqlite_keeps_the_summary_statistics_without_value_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..40 {
+            let folder = dir.path().join(format!("tree/pipe_{i}/1.0.0"));
+            std::fs::create_dir_all(&folder).unwrap();
+            let manifest = format!("name: pipe_{i}\nversion: 1.0.0\ncategory: c{}\nstatus: stable\n", i % 4);
+            std::fs::write(folder.join("plug.yaml"), manifest).unwrap();
+        }
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = connect(&url).await.unwrap();
+        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
+        super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
+        assert!(rows_of(&db, "sqlite_stat1").await > 0, "a scan refreshes the planner's statistics");
+        assert_eq!(rows_of(&db, "sqlite_stat4").await, 0, "without value samples");
+
+        // A database analysed before keeps samples until the next start.
+        db.execute_unprepared("ANALYZE").await.unwrap();
+        assert!(rows_of(&db, "sqlite_stat4").await > 0, "this SQLite keeps value samples");
+        db.close().await.unwrap();
+        let db = connect(&url).await.unwrap();
+        assert_eq!(rows_of(&db, "sqlite_stat4").await, 0);
+        assert!(rows_of(&db, "sqlite_stat1").await > 0);
+    }
 }
