@@ -1,28 +1,34 @@
 //! Loading PlugPipe manifests from a folder tree into the catalogue.
 //!
 //! Each `<name>/<version>/` folder holding `plug.yaml`, `plugin.yaml`, `glue.yaml` or
-//! `pipe.yaml` is one pipe version. The tree is walked once and written in batches, so a
-//! tree of any size needs memory for one batch only.
+//! `pipe.yaml` is one pipe version. The tree is walked once; folders are read and packed on
+//! every core and written in batches, so a tree of any size needs memory for two batches
+//! only (one being written, the next filling).
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     fs,
     io::Read,
     path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+    thread,
 };
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, QueryTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, QueryFilter, QuerySelect, QueryTrait,
+    prelude::DateTimeUtc,
+    sea_query::{Expr, OnConflict, Query, SimpleExpr},
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
 
 use super::archive::{self, Limits};
 use super::catalog::compare_versions;
-use super::entities::{JsonText, pipe_versions, pipes};
+use super::entities::{JsonText, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
-use super::publish::{NewPackage, store_package};
+use super::publish::NewPackage;
 use super::settings::Settings;
 use crate::model::PipeName;
 
@@ -32,9 +38,15 @@ pub const MANIFEST_FILES: [&str; 4] = ["plug.yaml", "plugin.yaml", "glue.yaml", 
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Folders of these names group pipes by kind, not by category.
 const KIND_FOLDERS: [&str; 3] = ["plugs", "pipes", "glues"];
-const BATCH: usize = 500;
-/// A batch is written early once its packages hold this many bytes.
-const BATCH_BYTES: usize = 64 << 20;
+/// Versions stored per transaction.
+const BATCH: usize = 2000;
+/// A batch is written early once it holds this many bytes; one batch is written while the
+/// next fills.
+const BATCH_BYTES: usize = 32 << 20;
+/// Folders a worker takes off the walk at once.
+const FOLDERS_PER_TURN: usize = 16;
+/// Workers' turns read ahead of the folder the scan counts next.
+const QUEUED_TURNS: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ScanSummary {
@@ -75,6 +87,19 @@ impl ScanSummary {
 
     pub fn problem(&mut self, path: &Path, reason: impl Into<String>) {
         self.problems.push(ScanProblem { path: path.display().to_string(), reason: reason.into() });
+    }
+
+    /// Adds what another part of the same scan found.
+    fn absorb(&mut self, part: ScanSummary) {
+        let ScanSummary { added, updated, unchanged, skipped, invalid, problems, seen, conflicts } = part;
+        self.added += added;
+        self.updated += updated;
+        self.unchanged += unchanged;
+        self.skipped += skipped;
+        self.invalid += invalid;
+        self.problems.extend(problems);
+        self.seen.extend(seen);
+        self.conflicts.extend(conflicts);
     }
 }
 
@@ -224,14 +249,19 @@ pub fn describe(
         .find_map(|(_, m)| field(m, "tags").and_then(Value::as_array))
         .map(|items| items.iter().filter_map(scalar_text).collect())
         .unwrap_or_default();
+    let category = first_text("category").or_else(|| hints.category.clone()).map(|c| c.to_lowercase());
+    let author = first_text("author").or_else(|| first_text("owner"));
+    let status = first_text("status").map(|s| s.to_lowercase());
+    let description = first_text("description").or_else(|| first_text("doc"));
+    let spec = found[0].1.clone();
     Ok(ScannedVersion {
-        category: first_text("category").or_else(|| hints.category.clone()).map(|c| c.to_lowercase()),
-        author: first_text("author").or_else(|| first_text("owner")),
-        status: first_text("status").map(|s| s.to_lowercase()),
-        description: first_text("description").or_else(|| first_text("doc")),
+        category,
+        author,
+        status,
+        description,
         tags,
-        spec: found[0].1.clone(),
-        manifests: found.iter().map(|(file, m)| (file.to_string(), m.clone())).collect(),
+        spec,
+        manifests: found.into_iter().map(|(file, m)| (file.to_string(), m)).collect(),
         content_hash,
         source_path: source_path.to_path_buf(),
         name: name.into(),
@@ -245,6 +275,32 @@ pub fn describe(
 /// requires them: no folder to fall back on.
 pub fn manifest_text(manifest: &Value, key: &str) -> Option<String> {
     field(manifest, key).and_then(scalar_text)
+}
+
+/// A version ready to store: its manifests already written as the JSON text its row holds
+/// (the parsed trees are dropped), so the scan's workers do that work and a batch waiting to
+/// be stored holds text only.
+struct PreparedVersion {
+    /// Its `spec` and `manifests` are emptied: they are in the texts below.
+    scanned: ScannedVersion,
+    spec: String,
+    manifests: String,
+}
+
+impl From<ScannedVersion> for PreparedVersion {
+    fn from(mut scanned: ScannedVersion) -> Self {
+        // As `JsonText` writes them; plain data always serialises.
+        let spec = serde_json::to_string(&std::mem::take(&mut scanned.spec)).unwrap_or_default();
+        let manifests = serde_json::to_string(&std::mem::take(&mut scanned.manifests)).unwrap_or_default();
+        PreparedVersion { scanned, spec, manifests }
+    }
+}
+
+impl PreparedVersion {
+    /// Roughly what it holds in memory.
+    fn bytes(&self) -> usize {
+        self.spec.len() + self.manifests.len() + self.scanned.package.as_ref().map_or(0, |p| p.bytes.len())
+    }
 }
 
 enum Outcome {
@@ -267,127 +323,339 @@ pub(crate) fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersio
     pipe.updated_at = Set(crate::orchestrator::now());
 }
 
-async fn store(txn: &DatabaseTransaction, target: ScanTarget, scanned: &ScannedVersion) -> Result<Outcome> {
-    let now = crate::orchestrator::now();
-    let existing = pipes::Entity::find().filter(pipes::Column::Name.eq(&scanned.name)).one(txn).await?;
-    let origin = target.source_id.map(|_| scanned.source_path.display().to_string());
-    let pipe = match existing {
-        // A name another user, another source or a local upload holds is never overwritten.
-        Some(pipe) if pipe.owner_id != target.owner_id || pipe.source_id != target.source_id => return Ok(Outcome::Skipped),
-        Some(pipe) => pipe,
-        None => {
-            let mut pipe = pipes::ActiveModel {
-                name: Set(scanned.name.clone()),
-                owner_id: Set(target.owner_id),
-                created_at: Set(now),
-                source_id: Set(target.source_id),
-                origin: Set(origin.clone()),
-                ..Default::default()
-            };
-            set_summary(&mut pipe, scanned);
-            pipe.insert(txn).await?
-        }
-    };
-    let version = pipe_versions::Entity::find()
-        .filter(pipe_versions::Column::PipeId.eq(pipe.id))
-        .filter(pipe_versions::Column::Version.eq(&scanned.version))
-        .one(txn)
-        .await?;
-    if let Some(package) = &scanned.package {
-        store_package(txn, package).await?;
-    }
-    let package_sha256 = scanned.package.as_ref().map(|p| p.sha256.clone());
-    let readme = scanned.package.as_ref().and_then(|p| p.readme.clone());
-    let outcome = match version {
-        Some(row) if row.published_by.is_some() => return Ok(Outcome::Published),
-        Some(row) if row.content_hash == scanned.content_hash => {
-            if row.folder_stamp != scanned.folder_stamp {
-                let mut row = row.into_active_model();
-                row.folder_stamp = Set(scanned.folder_stamp.clone());
-                row.update(txn).await?;
-            }
-            return Ok(Outcome::Unchanged);
-        }
-        Some(row) => {
-            let mut row = row.into_active_model();
-            row.spec = Set(JsonText(scanned.spec.clone()));
-            row.manifests = Set(JsonText(scanned.manifests.clone()));
-            row.content_hash = Set(scanned.content_hash.clone());
-            row.source_path = Set(scanned.source_path.display().to_string());
-            row.package_sha256 = Set(package_sha256);
-            row.readme = Set(readme);
-            row.folder_stamp = Set(scanned.folder_stamp.clone());
-            row.updated_at = Set(now);
-            row.update(txn).await?;
-            Outcome::Updated
-        }
-        None => {
-            pipe_versions::ActiveModel {
-                pipe_id: Set(pipe.id),
-                version: Set(scanned.version.clone()),
-                spec: Set(JsonText(scanned.spec.clone())),
-                manifests: Set(JsonText(scanned.manifests.clone())),
-                content_hash: Set(scanned.content_hash.clone()),
-                source_path: Set(scanned.source_path.display().to_string()),
-                package_sha256: Set(package_sha256),
-                readme: Set(readme),
-                folder_stamp: Set(scanned.folder_stamp.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-            Outcome::Added
-        }
-    };
-    if compare_versions(&scanned.version, &pipe.latest_version).is_ge() {
-        let mut row = pipe.into_active_model();
-        set_summary(&mut row, scanned);
-        if origin.is_some() {
-            row.origin = Set(origin);
-        }
-        row.update(txn).await?;
-    }
-    Ok(outcome)
+/// SQLite binds at most this many values in one statement.
+const MAX_BIND_PARAMETERS: usize = 32_766;
+// A batch's names, pipe ids and versions each go into one `IN (...)`.
+const _: () = assert!(2 * BATCH < MAX_BIND_PARAMETERS);
+/// Rows inserted per statement: the driver and the database copy a statement's values, so
+/// a few small statements hold less memory at once than one large one.
+const ROWS_PER_INSERT: usize = 100;
+
+/// `rows` of `E` in groups for one insert each.
+fn per_statement<E: EntityTrait, T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let size = (MAX_BIND_PARAMETERS / E::Column::iter().count()).min(ROWS_PER_INSERT);
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        Some(rows.by_ref().take(size).collect())
+    })
 }
 
-async fn store_batch(
-    db: &DatabaseConnection,
-    target: ScanTarget,
-    batch: &mut Vec<ScannedVersion>,
-    summary: &mut ScanSummary,
-) -> Result<()> {
+/// A pipe of the batch as its stored row and the batch's earlier versions leave it.
+struct PipeState {
+    name: String,
+    /// `None` while the batch has still to insert it.
+    id: Option<i32>,
+    /// This target's: a scan never writes over another owner's, source's or an upload's.
+    mine: bool,
+    latest_version: String,
+    /// The batch's version whose summary the pipe takes, when one is at least its latest.
+    summary_from: Option<usize>,
+}
+
+/// What a batch reads of a stored version: not its manifests.
+#[derive(FromQueryResult)]
+struct StoredVersion {
+    id: i32,
+    pipe_id: i32,
+    version: String,
+    content_hash: String,
+    published_by: Option<i32>,
+    folder_stamp: Option<String>,
+}
+
+/// A version row as it is stored and as the batch's earlier folders leave it.
+struct VersionState {
+    /// Its pipe, among the batch's.
+    pipe: usize,
+    version: String,
+    /// `None` while the batch has still to insert it.
+    id: Option<i32>,
+    published: bool,
+    content_hash: String,
+    folder_stamp: Option<String>,
+    /// The batch's version whose files the row takes, when they changed.
+    files_from: Option<usize>,
+    stamp_changed: bool,
+}
+
+/// The version row's columns that follow its folder's files: what a changed folder rewrites.
+/// The manifests' texts are moved out: each version's files go to one row at most.
+fn files_columns(
+    prepared: &mut PreparedVersion,
+    folder_stamp: Option<String>,
+    now: DateTimeUtc,
+) -> Vec<(pipe_versions::Column, SimpleExpr)> {
+    use pipe_versions::Column;
+    let spec = std::mem::take(&mut prepared.spec);
+    let manifests = std::mem::take(&mut prepared.manifests);
+    let scanned = &prepared.scanned;
+    let package = scanned.package.as_ref();
+    vec![
+        (Column::Spec, spec.into()),
+        (Column::Manifests, manifests.into()),
+        (Column::ContentHash, scanned.content_hash.clone().into()),
+        (Column::SourcePath, scanned.source_path.display().to_string().into()),
+        (Column::PackageSha256, package.map(|p| p.sha256.clone()).into()),
+        (Column::Readme, package.and_then(|p| p.readme.clone()).into()),
+        (Column::FolderStamp, folder_stamp.into()),
+        (Column::UpdatedAt, now.into()),
+    ]
+}
+
+/// Stores one batch in one transaction, as storing its versions one after another would: a
+/// later folder of the same pipe and version sees what an earlier one wrote. The stored rows
+/// are read with one query per table, new rows are inserted many per statement, and rows
+/// are written in the batch's order.
+async fn store_batch(db: &DatabaseConnection, target: ScanTarget, mut batch: Vec<PreparedVersion>) -> Result<ScanSummary> {
+    let mut summary = ScanSummary::default();
     if batch.is_empty() {
-        return Ok(());
+        return Ok(summary);
     }
+    let now = crate::orchestrator::now();
     // Written first, so a scan beside users' publishes waits its turn on SQLite.
     let (txn, _turn) = super::db::begin_writing(db, target.owner_id).await?;
-    for scanned in batch.drain(..) {
-        let outcome = store(&txn, target, &scanned).await?;
-        if !matches!(outcome, Outcome::Skipped) {
-            summary.seen.push(scanned.name.clone());
+    let names: HashSet<&str> = batch.iter().map(|p| p.scanned.name.as_str()).collect();
+    let mut pipes: Vec<PipeState> = pipes::Entity::find()
+        .filter(pipes::Column::Name.is_in(names))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|p| PipeState {
+            mine: p.owner_id == target.owner_id && p.source_id == target.source_id,
+            name: p.name,
+            id: Some(p.id),
+            latest_version: p.latest_version,
+            summary_from: None,
+        })
+        .collect();
+    let mut pipe_at: HashMap<String, usize> = pipes.iter().enumerate().map(|(at, p)| (p.name.clone(), at)).collect();
+    let mut versions: Vec<VersionState> = Vec::new();
+    let mut version_at: HashMap<(usize, String), usize> = HashMap::new();
+    if !pipes.is_empty() {
+        let at_of_id: HashMap<i32, usize> = pipes.iter().enumerate().filter_map(|(at, p)| Some((p.id?, at))).collect();
+        let wanted: HashSet<&str> = batch.iter().map(|p| p.scanned.version.as_str()).collect();
+        let stored = pipe_versions::Entity::find()
+            .select_only()
+            .columns([
+                pipe_versions::Column::Id,
+                pipe_versions::Column::PipeId,
+                pipe_versions::Column::Version,
+                pipe_versions::Column::ContentHash,
+                pipe_versions::Column::PublishedBy,
+                pipe_versions::Column::FolderStamp,
+            ])
+            .filter(pipe_versions::Column::PipeId.is_in(at_of_id.keys().copied()))
+            .filter(pipe_versions::Column::Version.is_in(wanted))
+            .into_model::<StoredVersion>()
+            .all(&txn)
+            .await?;
+        for row in stored {
+            let pipe = at_of_id[&row.pipe_id];
+            version_at.insert((pipe, row.version.clone()), versions.len());
+            versions.push(VersionState {
+                pipe,
+                version: row.version,
+                id: Some(row.id),
+                published: row.published_by.is_some(),
+                content_hash: row.content_hash,
+                folder_stamp: row.folder_stamp,
+                files_from: None,
+                stamp_changed: false,
+            });
         }
-        match outcome {
-            Outcome::Added => summary.added += 1,
-            Outcome::Updated => summary.updated += 1,
-            Outcome::Unchanged => summary.unchanged += 1,
-            Outcome::Skipped => {
-                summary.skipped += 1;
-                let reason = format!("pipe '{}' belongs to another user or source; it is not overwritten", scanned.name);
-                summary.conflicts.push(ScanProblem { path: scanned.source_path.display().to_string(), reason: reason.clone() });
-                summary.problem(&scanned.source_path, reason);
+    }
+
+    // What each version does, in order, to the rows as the earlier ones leave them.
+    let mut packages: Vec<usize> = Vec::new();
+    let mut packed: HashSet<&str> = HashSet::new();
+    for (at, prepared) in batch.iter().enumerate() {
+        let scanned = &prepared.scanned;
+        let pipe_index = *pipe_at.entry(scanned.name.clone()).or_insert_with(|| {
+            let pipe =
+                PipeState { name: scanned.name.clone(), id: None, mine: true, latest_version: scanned.version.clone(), summary_from: None };
+            pipes.push(pipe);
+            pipes.len() - 1
+        });
+        let pipe = &mut pipes[pipe_index];
+        // A name another user, another source or a local upload holds is never overwritten.
+        if !pipe.mine {
+            record(&mut summary, Outcome::Skipped, scanned);
+            continue;
+        }
+        if let Some(package) = &scanned.package
+            && packed.insert(&package.sha256)
+        {
+            packages.push(at);
+        }
+        let key = (pipe_index, scanned.version.clone());
+        let outcome = match version_at.get(&key).copied() {
+            Some(row) if versions[row].published => Outcome::Published,
+            Some(row) if versions[row].content_hash == scanned.content_hash => {
+                let row = &mut versions[row];
+                if row.folder_stamp != scanned.folder_stamp {
+                    row.folder_stamp = scanned.folder_stamp.clone();
+                    row.stamp_changed = true;
+                }
+                Outcome::Unchanged
             }
-            Outcome::Published => {
-                summary.skipped += 1;
-                let reason =
-                    format!("version {} of '{}' was published; published versions are never changed", scanned.version, scanned.name);
-                summary.problem(&scanned.source_path, reason);
+            Some(row) => {
+                let row = &mut versions[row];
+                row.content_hash = scanned.content_hash.clone();
+                row.folder_stamp = scanned.folder_stamp.clone();
+                row.files_from = Some(at);
+                Outcome::Updated
+            }
+            None => {
+                version_at.insert(key, versions.len());
+                versions.push(VersionState {
+                    pipe: pipe_index,
+                    version: scanned.version.clone(),
+                    id: None,
+                    published: false,
+                    content_hash: scanned.content_hash.clone(),
+                    folder_stamp: scanned.folder_stamp.clone(),
+                    files_from: Some(at),
+                    stamp_changed: false,
+                });
+                Outcome::Added
+            }
+        };
+        if matches!(outcome, Outcome::Added | Outcome::Updated) && compare_versions(&scanned.version, &pipe.latest_version).is_ge() {
+            pipe.latest_version = scanned.version.clone();
+            pipe.summary_from = Some(at);
+        }
+        record(&mut summary, outcome, scanned);
+    }
+
+    // Then the writes: packages, new pipes, new versions, and the rows that changed.
+    // The bytes are moved out; the versions' rows need only the hash and the README.
+    let mut new_packages = Vec::with_capacity(packages.len());
+    for at in packages {
+        let Some(package) = batch[at].scanned.package.as_mut() else { continue };
+        new_packages.push(packages::ActiveModel {
+            sha256: Set(package.sha256.clone()),
+            size: Set(package.bytes.len() as i64),
+            files: Set(JsonText(std::mem::take(&mut package.entries))),
+            content: Set(std::mem::take(&mut package.bytes)),
+            created_at: Set(now),
+        });
+    }
+    for rows in per_statement::<packages::Entity, _>(new_packages) {
+        packages::Entity::insert_many(rows)
+            .on_conflict(OnConflict::column(packages::Column::Sha256).do_nothing().to_owned())
+            .do_nothing()
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let origin = |scanned: &ScannedVersion| target.source_id.map(|_| scanned.source_path.display().to_string());
+    for pipe in &pipes {
+        let (Some(at), Some(id)) = (pipe.summary_from, pipe.id) else { continue };
+        let scanned = &batch[at].scanned;
+        let mut row = pipes::ActiveModel::default();
+        set_summary(&mut row, scanned);
+        if let Some(origin) = origin(scanned) {
+            row.origin = Set(Some(origin));
+        }
+        pipes::Entity::update_many().set(row).filter(pipes::Column::Id.eq(id)).exec(&txn).await?;
+    }
+    let mut new_pipes = Vec::new();
+    for pipe in pipes.iter().filter(|pipe| pipe.id.is_none()) {
+        // A new pipe takes the summary of its version(s) in this batch.
+        let Some(at) = pipe.summary_from else { continue };
+        let scanned = &batch[at].scanned;
+        let mut row = pipes::ActiveModel {
+            name: Set(pipe.name.clone()),
+            owner_id: Set(target.owner_id),
+            created_at: Set(now),
+            source_id: Set(target.source_id),
+            origin: Set(origin(scanned)),
+            ..Default::default()
+        };
+        set_summary(&mut row, scanned);
+        new_pipes.push(row);
+    }
+    if !new_pipes.is_empty() {
+        let new_names: Vec<String> = pipes.iter().filter(|pipe| pipe.id.is_none()).map(|pipe| pipe.name.clone()).collect();
+        for rows in per_statement::<pipes::Entity, _>(new_pipes) {
+            pipes::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+        }
+        let inserted: Vec<(i32, String)> = pipes::Entity::find()
+            .select_only()
+            .columns([pipes::Column::Id, pipes::Column::Name])
+            .filter(pipes::Column::Name.is_in(new_names))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        for (id, name) in inserted {
+            pipes[pipe_at[&name]].id = Some(id);
+        }
+    }
+    let mut new_versions = Vec::new();
+    for row in versions {
+        let Some(at) = row.files_from else {
+            if let (Some(id), true) = (row.id, row.stamp_changed) {
+                pipe_versions::Entity::update_many()
+                    .col_expr(pipe_versions::Column::FolderStamp, Expr::value(row.folder_stamp))
+                    .filter(pipe_versions::Column::Id.eq(id))
+                    .exec(&txn)
+                    .await?;
+            }
+            continue;
+        };
+        let files = files_columns(&mut batch[at], row.folder_stamp, now);
+        match row.id {
+            Some(id) => {
+                let mut update = pipe_versions::Entity::update_many().filter(pipe_versions::Column::Id.eq(id));
+                for (column, value) in files {
+                    update = update.col_expr(column, value);
+                }
+                update.exec(&txn).await?;
+            }
+            None => {
+                let pipe = &pipes[row.pipe];
+                let pipe_id = pipe.id.ok_or_else(|| Error::Internal(format!("pipe '{}' was not inserted", pipe.name)))?;
+                let mut columns =
+                    vec![(pipe_versions::Column::PipeId, pipe_id.into()), (pipe_versions::Column::Version, row.version.into())];
+                columns.extend(files);
+                columns.push((pipe_versions::Column::CreatedAt, now.into()));
+                new_versions.push(columns);
             }
         }
     }
+    for rows in per_statement::<pipe_versions::Entity, _>(new_versions) {
+        let mut insert = Query::insert();
+        insert.into_table(pipe_versions::Entity).columns(rows[0].iter().map(|(column, _)| *column));
+        for row in rows {
+            insert.values_panic(row.into_iter().map(|(_, value)| value));
+        }
+        txn.execute(txn.get_database_backend().build(&insert)).await?;
+    }
     txn.commit().await?;
-    Ok(())
+    Ok(summary)
+}
+
+/// Counts a version's outcome, and says why when it was left as it was.
+fn record(summary: &mut ScanSummary, outcome: Outcome, scanned: &ScannedVersion) {
+    if !matches!(outcome, Outcome::Skipped) {
+        summary.seen.push(scanned.name.clone());
+    }
+    match outcome {
+        Outcome::Added => summary.added += 1,
+        Outcome::Updated => summary.updated += 1,
+        Outcome::Unchanged => summary.unchanged += 1,
+        Outcome::Skipped => {
+            summary.skipped += 1;
+            let reason = format!("pipe '{}' belongs to another user or source; it is not overwritten", scanned.name);
+            summary.conflicts.push(ScanProblem { path: scanned.source_path.display().to_string(), reason: reason.clone() });
+            summary.problem(&scanned.source_path, reason);
+        }
+        Outcome::Published => {
+            summary.skipped += 1;
+            let reason = format!("version {} of '{}' was published; published versions are never changed", scanned.version, scanned.name);
+            summary.problem(&scanned.source_path, reason);
+        }
+    }
 }
 
 /// Stores versions read from elsewhere (a remote catalogue) as a scan stores a folder's: in
@@ -395,12 +663,13 @@ async fn store_batch(
 pub async fn store_versions(
     db: &DatabaseConnection,
     target: ScanTarget,
-    mut versions: Vec<ScannedVersion>,
+    versions: Vec<ScannedVersion>,
     summary: &mut ScanSummary,
 ) -> Result<()> {
-    while !versions.is_empty() {
-        let mut batch: Vec<ScannedVersion> = versions.drain(..versions.len().min(BATCH)).collect();
-        store_batch(db, target, &mut batch, summary).await?;
+    let mut versions = versions.into_iter().map(PreparedVersion::from).peekable();
+    while versions.peek().is_some() {
+        let batch: Vec<PreparedVersion> = versions.by_ref().take(BATCH).collect();
+        summary.absorb(store_batch(db, target, batch).await?);
     }
     super::db::refresh_statistics(db).await
 }
@@ -430,8 +699,101 @@ async fn known_folders(db: &DatabaseConnection, target: ScanTarget) -> Result<Ha
     Ok(stamped.into_iter().filter_map(|(pipe, path, stamp)| Some((path, (names.get(&pipe)?.clone(), stamp)))).collect())
 }
 
+/// What the scan's workers share: the walk, handed out one entry at a time, and what reading
+/// a folder needs.
+struct Walk {
+    entries: Mutex<walkdir::IntoIter>,
+    root: PathBuf,
+    known: HashMap<String, (String, String)>,
+    limits: Limits,
+}
+
+/// One entry of the walk as a worker found it.
+struct Examined {
+    /// Files and folders that could not be read or packed (only `invalid` and `problems`).
+    trouble: ScanSummary,
+    found: Found,
+}
+
+enum Found {
+    /// No version: no manifest, or none that could be used.
+    Nothing,
+    /// A version folder whose files are as the last scan stored them, with its pipe's name:
+    /// not read again.
+    Unchanged(String),
+    Version(Box<PreparedVersion>),
+}
+
+/// Takes folders off the walk until it ends, or until the scan stops listening, and
+/// examines them. A worker takes a few folders per turn (handing over the lock costs more
+/// than stepping the walk) and queues its answer for them under the walk's lock, so the
+/// scan counts and stores folders in walk order whichever worker finishes first. The queue
+/// is bounded: workers wait while the database catches up.
+fn examine_folders(walk: &Walk, queue: &mpsc::Sender<oneshot::Receiver<Vec<Examined>>>) {
+    loop {
+        let (folders, reply) = {
+            let mut entries = walk.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            let folders: Vec<_> =
+                entries.by_ref().filter(|entry| entry.as_ref().map_or(true, |e| e.file_type().is_dir())).take(FOLDERS_PER_TURN).collect();
+            let (reply, examined) = oneshot::channel();
+            if folders.is_empty() || queue.blocking_send(examined).is_err() {
+                return;
+            }
+            (folders, reply)
+        };
+        // Nobody listens any more when the scan has failed.
+        let _ = reply.send(folders.into_iter().map(|entry| examine(walk, entry)).collect());
+    }
+}
+
+/// Reads and packs one folder of the walk, unless its stamp says it is as last stored.
+fn examine(walk: &Walk, entry: walkdir::Result<walkdir::DirEntry>) -> Examined {
+    let mut trouble = ScanSummary::default();
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(err) => {
+            let path = err.path().unwrap_or(&walk.root);
+            trouble.invalid += 1;
+            trouble.problem(path, format!("cannot read: {err}"));
+            return Examined { trouble, found: Found::Nothing };
+        }
+    };
+    let dir = entry.path();
+    // A version folder whose files are as the last scan stored them is not read again. The
+    // stamp is taken before any read, so a change made while reading shows next time.
+    let known_here = dir.to_str().and_then(|path| walk.known.get(path));
+    let holds_manifest = || MANIFEST_FILES.iter().any(|file| fs::symlink_metadata(dir.join(file)).is_ok());
+    let stamp = if known_here.is_some() || holds_manifest() { archive::stamp_dir(dir) } else { None };
+    if let Some((name, known_stamp)) = known_here
+        && stamp.as_ref() == Some(known_stamp)
+    {
+        return Examined { trouble, found: Found::Unchanged(name.clone()) };
+    }
+    let Some(mut scanned) = read_version_folder(dir, &mut trouble) else {
+        return Examined { trouble, found: Found::Nothing };
+    };
+    scanned.folder_stamp = stamp;
+    // The folder's files travel with the version, within the same bound as an upload.
+    match archive::read_dir(dir, &walk.limits).map_err(Error::from).and_then(|files| NewPackage::of(&files)) {
+        Ok(package) => {
+            scanned.content_hash = package.sha256.clone();
+            scanned.package = Some(package);
+            Examined { trouble, found: Found::Version(Box::new(scanned.into())) }
+        }
+        Err(err) => {
+            trouble.invalid += 1;
+            trouble.problem(dir, format!("its files cannot be packed: {}", err.public_message()));
+            Examined { trouble, found: Found::Nothing }
+        }
+    }
+}
+
 /// Scans `root` for the user `owner_id`. `progress` is called after each folder with
 /// manifests.
+///
+/// Folders are read, parsed and packed on every core while the database stores the batch
+/// before; they are counted and stored in walk order, so the result does not depend on
+/// which worker is faster.
 pub async fn scan_dir(
     db: &DatabaseConnection,
     root: &Path,
@@ -441,69 +803,98 @@ pub async fn scan_dir(
     if !root.is_dir() {
         return Err(Error::bad(format!("{} is not a folder", root.display())));
     }
-    let mut summary = ScanSummary::default();
-    let limits = Limits::new(Settings::load(db).await?.max_archive_bytes);
-    let known = known_folders(db, target).await?;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut batch_bytes = 0;
-    let mut pending = 0u64;
-    for entry in walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name() {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
-                summary.invalid += 1;
-                summary.problem(&path, format!("cannot read: {err}"));
-                continue;
-            }
-        };
-        if !entry.file_type().is_dir() {
-            continue;
-        }
-        // A version folder whose files are as the last scan stored them is not read again. The
-        // stamp is taken before any read, so a change made while reading shows next time.
-        let known_here = entry.path().to_str().and_then(|path| known.get(path));
-        let holds_manifest = || MANIFEST_FILES.iter().any(|file| fs::symlink_metadata(entry.path().join(file)).is_ok());
-        let stamp = if known_here.is_some() || holds_manifest() { archive::stamp_dir(entry.path()) } else { None };
-        if let Some((name, known_stamp)) = known_here
-            && stamp.as_ref() == Some(known_stamp)
-        {
-            summary.unchanged += 1;
-            summary.seen.push(name.clone());
-            pending += 1;
-        } else if let Some(mut scanned) = read_version_folder(entry.path(), &mut summary) {
-            scanned.folder_stamp = stamp;
-            // The folder's files travel with the version, within the same bound as an upload.
-            match archive::read_dir(entry.path(), &limits).map_err(Error::from).and_then(|files| NewPackage::of(&files)) {
-                Ok(package) => {
-                    scanned.content_hash = package.sha256.clone();
-                    batch_bytes += package.bytes.len();
-                    scanned.package = Some(package);
-                }
-                Err(err) => {
-                    summary.invalid += 1;
-                    summary.problem(entry.path(), format!("its files cannot be packed: {}", err.public_message()));
-                    continue;
-                }
-            }
-            batch.push(scanned);
-            pending += 1;
-            if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
-                store_batch(db, target, &mut batch, &mut summary).await?;
-                batch_bytes = 0;
-            }
-        }
-        if pending > 0 {
-            progress(&summary);
-            pending = 0;
-        }
+    let walk = Arc::new(Walk {
+        entries: Mutex::new(walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter()),
+        root: root.to_path_buf(),
+        known: known_folders(db, target).await?,
+        limits: Limits::new(Settings::load(db).await?.max_archive_bytes),
+    });
+    let (queue, mut turns) = mpsc::channel(QUEUED_TURNS);
+    for _ in 0..thread::available_parallelism().map_or(1, usize::from) {
+        let (walk, queue) = (walk.clone(), queue.clone());
+        // The workers end by themselves once the walk is done or nobody listens.
+        thread::Builder::new()
+            .name("scan".into())
+            .spawn(move || examine_folders(&walk, &queue))
+            .map_err(|err| Error::Internal(format!("cannot start a scan worker: {err}")))?;
     }
-    store_batch(db, target, &mut batch, &mut summary).await?;
+    drop(queue);
+
+    let mut summary = ScanSummary::default();
+    // One batch is written while the next one fills; each batch's outcome is counted once the
+    // next is handed over, at the same point whatever the timing.
+    let (to_write, mut batches) = mpsc::channel::<Vec<PreparedVersion>>(1);
+    let (report, written) = mpsc::channel::<ScanSummary>(1);
+    let write = async move {
+        while let Some(batch) = batches.recv().await {
+            let outcome = store_batch(db, target, batch).await?;
+            if report.send(outcome).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    let read = async {
+        let mut handover = Handover { to_write, written, writing: false };
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut batch_bytes = 0;
+        while let Some(turn) = turns.recv().await {
+            for Examined { trouble, found } in turn.await.map_err(|_| Error::Internal("a scan worker stopped".into()))? {
+                summary.absorb(trouble);
+                match found {
+                    Found::Nothing => continue,
+                    Found::Unchanged(name) => {
+                        summary.unchanged += 1;
+                        summary.seen.push(name);
+                    }
+                    Found::Version(version) => {
+                        batch_bytes += version.bytes();
+                        batch.push(*version);
+                        if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
+                            handover.hand_over(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), &mut summary).await?;
+                            batch_bytes = 0;
+                        }
+                    }
+                }
+                progress(&summary);
+            }
+        }
+        handover.hand_over(batch, &mut summary).await?;
+        handover.collect(&mut summary).await
+    };
+    tokio::try_join!(read, write)?;
     super::db::refresh_statistics(db).await?;
     progress(&summary);
     Ok(summary)
 }
 
+/// The scan's side of the batches on their way to the database.
+struct Handover {
+    to_write: mpsc::Sender<Vec<PreparedVersion>>,
+    written: mpsc::Receiver<ScanSummary>,
+    /// A batch was handed over and its outcome not yet counted.
+    writing: bool,
+}
+
+impl Handover {
+    /// Hands `batch` over once the one before is written, and counts how that one went.
+    async fn hand_over(&mut self, batch: Vec<PreparedVersion>, summary: &mut ScanSummary) -> Result<()> {
+        self.collect(summary).await?;
+        if !batch.is_empty() {
+            self.to_write.send(batch).await.map_err(|_| Error::Internal("the scan's writer stopped".into()))?;
+            self.writing = true;
+        }
+        Ok(())
+    }
+
+    /// Waits for the batch handed over last to be written, and counts how it went.
+    async fn collect(&mut self, summary: &mut ScanSummary) -> Result<()> {
+        if std::mem::take(&mut self.writing) {
+            summary.absorb(self.written.recv().await.ok_or_else(|| Error::Internal("the scan's writer stopped".into()))?);
+        }
+        Ok(())
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,6 +959,97 @@ mod tests {
         assert_eq!(v.name, "ok");
         assert_eq!(summary.invalid, 1);
         assert!(summary.problems[0].path.ends_with("plug.yaml"));
+    }
+
+    async fn database(dir: &Path) -> DatabaseConnection {
+        super::super::db::connect(&format!("sqlite://{}?mode=rwc", dir.join("t.db").display())).await.unwrap()
+    }
+
+    async fn user(db: &DatabaseConnection, name: &str) -> i32 {
+        super::super::accounts::create_user(db, &name.parse().unwrap(), "correct horse battery", false).await.unwrap().id
+    }
+
+    fn plug(name: &str, version: &str, description: &str) -> String {
+        format!("name: {name}\nversion: {version}\ndescription: {description}\n")
+    }
+
+    #[tokio::test]
+    async fn a_scan_stores_its_folders_as_one_after_another_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let (alice, bob) = (user(&db, "alice").await, user(&db, "bob").await);
+        let theirs = dir.path().join("theirs");
+        write(&theirs, "c/taken/1.0.0/plug.yaml", &plug("taken", "1.0.0", "bob's"));
+        scan_dir(&db, &theirs, ScanTarget { owner_id: bob, source_id: None }, |_| {}).await.unwrap();
+
+        let tree = dir.path().join("tree");
+        // Walk order: a/ before b/, and 1.0.0, 1.10.0, 1.2.0 by name.
+        write(&tree, "a/dup/1.0.0/plug.yaml", &plug("dup", "1.0.0", "first"));
+        write(&tree, "b/dup/1.0.0/plug.yaml", &plug("dup", "1.0.0", "second"));
+        write(&tree, "a/same/1.0.0/plug.yaml", &plug("same", "1.0.0", "twice"));
+        write(&tree, "b/same/1.0.0/plug.yaml", &plug("same", "1.0.0", "twice"));
+        write(&tree, "a/many/1.0.0/plug.yaml", &plug("many", "1.0.0", "old"));
+        write(&tree, "a/many/1.10.0/plug.yaml", &plug("many", "1.10.0", "newest"));
+        write(&tree, "a/many/1.2.0/plug.yaml", &plug("many", "1.2.0", "middle"));
+        write(&tree, "a/taken/1.0.0/plug.yaml", &plug("taken", "1.0.0", "alice's"));
+        write(&tree, "a/broken/1.0.0/plug.yaml", "name: [unclosed\n");
+        let mut calls = 0;
+        let summary = scan_dir(&db, &tree, ScanTarget { owner_id: alice, source_id: None }, |_| calls += 1).await.unwrap();
+        assert_eq!((summary.added, summary.updated, summary.unchanged, summary.skipped, summary.invalid), (5, 1, 1, 1, 1), "{summary:?}");
+        assert_eq!(calls, 8 + 1, "once per version folder, and once at the end");
+        assert_eq!(summary.conflicts.len(), 1);
+        assert!(summary.conflicts[0].path.ends_with("a/taken/1.0.0"));
+        assert_eq!(summary.problems.len(), 2);
+        assert!(summary.problems[0].path.ends_with("a/broken/1.0.0/plug.yaml"), "read problems first: {:?}", summary.problems);
+        assert_eq!(summary.seen, ["dup", "many", "many", "many", "same", "dup", "same"]);
+
+        let stored = |name: &str| {
+            let db = db.clone();
+            let name = name.to_string();
+            async move { pipes::Entity::find().filter(pipes::Column::Name.eq(name)).one(&db).await.unwrap().unwrap() }
+        };
+        let version = |pipe: i32, version: &str| {
+            let db = db.clone();
+            let version = version.to_string();
+            async move {
+                pipe_versions::Entity::find()
+                    .filter(pipe_versions::Column::PipeId.eq(pipe))
+                    .filter(pipe_versions::Column::Version.eq(version))
+                    .one(&db)
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        let dup = stored("dup").await;
+        let dup_row = version(dup.id, "1.0.0").await;
+        assert_eq!(dup.description.as_deref(), Some("second"), "the later folder updates");
+        assert!(dup_row.source_path.ends_with("b/dup/1.0.0"));
+        assert_eq!(dup_row.spec.0["description"], "second");
+        let package = dup_row.package_sha256.clone().unwrap();
+        assert_eq!(package, dup_row.content_hash);
+        assert!(packages::Entity::find_by_id(package).one(&db).await.unwrap().is_some());
+        let same = version(stored("same").await.id, "1.0.0").await;
+        assert!(same.source_path.ends_with("a/same/1.0.0"), "unchanged files: the first folder's row stays");
+        assert_eq!(same.folder_stamp, archive::stamp_dir(&tree.join("b/same/1.0.0")), "with the later folder's stamp");
+        let many = stored("many").await;
+        assert_eq!((many.latest_version.as_str(), many.description.as_deref()), ("1.10.0", Some("newest")));
+        assert_eq!(stored("taken").await.description.as_deref(), Some("bob's"));
+        // Rows are written in walk order.
+        let ids: Vec<i32> = vec![dup.id, many.id, stored("same").await.id];
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+        // A published version is never changed. a/dup is read again (b/dup's row holds the
+        // path) and differs from what b/dup left; b/dup is then unchanged by its stamp.
+        let mut published = pipe_versions::ActiveModel { id: Set(version(many.id, "1.2.0").await.id), ..Default::default() };
+        published.published_by = Set(Some(alice));
+        sea_orm::ActiveModelTrait::update(published, &db).await.unwrap();
+        write(&tree, "a/many/1.2.0/plug.yaml", &plug("many", "1.2.0", "edited"));
+        let again = scan_dir(&db, &tree, ScanTarget { owner_id: alice, source_id: None }, |_| {}).await.unwrap();
+        assert_eq!((again.added, again.updated, again.unchanged, again.skipped, again.invalid), (0, 1, 5, 2, 1), "{again:?}");
+        assert_eq!(stored("dup").await.description.as_deref(), Some("first"));
+        assert!(again.problems.iter().any(|p| p.reason.contains("was published")));
+        assert_eq!(version(many.id, "1.2.0").await.spec.0["description"], "middle");
     }
 
     #[test]
