@@ -18,6 +18,7 @@ mod m20261126_000013_source_catalogue;
 mod m20261126_000014_folder_stamps;
 mod m20261126_000015_search_index;
 mod m20261126_000016_listing_index;
+mod m20261127_000017_download_tallies;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000014_folder_stamps::Migration),
             Box::new(m20261126_000015_search_index::Migration),
             Box::new(m20261126_000016_listing_index::Migration),
+            Box::new(m20261127_000017_download_tallies::Migration),
         ]
     }
 }

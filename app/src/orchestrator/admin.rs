@@ -98,6 +98,7 @@ pub async fn transfer_pipes(db: &DatabaseConnection, by: Option<&Caller>, from: 
         .exec(&txn)
         .await?
         .rows_affected;
+    super::tallies::move_owner(&txn, giver.id, taker.id).await?;
     audit::record(&txn, by, AuditAction::TransferPipes, None, json!({"from": from, "to": to, "pipes": moved})).await?;
     txn.commit().await?;
     Ok(moved)

@@ -20,6 +20,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
 pub async fn connect_with_pool(url: &str, pool_size: u32) -> Result<DatabaseConnection> {
     let db = connect_only(url, pool_size).await?;
     Migrator::up(&db, None).await?;
+    super::tallies::ensure_current(&db).await?;
     Ok(db)
 }
 
@@ -62,20 +63,27 @@ pub struct WriteTurn {
 /// timeout); one that writes first waits its turn. On PostgreSQL it orders one user's writes.
 /// Keep the turn until the transaction is committed or rolled back.
 pub async fn begin_writing(db: &DatabaseConnection, user_id: i32) -> Result<(sea_orm::DatabaseTransaction, WriteTurn)> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
-    let turn = WriteTurn {
-        _guard: match db.get_database_backend() {
-            DbBackend::Sqlite => Some(WRITE_TURN.lock().await),
-            _ => None,
-        },
-    };
-    let txn = db.begin().await?;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let (txn, turn) = begin_turn(db).await?;
     users::Entity::update_many()
         .col_expr(users::Column::QuotaLock, Expr::col(users::Column::QuotaLock).add(1))
         .filter(users::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;
     Ok((txn, turn))
+}
+
+/// A transaction with the process's turn to write (see [`begin_writing`]), for writes that
+/// take no user's lock row: its first statement must write.
+pub async fn begin_turn(db: &DatabaseConnection) -> Result<(sea_orm::DatabaseTransaction, WriteTurn)> {
+    use sea_orm::TransactionTrait;
+    let turn = WriteTurn {
+        _guard: match db.get_database_backend() {
+            DbBackend::Sqlite => Some(WRITE_TURN.lock().await),
+            _ => None,
+        },
+    };
+    Ok((db.begin().await?, turn))
 }
 
 /// Refreshes the query planner's statistics (`ANALYZE` on SQLite and PostgreSQL). Run after a

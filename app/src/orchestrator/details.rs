@@ -2,14 +2,14 @@
 pub use crate::model::PipeDetails;
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::access::ShareStatus;
 use super::access::pipe_to_see;
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
-use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
+use super::entities::{JsonText, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::explain::explain_pipe;
 use super::list::summarize;
@@ -41,7 +41,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         }
         None => String::new(),
     };
-    let download_count = downloads::Entity::find().filter(downloads::Column::PipeId.eq(pipe.id)).count(db).await?;
+    let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;
     let owners = usernames(db, [pipe.owner_id]).await?;
     let (sharing_options, grants, history) = if access.manage {
         let options = share.as_ref().map(|s| s.options.0.clone());

@@ -147,7 +147,9 @@ pub async fn download_pipe(
     };
     let now = crate::orchestrator::now();
     if record == Record::Count && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
-        downloads::ActiveModel {
+        // The download and its tallies are stored together or not at all.
+        let (txn, _turn) = super::db::begin_turn(db).await?;
+        let download = downloads::ActiveModel {
             pipe_id: Set(pipe.id),
             user_id: Set(caller.map(|c| c.user_id)),
             version: Set(chosen.version.clone()),
@@ -159,8 +161,10 @@ pub async fn download_pipe(
             client: Set(Some(DownloadClient::of(caller))),
             ..Default::default()
         }
-        .insert(db)
+        .insert(&txn)
         .await?;
+        super::tallies::count_download(&txn, &download).await?;
+        txn.commit().await?;
     }
     Ok(DownloadResult {
         pipe_name: pipe.name.clone(),

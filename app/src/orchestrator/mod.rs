@@ -29,6 +29,7 @@ pub mod settings;
 pub mod share;
 pub mod sign_in;
 pub mod sources;
+pub mod tallies;
 pub mod transfer;
 pub mod webhooks;
 

@@ -1,35 +1,39 @@
 //! `generate_share_report`: sharing and usage, computed from the database. A user's report
-//! covers the pipes they own; an admin's covers the whole instance.
+//! covers the pipes they own; an admin's covers the whole instance. Download figures come
+//! from the tallies the downloads keep (`tallies`), over whole UTC days.
 pub use crate::model::{
     CategoryDownloads, DayCount, ReportOptions, ShareReport, Summary, TimeRange, TrendAnalysis, UsageStats, UserCount, UserMetrics,
 };
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rand::Rng;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, RelationTrait, Select,
-    sea_query::{Alias, Expr, SimpleExpr},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait, Select,
+    sea_query::{Alias, Expr},
 };
 
 use super::access::unexpired;
 use super::accounts::Caller;
 use super::catalog::usernames;
-use super::entities::{downloads, grants, pipes, shares};
+use super::entities::download_tallies::Dimension;
+use super::entities::{grants, pipes, shares};
 use super::error::Result;
 use super::input::Fields;
+use super::tallies::{self, Ranked, Window};
 use crate::model::ShareStatus;
 use crate::model::{NamedCount, ReportFormat, UniqueDownloaders};
 
 impl TimeRange {
-    fn days(self) -> Option<i64> {
+    /// The tallies' window: whole UTC days, today and the N days before it.
+    fn window(self) -> Window {
         match self {
-            TimeRange::Days7 => Some(7),
-            TimeRange::Days30 => Some(30),
-            TimeRange::Days90 => Some(90),
-            TimeRange::Year => Some(365),
-            TimeRange::AllTime => None,
+            TimeRange::Days7 => Window::Days7,
+            TimeRange::Days30 => Window::Days30,
+            TimeRange::Days90 => Window::Days90,
+            TimeRange::Year => Window::Days365,
+            TimeRange::AllTime => Window::AllTime,
         }
     }
 }
@@ -77,15 +81,6 @@ impl ReportOptions {
     }
 }
 
-/// The UTC day of a time column, as `YYYY-MM-DD`, computed by the database.
-fn day_of(backend: DbBackend, table: &str, column: &str) -> SimpleExpr {
-    match backend {
-        DbBackend::Postgres => Expr::cust(format!("to_char({table}.{column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
-        // Times are stored as UTC text beginning with the date.
-        _ => Expr::cust(format!("substr({table}.{column}, 1, 10)")),
-    }
-}
-
 /// The pipes a report covers.
 fn scope(caller: &Caller) -> Condition {
     if caller.is_admin { Condition::all() } else { Condition::all().add(pipes::Column::OwnerId.eq(caller.user_id)) }
@@ -98,38 +93,15 @@ fn shares_in(scope: &Condition, status: ShareStatus) -> Select<shares::Entity> {
         .filter(shares::Column::Status.eq(status))
 }
 
-fn downloads_in(scope: &Condition, since: Option<DateTime<Utc>>) -> Select<downloads::Entity> {
-    let mut query = downloads::Entity::find().join(JoinType::InnerJoin, downloads::Relation::Pipe.def()).filter(scope.clone());
-    if let Some(since) = since {
-        query = query.filter(downloads::Column::DownloadedAt.gte(since));
-    }
-    query
-}
-
-/// Counts grouped by one column, most first, as (key, count).
-async fn ranked<K>(db: &impl ConnectionTrait, query: Select<downloads::Entity>, key: impl sea_orm::ColumnTrait) -> Result<Vec<(K, u64)>>
-where
-    K: sea_orm::TryGetable + Send + Sync,
-    (K, i64): sea_orm::TryGetableMany,
-{
-    let rows: Vec<(K, i64)> = query
-        .select_only()
-        .column(key)
-        .column_as(Expr::col((downloads::Entity, downloads::Column::Id)).count(), "n")
-        .group_by(key)
-        .order_by(Expr::col(Alias::new("n")), Order::Desc)
-        .order_by(key, Order::Asc)
-        .limit(TOP)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(k, n)| (k, n.max(0) as u64)).collect())
-}
-
-pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, options: &ReportOptions) -> Result<ShareReport> {
+pub async fn generate_share_report(db: &DatabaseConnection, caller: &Caller, options: &ReportOptions) -> Result<ShareReport> {
     let now = crate::orchestrator::now();
-    let since = options.time_range.days().map(|d| now - Duration::days(d));
+    let today = now.date_naive();
+    let window = options.time_range.window();
+    let first_day = window.first_day(today);
     let scope = scope(caller);
+    // Whose download tallies: the caller's own pipes', or the instance's.
+    let owner = (!caller.is_admin).then_some(caller.user_id);
+    tallies::ensure_current(db).await?;
 
     let total_shared_pipes = shares_in(&scope, ShareStatus::Active).count(db).await?;
     let public_pipes = shares_in(&scope, ShareStatus::Active).filter(shares::Column::IsPublic.eq(true)).count(db).await?;
@@ -145,45 +117,49 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
         pending_approvals,
     };
 
-    let downloads_total = downloads_in(&scope, since).count(db).await?;
-    let unique_users: Option<i64> = downloads_in(&scope, since)
-        .select_only()
-        .column_as(Expr::cust("COUNT(DISTINCT downloads.user_id)"), "n")
-        .into_tuple()
-        .one(db)
-        .await?;
-    let unique_users = unique_users.unwrap_or(0).max(0) as u64;
-
     let sections = options.sections();
     let usage_stats = if sections.usage {
-        let by_category: Vec<(Option<String>, u64)> = ranked(db, downloads_in(&scope, since), pipes::Column::Category).await?;
-        let category_downloads: Vec<CategoryDownloads> = by_category
+        let category_downloads: Vec<CategoryDownloads> = tallies::by_category(db, owner, window, TOP)
+            .await?
             .into_iter()
             .map(|(category, downloads)| CategoryDownloads { category: category.unwrap_or_else(|| "uncategorized".into()), downloads })
             .collect();
+        let named = |ranked: Vec<Ranked>| -> Vec<NamedCount> {
+            ranked
+                .into_iter()
+                .map(|r| NamedCount {
+                    name: match (r.pipe_name, r.key.is_empty()) {
+                        (Some(pipe), true) => pipe,
+                        (Some(pipe), false) => format!("{pipe}@{}", r.key),
+                        (None, _) => r.key,
+                    },
+                    downloads: r.downloads,
+                })
+                .collect()
+        };
         Some(UsageStats {
-            downloads: downloads_total,
-            unique_users,
+            downloads: tallies::total(db, owner, window).await?,
+            unique_users: tallies::unique_users(db, owner, window).await?,
             popular_categories: category_downloads.iter().map(|c| c.category.clone()).collect(),
             category_downloads,
-            by_version: counted(db, downloads_in(&scope, since), &["pipes.name", "downloads.version"], "@", RANKED).await?,
-            by_environment: counted(db, downloads_in(&scope, since), &["COALESCE(downloads.environment, 'direct')"], "", RANKED).await?,
-            by_client: counted(db, downloads_in(&scope, since), &["COALESCE(downloads.client, 'unknown')"], "", RANKED).await?,
+            by_version: named(tallies::ranked(db, owner, Dimension::Version, window, RANKED).await?),
+            by_environment: named(tallies::ranked(db, owner, Dimension::Environment, window, RANKED).await?),
+            by_client: named(tallies::ranked(db, owner, Dimension::Client, window, RANKED).await?),
             unique_downloaders: UniqueDownloaders {
-                last_day: distinct_users(db, &scope, now - Duration::days(1)).await?,
-                last_7_days: distinct_users(db, &scope, now - Duration::days(7)).await?,
-                last_30_days: distinct_users(db, &scope, now - Duration::days(30)).await?,
+                last_day: tallies::unique_users(db, owner, Window::Days1).await?,
+                last_7_days: tallies::unique_users(db, owner, Window::Days7).await?,
+                last_30_days: tallies::unique_users(db, owner, Window::Days30).await?,
             },
-            top_pipes: counted(db, downloads_in(&scope, since), &["pipes.name"], "", RANKED).await?,
+            top_pipes: named(tallies::ranked(db, owner, Dimension::Pipe, window, RANKED).await?),
         })
     } else {
         None
     };
 
-    let trend_analysis = if sections.trend { Some(trend(db, &scope, since, now).await?) } else { None };
+    let trend_analysis = if sections.trend { Some(trend(db, &scope, owner, first_day, today).await?) } else { None };
 
     let user_metrics = if sections.users {
-        let top: Vec<(Option<i32>, u64)> = ranked(db, downloads_in(&scope, since), downloads::Column::UserId).await?;
+        let top = tallies::ranked(db, owner, Dimension::User, window, TOP).await?;
         let by_owner: Vec<(i32, i64)> = shares_in(&scope, ShareStatus::Active)
             .select_only()
             .column(pipes::Column::OwnerId)
@@ -195,10 +171,11 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
             .into_tuple()
             .all(db)
             .await?;
-        let names = usernames(db, top.iter().filter_map(|(id, _)| *id).chain(by_owner.iter().map(|(id, _)| *id))).await?;
+        let user_id = |ranked: &Ranked| ranked.key.parse::<i32>().ok();
+        let names = usernames(db, top.iter().filter_map(user_id).chain(by_owner.iter().map(|(id, _)| *id))).await?;
         let name = |id: Option<i32>| id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "anonymous".into());
         Some(UserMetrics {
-            top_downloaders: top.into_iter().map(|(id, count)| UserCount { user: name(id), count }).collect(),
+            top_downloaders: top.iter().map(|r| UserCount { user: name(user_id(r)), count: r.downloads }).collect(),
             shares_by_owner: by_owner.into_iter().map(|(id, n)| UserCount { user: name(Some(id)), count: n.max(0) as u64 }).collect(),
         })
     } else {
@@ -207,7 +184,7 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
 
     // Advice drawn from the same numbers.
     let recommendations =
-        if sections.recommendations { advice(db, caller, &scope, options, since, now, &summary).await? } else { Vec::new() };
+        if sections.recommendations { advice(db, caller, &scope, options, window, now, &summary).await? } else { Vec::new() };
 
     let suffix: u16 = rand::thread_rng().r#gen();
     Ok(ShareReport {
@@ -224,59 +201,13 @@ pub async fn generate_share_report(db: &impl ConnectionTrait, caller: &Caller, o
     })
 }
 
-/// Downloads counted per value of the SQL `keys` (joined with `separator`), most first.
-async fn counted(
-    db: &impl ConnectionTrait,
-    query: Select<downloads::Entity>,
-    keys: &[&str],
-    separator: &str,
-    limit: u64,
-) -> Result<Vec<NamedCount>> {
-    let mut query = query.select_only();
-    for (i, key) in keys.iter().enumerate() {
-        query = query.column_as(Expr::cust(key.to_string()), format!("k{i}"));
-    }
-    let mut query = query.column_as(Expr::col((downloads::Entity, downloads::Column::Id)).count(), "n");
-    for key in keys {
-        query = query.group_by(Expr::cust(key.to_string()));
-    }
-    let mut query = query.order_by(Expr::col(Alias::new("n")), Order::Desc);
-    for key in keys {
-        query = query.order_by(Expr::cust(key.to_string()), Order::Asc);
-    }
-    let query = query.limit(limit);
-    // One key or two (pipe and version): read as typed tuples, portable across backends.
-    let rows: Vec<(String, i64)> = match keys.len() {
-        1 => query.into_tuple::<(Option<String>, i64)>().all(db).await?.into_iter().map(|(k, n)| (k.unwrap_or_default(), n)).collect(),
-        _ => query
-            .into_tuple::<(String, String, i64)>()
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|(a, b, n)| (format!("{a}{separator}{b}"), n))
-            .collect(),
-    };
-    Ok(rows.into_iter().map(|(name, n)| NamedCount { name, downloads: n.max(0) as u64 }).collect())
-}
-
-/// Signed-in users who downloaded a pipe of the scope since `since`.
-async fn distinct_users(db: &impl ConnectionTrait, scope: &Condition, since: DateTime<Utc>) -> Result<u64> {
-    let n: Option<i64> = downloads_in(scope, Some(since))
-        .select_only()
-        .column_as(Expr::cust("COUNT(DISTINCT downloads.user_id)"), "n")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(n.unwrap_or(0).max(0) as u64)
-}
-
 /// Advice drawn from the report's numbers.
 async fn advice(
     db: &impl ConnectionTrait,
     caller: &Caller,
     scope: &Condition,
     options: &ReportOptions,
-    since: Option<DateTime<Utc>>,
+    window: Window,
     now: DateTime<Utc>,
     summary: &Summary,
 ) -> Result<Vec<String>> {
@@ -289,8 +220,8 @@ async fn advice(
             format!("{pending_approvals} of your share(s) await an admin's approval")
         });
     }
-    let downloaded_pipes = downloads_in(scope, since).select_only().column(downloads::Column::PipeId).into_query();
-    let unused = shares_in(scope, ShareStatus::Active).filter(shares::Column::PipeId.not_in_subquery(downloaded_pipes)).count(db).await?;
+    let unused =
+        shares_in(scope, ShareStatus::Active).filter(Expr::cust(format!("NOT {}", tallies::downloaded_in(window)))).count(db).await?;
     if unused > 0 {
         recommendations.push(format!(
             "{unused} shared pipe(s) had no downloads in {}: check their descriptions and tags",
@@ -315,15 +246,21 @@ async fn advice(
     Ok(recommendations)
 }
 
-/// Shares requested and downloads made per day over the range, every day listed; the
-/// database counts the days (a year of a million downloads is one grouped query).
-async fn trend(db: &impl ConnectionTrait, scope: &Condition, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<TrendAnalysis> {
+/// Shares requested and downloads made per day from `first` (`None`: the first day with
+/// either) through `today`, every day listed; the database counts the days.
+async fn trend(
+    db: &impl ConnectionTrait,
+    scope: &Condition,
+    owner: Option<i32>,
+    first: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<TrendAnalysis> {
     let backend = db.get_database_backend();
     let mut share_query = shares::Entity::find().join(JoinType::InnerJoin, shares::Relation::Pipe.def()).filter(scope.clone());
-    if let Some(since) = since {
-        share_query = share_query.filter(shares::Column::RequestedAt.gte(since));
+    if let Some(first) = first {
+        share_query = share_query.filter(shares::Column::RequestedAt.gte(first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
     }
-    let share_day = day_of(backend, "shares", "requested_at");
+    let share_day = Expr::cust(tallies::day_of(backend, "shares", "requested_at"));
     let share_days: Vec<(String, i64)> = share_query
         .select_only()
         .column_as(share_day.clone(), "day")
@@ -332,24 +269,12 @@ async fn trend(db: &impl ConnectionTrait, scope: &Condition, since: Option<DateT
         .into_tuple()
         .all(db)
         .await?;
-    let download_day = day_of(backend, "downloads", "downloaded_at");
-    let download_days: Vec<(String, i64)> = downloads_in(scope, since)
-        .select_only()
-        .column_as(download_day.clone(), "day")
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .group_by(download_day)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let parse = |rows: Vec<(String, i64)>| -> Vec<(NaiveDate, u64)> {
-        rows.into_iter().filter_map(|(day, n)| NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok().map(|d| (d, n.max(0) as u64))).collect()
-    };
-    let (share_days, download_days) = (parse(share_days), parse(download_days));
-    let today = now.date_naive();
-    let first = match since {
-        Some(since) => since.date_naive(),
-        None => share_days.iter().chain(&download_days).map(|(d, _)| *d).min().unwrap_or(today),
-    };
+    let share_days: Vec<(NaiveDate, u64)> = share_days
+        .into_iter()
+        .filter_map(|(day, n)| NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok().map(|d| (d, n.max(0) as u64)))
+        .collect();
+    let download_days = tallies::per_day(db, owner, first).await?;
+    let first = first.unwrap_or_else(|| share_days.iter().chain(&download_days).map(|(d, _)| *d).min().unwrap_or(today));
     let mut days: BTreeMap<NaiveDate, (u64, u64)> = first.iter_days().take_while(|d| *d <= today).map(|d| (d, (0, 0))).collect();
     for (day, n) in share_days {
         if let Some(counts) = days.get_mut(&day) {

@@ -332,7 +332,7 @@ const _: () = assert!(2 * BATCH < MAX_BIND_PARAMETERS);
 const ROWS_PER_INSERT: usize = 100;
 
 /// `rows` of `E` in groups for one insert each.
-fn per_statement<E: EntityTrait, T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+pub(crate) fn per_statement<E: EntityTrait, T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
     let size = (MAX_BIND_PARAMETERS / E::Column::iter().count()).min(ROWS_PER_INSERT);
     let mut rows = rows.into_iter().peekable();
     std::iter::from_fn(move || {

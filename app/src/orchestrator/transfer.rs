@@ -183,6 +183,8 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead) -> Result<Coun
             .await?;
         }
     }
+    // Download tallies are derived, not exported: counted again from the imported downloads.
+    super::tallies::rebuild(&txn, crate::orchestrator::now().date_naive()).await?;
     txn.commit().await?;
     Ok(counts)
 }

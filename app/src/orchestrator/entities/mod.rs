@@ -2,6 +2,8 @@
 pub mod access_requests;
 pub mod api_tokens;
 pub mod audit_events;
+pub mod download_tallies;
+pub mod download_tally_state;
 pub mod downloads;
 pub mod environment_events;
 pub mod environments;
