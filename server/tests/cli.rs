@@ -388,3 +388,77 @@ async fn a_scan_packs_each_version_folder_and_rescans_a_changed_file() {
     let second = server.call(&token, newest).await.ok().clone();
     assert_ne!(second["sha256"], first["sha256"]);
 }
+
+/// Report windows are whole UTC days, for history as old as a year and more: downloads of
+/// past days can only come in through an import, so an export's download times are moved
+/// back before it is imported. A transfer takes the counts along.
+#[tokio::test]
+async fn report_windows_count_imported_history_by_whole_days() {
+    let source = Instance::new();
+    let alice = source.user_with_token("alice", false);
+    let bob = source.user_with_token("bob", false);
+    source.scan(&fixture_corpus(), "alice");
+    let pipes = ["sqlite", "factory", "database_adapter", "agent_workflow_manager"];
+    {
+        let server = source.serve().await;
+        for pipe in pipes {
+            server.call(&alice, json!({"action": "share_pipe", "pipe_name": pipe, "sharing_options": {"public": true}})).await.ok();
+            for token in [&alice, &bob] {
+                server.call(token, json!({"action": "download_pipe", "pipe_name": pipe})).await.ok();
+            }
+        }
+    }
+    // The downloads, in id order, this many days old.
+    let ages = [0, 3, 8, 20, 45, 100, 200, 400];
+    let now = chrono::Utc::now();
+    let mut downloads = 0;
+    let moved: Vec<String> = source
+        .cli_ok(&["export", "-"], None)
+        .lines()
+        .map(|line| {
+            let mut value: Value = serde_json::from_str(line).unwrap();
+            if value["table"] == "downloads" {
+                let at = now - chrono::Duration::days(ages[downloads]);
+                value["row"]["downloaded_at"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+                downloads += 1;
+            }
+            value.to_string()
+        })
+        .collect();
+    assert_eq!(downloads, ages.len());
+    let file = source.path().join("history.jsonl");
+    std::fs::write(&file, moved.join("\n")).unwrap();
+
+    let target = Instance::new();
+    target.cli_ok(&["import", file.to_str().unwrap()], None);
+    let server = target.serve().await;
+    let report = |token: &str, range: &str| {
+        let context = json!({"action": "generate_share_report", "report_options": {"time_range": range, "report_format": "comprehensive"}});
+        let (server, token) = (&server, token.to_string());
+        async move { server.call(&token, context).await.ok().clone() }
+    };
+    // "7 days" is today and the seven days before it: 8 days old is out.
+    for (range, expected) in [("7_days", 2), ("30_days", 4), ("90_days", 5), ("1_year", 7), ("all_time", 8)] {
+        let found = report(&alice, range).await;
+        assert_eq!(found["usage_stats"]["downloads"], expected, "{range}");
+        let daily: u64 = found["trend_analysis"]["daily"].as_array().unwrap().iter().map(|d| d["downloads"].as_u64().unwrap()).sum();
+        assert_eq!(daily, expected, "{range}: the trend counts the same days");
+    }
+    let month = report(&alice, "30_days").await;
+    let three_days_ago = (now - chrono::Duration::days(3)).date_naive().to_string();
+    let day = month["trend_analysis"]["daily"].as_array().unwrap().iter().find(|d| d["date"] == three_days_ago.as_str()).cloned();
+    assert_eq!(day.unwrap()["downloads"], 1);
+    assert_eq!(month["usage_stats"]["unique_users"], 2);
+    let top: u64 = month["usage_stats"]["top_pipes"].as_array().unwrap().iter().map(|p| p["downloads"].as_u64().unwrap()).sum();
+    assert_eq!(top, 4);
+
+    // A new download counts at once (bob's download of factory was moved 20 days back).
+    server.call(&bob, json!({"action": "download_pipe", "pipe_name": "factory"})).await.ok();
+    assert_eq!(report(&alice, "7_days").await["usage_stats"]["downloads"], 3);
+    assert_eq!(report(&bob, "all_time").await["usage_stats"]["downloads"], 0, "bob owns nothing");
+    target.cli_ok(&["user", "transfer-pipes", "alice", "bob"], None);
+    assert_eq!(report(&alice, "all_time").await["usage_stats"]["downloads"], 0);
+    let bobs = report(&bob, "all_time").await;
+    assert_eq!(bobs["usage_stats"]["downloads"], 9);
+    assert_eq!(bobs["user_metrics"]["top_downloaders"][0], json!({"user": "bob", "count": 5}));
+}
