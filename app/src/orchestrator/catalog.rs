@@ -1,9 +1,11 @@
 //! Reading pipes and their versions.
 use std::{cmp::Ordering, collections::HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, SelectTwo,
+};
 
-use super::entities::{pipe_versions, pipes, user_groups, users};
+use super::entities::{pipe_versions, pipes, shares, user_groups, users};
 use super::error::Result;
 
 /// Orders versions as semver when both parse, otherwise as text.
@@ -21,6 +23,35 @@ pub async fn versions_of(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<
     let mut versions = pipe_versions::Entity::find().filter(pipe_versions::Column::PipeId.eq(pipe_id)).all(db).await?;
     versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
     Ok(versions)
+}
+
+/// The column that `with_owner_name` reads an owner's name into.
+const OWNER_NAME: &str = "owner_name";
+
+/// `query` (pipes with their shares) also reading each pipe's owner's name, in the same
+/// statement; `pipe_share_owner` reads its rows.
+pub fn with_owner_name(query: SelectTwo<pipes::Entity, shares::Entity>) -> SelectTwo<pipes::Entity, shares::Entity> {
+    let owner = pipes::Entity::belongs_to(users::Entity).from(pipes::Column::OwnerId).to(users::Column::Id).into();
+    query.join(JoinType::LeftJoin, owner).column_as(users::Column::Username, OWNER_NAME)
+}
+
+/// A row of a `with_owner_name` query: the pipe, its share, and its owner's name (empty if the
+/// owner is gone, as `usernames` leaves it).
+pub fn pipe_share_owner(row: &QueryResult) -> Result<(pipes::Model, Option<shares::Model>, String)> {
+    // `find_also_related` prefixes the pipe's columns with `A_` and the share's with `B_`.
+    let pipe = pipes::Model::from_query_result(row, "A_")?;
+    let share = shares::Model::from_query_result_optional(row, "B_")?;
+    let owner: Option<String> = row.try_get("", OWNER_NAME)?;
+    Ok((pipe, share, owner.unwrap_or_default()))
+}
+
+/// The rows of `query` (pipes with their shares), each with its owner's name, in one statement.
+pub async fn with_owners(
+    db: &impl ConnectionTrait,
+    query: SelectTwo<pipes::Entity, shares::Entity>,
+) -> Result<Vec<(pipes::Model, Option<shares::Model>, String)>> {
+    let statement = with_owner_name(query).build(db.get_database_backend());
+    db.query_all(statement).await?.iter().map(pipe_share_owner).collect()
 }
 
 /// User names by id, for the given ids.

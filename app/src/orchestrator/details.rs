@@ -42,7 +42,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         None => String::new(),
     };
     let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;
-    let owners = usernames(db, [pipe.owner_id]).await?;
+    let owner = usernames(db, [pipe.owner_id]).await?.remove(&pipe.owner_id).unwrap_or_default();
     let (sharing_options, grants, history) = if access.manage {
         let options = share.as_ref().map(|s| s.options.0.clone());
         (options, grants_on(db, pipe.id, &settings).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
@@ -58,7 +58,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         None => None,
     };
     Ok(PipeDetails {
-        summary: summarize(&pipe, share.as_ref(), &owners, access.manage),
+        summary: summarize(&pipe, share.as_ref(), owner, access.manage),
         versions: versions.into_iter().map(|v| v.version).collect(),
         manifest_yaml,
         download_count,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::access::{ShareStatus, shareable_by, shared_with};
 use super::accounts::Caller;
-use super::catalog::{tags, usernames};
+use super::catalog::{tags, with_owner_name, with_owners};
 use super::entities::{pipes, shares};
 use super::error::{Error, Result};
 use super::input::{Fields, check_count, check_text, parse};
@@ -218,7 +218,7 @@ pub async fn query_plans(db: &impl ConnectionTrait, caller: &Caller, filters: &P
     let backend = db.get_database_backend();
     let query = matching(db, caller, filters).await?;
     let page = query.clone().order_by(pipes::Column::Name, Order::Asc).limit(filters.limit.unwrap_or(MAX_PAGE) + 1);
-    let page = page.find_also_related(shares::Entity).build(backend);
+    let page = with_owner_name(page.find_also_related(shares::Entity)).build(backend);
     let (explain, detail) = if backend == DbBackend::Sqlite { ("EXPLAIN QUERY PLAN", 3) } else { ("EXPLAIN", 0) };
     let mut lines = Vec::new();
     for (label, statement) in [("count", count_statement(backend, &query)), ("page", page)] {
@@ -243,34 +243,29 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     let limit = filters.limit.unwrap_or(MAX_PAGE);
     let order = if backwards { Order::Desc } else { Order::Asc };
     // One row more than the page tells whether another page follows.
-    let mut rows =
-        page.order_by(pipes::Column::Name, order).offset(skip).limit(limit + 1).find_also_related(shares::Entity).all(db).await?;
+    let page = page.order_by(pipes::Column::Name, order).offset(skip).limit(limit + 1).find_also_related(shares::Entity);
+    let mut rows = with_owners(db, page).await?;
     let mut more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backwards {
         rows.reverse();
         // Reading backwards, what follows the page is what comes after its last name.
         more = match rows.last() {
-            Some((last, _)) => query.filter(pipes::Column::Name.gt(last.name.as_str())).limit(1).count(db).await? > 0,
+            Some((last, _, _)) => query.filter(pipes::Column::Name.gt(last.name.as_str())).limit(1).count(db).await? > 0,
             None => false,
         };
     }
-    let next_after = rows.last().filter(|_| more).map(|(pipe, _)| pipe.name.clone());
-    let owners = usernames(db, rows.iter().map(|(p, _)| p.owner_id)).await?;
+    let next_after = rows.last().filter(|_| more).map(|(pipe, _, _)| pipe.name.clone());
     // Everything in the shareable scope is the caller's to manage; what is shared with them
     // is not, and its review note is not theirs to read.
     let manages = filters.scope == ListScope::Shareable;
-    let pipes = rows.into_iter().map(|(pipe, share)| summarize(&pipe, share.as_ref(), &owners, manages)).collect();
+    let pipes = rows.into_iter().map(|(pipe, share, owner)| summarize(&pipe, share.as_ref(), owner, manages)).collect();
     Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset, next_after, registry_status: None })
 }
 
-/// A pipe as a listing shows it; the admin's review note only for those who manage it.
-pub fn summarize(
-    pipe: &pipes::Model,
-    share: Option<&shares::Model>,
-    owners: &std::collections::HashMap<i32, String>,
-    manages: bool,
-) -> PipeSummary {
+/// A pipe as a listing shows it, owned by `owner` (a name); the admin's review note only for
+/// those who manage it.
+pub fn summarize(pipe: &pipes::Model, share: Option<&shares::Model>, owner: String, manages: bool) -> PipeSummary {
     PipeSummary {
         name: pipe.name.clone(),
         version: pipe.latest_version.clone(),
@@ -278,7 +273,7 @@ pub fn summarize(
         author: pipe.author.clone(),
         status: pipe.status.clone(),
         sharing_enabled: share.is_some_and(|s| s.status == ShareStatus::Active),
-        owner: owners.get(&pipe.owner_id).cloned().unwrap_or_default(),
+        owner,
         visibility: share.map_or(Visibility::Private, |s| Visibility::of(s.is_public, s.gated)),
         share_status: share.map(|s| s.status),
         share_id: share.map(|s| s.share_id.clone()),
