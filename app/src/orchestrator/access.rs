@@ -6,6 +6,7 @@ use sea_orm::{
 };
 
 use super::accounts::Caller;
+use super::catalog::{pipe_share_owner, with_owner_name};
 use super::entities::{grants, group_members, pipes, shares};
 use super::error::{Error, Result};
 use super::settings::Settings;
@@ -115,11 +116,31 @@ pub async fn access(
     pipe: &pipes::Model,
     share: Option<&shares::Model>,
 ) -> Result<PipeAccess> {
+    // Only an active public or gated share depends on the setting.
+    let open_share = share.is_some_and(|s| s.status == ShareStatus::Active && (s.is_public || s.gated));
+    let public_sharing = open_share && Settings::load(db).await?.enable_public_sharing;
+    access_under(db, caller, pipe, share, public_sharing).await
+}
+
+/// Whether everyone may download the pipe, signed in or not: its share is active and public,
+/// and the instance allows public sharing (`public_sharing`).
+fn open_to_all(share: Option<&shares::Model>, public_sharing: bool) -> bool {
+    public_sharing && share.is_some_and(|s| s.status == ShareStatus::Active && s.is_public)
+}
+
+/// `access`, with whether the instance allows public sharing known.
+async fn access_under(
+    db: &impl ConnectionTrait,
+    caller: Option<&Caller>,
+    pipe: &pipes::Model,
+    share: Option<&shares::Model>,
+    public_sharing: bool,
+) -> Result<PipeAccess> {
     let active = share.is_some_and(|s| s.status == ShareStatus::Active);
     // A public or gated share is open while the instance allows public sharing; turned off,
     // it stays stored and counts for nobody, and comes back when it is turned on again.
-    let listed = active && share.is_some_and(|s| s.is_public || s.gated) && Settings::load(db).await?.enable_public_sharing;
-    let public = listed && share.is_some_and(|s| s.is_public);
+    let listed = active && share.is_some_and(|s| s.is_public || s.gated) && public_sharing;
+    let public = open_to_all(share, public_sharing);
     let Some(caller) = caller else {
         return Ok(PipeAccess { manage: false, download: public, see: listed, write: false });
     };
@@ -184,31 +205,53 @@ pub async fn pipe_to_manage(db: &impl ConnectionTrait, caller: &Caller, name: &s
     }
 }
 
+/// A pipe as the pipe page and downloads find it, in one statement: its share, if it has one,
+/// its owner's name, and whether the instance allows public sharing.
+pub struct FoundPipe {
+    pub pipe: pipes::Model,
+    pub share: Option<shares::Model>,
+    pub owner: String,
+    public_sharing: bool,
+}
+
+/// `find_pipe`, with the pipe's owner's name and the public sharing setting read along.
+async fn find_pipe_with_owner(db: &impl ConnectionTrait, name: &str) -> Result<Option<FoundPipe>> {
+    const PUBLIC_SHARING: &str = "public_sharing";
+    let query = pipes::Entity::find().filter(pipes::Column::Name.eq(name)).find_also_related(shares::Entity);
+    let statement =
+        with_owner_name(query).expr_as(Settings::stored("enable_public_sharing"), PUBLIC_SHARING).limit(1).build(db.get_database_backend());
+    let Some(row) = db.query_one(statement).await? else {
+        return Ok(None);
+    };
+    let (pipe, share, owner) = pipe_share_owner(&row)?;
+    let stored: Option<String> = row.try_get("", PUBLIC_SHARING)?;
+    Ok(Some(FoundPipe { pipe, share, owner, public_sharing: Settings::public_sharing_from(stored.as_deref()) }))
+}
+
 /// The pipe, if the caller may see its page; otherwise the not-found answer.
-pub async fn pipe_to_see(
-    db: &impl ConnectionTrait,
-    caller: Option<&Caller>,
-    name: &str,
-) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
-    let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
-    let access = access(db, caller, &pipe, share.as_ref()).await?;
-    if access.see { Ok((pipe, share, access)) } else { Err(Error::pipe_not_found(name)) }
+pub async fn pipe_to_see(db: &impl ConnectionTrait, caller: Option<&Caller>, name: &str) -> Result<(FoundPipe, PipeAccess)> {
+    let found = find_pipe_with_owner(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
+    let access = access_under(db, caller, &found.pipe, found.share.as_ref(), found.public_sharing).await?;
+    if access.see { Ok((found, access)) } else { Err(Error::pipe_not_found(name)) }
 }
 
 /// The pipe, if the caller may download it. A gated pipe's visitor without a grant is told
 /// to ask for access; anyone else who may not download it gets the not-found answer.
-pub async fn pipe_to_download(
-    db: &impl ConnectionTrait,
-    caller: Option<&Caller>,
-    name: &str,
-) -> Result<(pipes::Model, Option<shares::Model>, PipeAccess)> {
-    let (pipe, share) = find_pipe(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
-    let access = access(db, caller, &pipe, share.as_ref()).await?;
-    if access.download && pipe.gone_at.is_some() {
+pub async fn pipe_to_download(db: &impl ConnectionTrait, caller: Option<&Caller>, name: &str) -> Result<FoundPipe> {
+    let found = find_pipe_with_owner(db, name).await?.ok_or_else(|| Error::pipe_not_found(name))?;
+    // A pipe open to all needs no look at the caller's grants: they could only add to that.
+    let (download, see) = if open_to_all(found.share.as_ref(), found.public_sharing) {
+        (true, true)
+    } else {
+        let access = access_under(db, caller, &found.pipe, found.share.as_ref(), found.public_sharing).await?;
+        (access.download, access.see)
+    };
+    let pipe = &found.pipe;
+    if download && pipe.gone_at.is_some() {
         Err(Error::Gone(format!("'{}' is gone from its source; it is kept here but no longer downloaded", pipe.name)))
-    } else if access.download {
-        Ok((pipe, share, access))
-    } else if access.see {
+    } else if download {
+        Ok(found)
+    } else if see {
         Err(Error::Forbidden(format!("'{}' is gated: downloads need a grant; ask for one with request_access", pipe.name)))
     } else {
         Err(Error::pipe_not_found(name))

@@ -2,10 +2,11 @@
 use std::{cmp::Ordering, collections::HashMap};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, SelectTwo,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, Select,
+    SelectTwo,
 };
 
-use super::entities::{pipe_versions, pipes, shares, user_groups, users};
+use super::entities::{packages, pipe_versions, pipes, shares, user_groups, users};
 use super::error::Result;
 
 /// Orders versions as semver when both parse, otherwise as text.
@@ -23,6 +24,37 @@ pub async fn versions_of(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<
     let mut versions = pipe_versions::Entity::find().filter(pipe_versions::Column::PipeId.eq(pipe_id)).all(db).await?;
     versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
     Ok(versions)
+}
+
+/// A version among a pipe's versions: its name and whether it is yanked, without its manifests.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct VersionName {
+    pub version: String,
+    pub yanked: bool,
+}
+
+/// A pipe's version names, newest first: enough to pick one, without reading every manifest.
+pub async fn version_names(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<VersionName>> {
+    let mut versions = pipe_versions::Entity::find()
+        .select_only()
+        .columns([pipe_versions::Column::Version, pipe_versions::Column::Yanked])
+        .filter(pipe_versions::Column::PipeId.eq(pipe_id))
+        .into_model::<VersionName>()
+        .all(db)
+        .await?;
+    versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
+    Ok(versions)
+}
+
+/// `query` (versions) also reading each version's package's size and files (never its bytes)
+/// as `package_size` and `package_files`: NULL when the package is not stored.
+pub fn with_package_summary(query: Select<pipe_versions::Entity>) -> Select<pipe_versions::Entity> {
+    let package =
+        pipe_versions::Entity::belongs_to(packages::Entity).from(pipe_versions::Column::PackageSha256).to(packages::Column::Sha256).into();
+    query
+        .join(JoinType::LeftJoin, package)
+        .column_as(packages::Column::Size, "package_size")
+        .column_as(packages::Column::Files, "package_files")
 }
 
 /// The column that `with_owner_name` reads an owner's name into.

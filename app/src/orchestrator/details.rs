@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use super::access::ShareStatus;
-use super::access::pipe_to_see;
+use super::access::{FoundPipe, pipe_to_see};
 use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{usernames, versions_of};
@@ -23,7 +23,7 @@ const HISTORY_SHOWN: u64 = 10;
 /// The pipe, if `caller` may see it (`None`: an anonymous visitor, who sees only active
 /// public shares); otherwise the same not-found answer as for a pipe that does not exist.
 pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<PipeDetails> {
-    let (pipe, share, access) = pipe_to_see(db, caller, name).await?;
+    let (FoundPipe { pipe, share, owner, .. }, access) = pipe_to_see(db, caller, name).await?;
     let versions = versions_of(db, pipe.id).await?;
     let settings = super::settings::Settings::load(db).await?;
     let (environments, environment_history) = super::environments::of_pipe(db, pipe.id, &settings).await?;
@@ -42,7 +42,6 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
         None => String::new(),
     };
     let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;
-    let owner = usernames(db, [pipe.owner_id]).await?.remove(&pipe.owner_id).unwrap_or_default();
     let (sharing_options, grants, history) = if access.manage {
         let options = share.as_ref().map(|s| s.options.0.clone());
         (options, grants_on(db, pipe.id, &settings).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
@@ -133,8 +132,8 @@ async fn visible_forks(db: &DatabaseConnection, caller: Option<&Caller>, name: &
     let forks = pipes::Entity::find().filter(pipes::Column::ForkedFromPipe.eq(name)).limit(100).all(db).await?;
     let mut visible = Vec::new();
     for fork in forks {
-        if let Ok((pipe, _, _)) = pipe_to_see(db, caller, &fork.name).await {
-            visible.push(pipe.name);
+        if let Ok((found, _)) = pipe_to_see(db, caller, &fork.name).await {
+            visible.push(found.pipe.name);
         }
     }
     Ok(visible)

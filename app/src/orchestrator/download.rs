@@ -2,23 +2,49 @@
 pub use crate::model::DownloadResult;
 use std::net::IpAddr;
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
-use serde_json::Value;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
+};
+use serde_json::{Map, Value};
 
-use super::access::pipe_to_download;
+use super::access::{FoundPipe, pipe_to_download};
 use super::accounts::Caller;
-use super::catalog::{usernames, versions_of};
+use super::catalog::{VersionName, version_names, with_package_summary};
 use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::publish::archive_url;
 use crate::model::{DownloadClient, PackageEntry, shown};
 
-/// A package without its bytes.
+/// The version a download chose, with its package's size and files (not its bytes) when the
+/// package is stored.
 #[derive(sea_orm::FromQueryResult)]
-struct PackageSummary {
-    sha256: String,
-    size: i64,
-    files: JsonText<Vec<PackageEntry>>,
+pub(crate) struct ChosenVersion {
+    pub version: String,
+    pub spec: JsonText<Value>,
+    pub manifests: JsonText<Map<String, Value>>,
+    pub yanked: bool,
+    pub package_sha256: Option<String>,
+    package_size: Option<i64>,
+    package_files: Option<JsonText<Vec<PackageEntry>>>,
+}
+
+/// The pipe's version named `version`, read with its package's summary in one statement.
+pub(crate) async fn chosen_version(db: &impl ConnectionTrait, pipe: &pipes::Model, version: &str) -> Result<ChosenVersion> {
+    let columns = [
+        pipe_versions::Column::Version,
+        pipe_versions::Column::Spec,
+        pipe_versions::Column::Manifests,
+        pipe_versions::Column::Yanked,
+        pipe_versions::Column::PackageSha256,
+    ];
+    with_package_summary(pipe_versions::Entity::find().select_only().columns(columns))
+        .filter(pipe_versions::Column::PipeId.eq(pipe.id))
+        .filter(pipe_versions::Column::Version.eq(version))
+        .into_model::<ChosenVersion>()
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{}'", pipe.name, shown(version))))
 }
 
 /// A caller's downloads of one version count once a minute: a script fetching in a loop, or
@@ -88,9 +114,9 @@ impl VersionPick {
 pub(crate) async fn pick_version<'a>(
     db: &DatabaseConnection,
     pipe: &pipes::Model,
-    versions: &'a [pipe_versions::Model],
+    versions: &'a [VersionName],
     pick: &VersionPick,
-) -> Result<&'a pipe_versions::Model> {
+) -> Result<&'a VersionName> {
     let exact = |wanted: &str| {
         versions
             .iter()
@@ -131,20 +157,11 @@ pub async fn download_pipe(
     pick: &VersionPick,
     record: Record,
 ) -> Result<DownloadResult> {
-    let (pipe, _, _) = pipe_to_download(db, caller, pipe_name).await?;
-    let versions = versions_of(db, pipe.id).await?;
-    let chosen = pick_version(db, &pipe, &versions, pick).await?;
-    let package = match &chosen.package_sha256 {
-        Some(sha256) => {
-            packages::Entity::find_by_id(sha256.clone())
-                .select_only()
-                .columns([packages::Column::Sha256, packages::Column::Size, packages::Column::Files])
-                .into_model::<PackageSummary>()
-                .one(db)
-                .await?
-        }
-        None => None,
-    };
+    let FoundPipe { pipe, owner, .. } = pipe_to_download(db, caller, pipe_name).await?;
+    let versions = version_names(db, pipe.id).await?;
+    let picked = pick_version(db, &pipe, &versions, pick).await?;
+    let chosen = chosen_version(db, &pipe, &picked.version).await?;
+    let package = chosen.package_size.zip(chosen.package_files);
     let now = crate::orchestrator::now();
     if record == Record::Count && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
         // The download and its tallies are stored together or not at all.
@@ -170,9 +187,9 @@ pub async fn download_pipe(
         pipe_name: pipe.name.clone(),
         version: chosen.version.clone(),
         versions: versions.iter().map(|v| v.version.clone()).collect(),
-        spec: chosen.spec.0.clone(),
-        manifests: Value::Object(chosen.manifests.0.clone()),
-        owner: usernames(db, [pipe.owner_id]).await?.remove(&pipe.owner_id).unwrap_or_default(),
+        spec: chosen.spec.0,
+        manifests: Value::Object(chosen.manifests.0),
+        owner,
         downloaded_at: now,
         environment: match pick {
             VersionPick::Environment(name) => Some(name.clone()),
@@ -180,9 +197,9 @@ pub async fn download_pipe(
         },
         yanked: chosen.yanked,
         archive_url: package.as_ref().map(|_| archive_url(base_url, &pipe.name, &chosen.version)),
-        sha256: package.as_ref().map(|p| p.sha256.clone()),
-        size: package.as_ref().map(|p| p.size.max(0) as u64),
-        files: package.map(|p| p.files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
+        sha256: package.as_ref().and(chosen.package_sha256.clone()),
+        size: package.as_ref().map(|(size, _)| (*size).max(0) as u64),
+        files: package.map(|(_, files)| files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
         source: super::sources::source_of(db, &pipe).await?,
     })
 }

@@ -1,7 +1,11 @@
 //! Instance settings. They live in the `settings` table and are read on every request, so a
 //! change made by the CLI is obeyed at once by every running server.
 pub use crate::model::Settings;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, QueryTrait, TransactionTrait,
+    sea_query::{OnConflict, SimpleExpr},
+};
 use serde_json::Value;
 
 use super::accounts::Caller;
@@ -39,13 +43,35 @@ impl Settings {
     pub async fn load(db: &impl ConnectionTrait) -> Result<Settings> {
         let mut settings = Settings::default();
         for row in settings::Entity::find().all(db).await? {
-            // A row that no longer parses (edited by hand) keeps the default rather than
-            // failing every request.
-            if let Err(err) = settings.apply(&row.key, &row.value) {
-                tracing::warn!("ignoring stored setting {}: {err}", row.key);
-            }
+            settings.apply_stored(&row.key, &row.value);
         }
         Ok(settings)
+    }
+
+    /// A stored value; one that no longer parses (edited by hand) keeps the default rather
+    /// than failing every request.
+    fn apply_stored(&mut self, key: &str, value: &str) {
+        if let Err(err) = self.apply(key, value) {
+            tracing::warn!("ignoring stored setting {key}: {err}");
+        }
+    }
+
+    /// The stored value of the setting `key` (NULL when not stored), as a subquery: a lookup
+    /// that needs one setting reads it in its own statement.
+    pub fn stored(key: &str) -> SimpleExpr {
+        let value =
+            settings::Entity::find().select_only().column(settings::Column::Value).filter(settings::Column::Key.eq(key)).into_query();
+        SimpleExpr::SubQuery(None, Box::new(value.into_sub_query_statement()))
+    }
+
+    /// Whether public sharing is on, from the stored value of `enable_public_sharing` (`stored`),
+    /// read as `load` reads it.
+    pub fn public_sharing_from(stored: Option<&str>) -> bool {
+        let mut settings = Settings::default();
+        if let Some(value) = stored {
+            settings.apply_stored("enable_public_sharing", value);
+        }
+        settings.enable_public_sharing
     }
 
     /// Validates and stores settings changed by `caller` (`None`: the operator's CLI), in one
