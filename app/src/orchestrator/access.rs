@@ -48,6 +48,17 @@ pub fn shareable_by(caller: &Caller, now: DateTime<Utc>) -> Condition {
     Condition::any().add(pipes::Column::OwnerId.eq(caller.user_id)).add(pipes::Column::Id.in_subquery(admin_grants))
 }
 
+/// The ids of the pipes with an active public or gated share: seen by everyone while the
+/// instance allows public sharing.
+fn listed_pipes() -> SelectStatement {
+    shares::Entity::find()
+        .select_only()
+        .column(shares::Column::PipeId)
+        .filter(shares::Column::Status.eq(ShareStatus::Active))
+        .filter(Condition::any().add(shares::Column::IsPublic.eq(true)).add(shares::Column::Gated.eq(true)))
+        .into_query()
+}
+
 /// Other people's pipes the caller may see: an active public or gated share (while the
 /// instance allows public sharing: `public_open`), or an active share with an unexpired grant
 /// that reaches the caller.
@@ -58,14 +69,8 @@ pub fn shared_with(caller: &Caller, now: DateTime<Utc>, public_open: bool) -> Co
         .column(shares::Column::PipeId)
         .filter(shares::Column::Status.eq(ShareStatus::Active))
         .into_query();
-    let active_public = shares::Entity::find()
-        .select_only()
-        .column(shares::Column::PipeId)
-        .filter(shares::Column::Status.eq(ShareStatus::Active))
-        .filter(Condition::any().add(shares::Column::IsPublic.eq(true)).add(shares::Column::Gated.eq(true)))
-        .into_query();
     let visible = if public_open {
-        Condition::any().add(pipes::Column::Id.in_subquery(active_public)).add(pipes::Column::Id.in_subquery(granted))
+        Condition::any().add(pipes::Column::Id.in_subquery(listed_pipes())).add(pipes::Column::Id.in_subquery(granted))
     } else {
         Condition::any().add(pipes::Column::Id.in_subquery(granted))
     };
@@ -91,6 +96,19 @@ pub fn downloadable_by(caller: Option<&Caller>, now: DateTime<Utc>, public_open:
         .add(shareable_by(caller, now))
         .add(public)
         .add(Condition::all().add(pipes::Column::Id.in_subquery(active().into_query())).add(pipes::Column::Id.in_subquery(granted)))
+}
+
+/// The pipes the caller may see (`None`: an anonymous visitor), as `access` decides for one
+/// pipe: anyone, while an active public or gated share is open (`public_open`); a signed-in
+/// caller also those they may share or that are shared with them.
+pub fn seen_by(caller: Option<&Caller>, now: DateTime<Utc>, public_open: bool) -> Condition {
+    let Some(caller) = caller else {
+        if !public_open {
+            return Condition::all().add(Expr::cust("1 = 0"));
+        }
+        return Condition::all().add(pipes::Column::Id.in_subquery(listed_pipes()));
+    };
+    Condition::any().add(shareable_by(caller, now)).add(shared_with(caller, now, public_open))
 }
 
 /// What the caller may do with one pipe.
@@ -211,7 +229,7 @@ pub struct FoundPipe {
     pub pipe: pipes::Model,
     pub share: Option<shares::Model>,
     pub owner: String,
-    public_sharing: bool,
+    pub public_sharing: bool,
 }
 
 /// `find_pipe`, with the pipe's owner's name and the public sharing setting read along.

@@ -1,15 +1,14 @@
 //! One pipe as its page shows it.
 pub use crate::model::PipeDetails;
-use std::collections::HashMap;
-
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect};
 
 use super::access::ShareStatus;
-use super::access::{FoundPipe, pipe_to_see};
+use super::access::{FoundPipe, pipe_to_see, seen_by};
 use super::accounts::Caller;
 use super::audit::pipe_history;
-use super::catalog::{usernames, versions_of};
-use super::entities::{JsonText, packages, pipe_versions, pipes};
+use super::catalog::{compare_versions, with_package_summary};
+use super::entities::{JsonText, pipe_versions, pipes, users};
 use super::error::{Error, Result};
 use super::explain::explain_pipe;
 use super::list::summarize;
@@ -23,14 +22,15 @@ const HISTORY_SHOWN: u64 = 10;
 /// The pipe, if `caller` may see it (`None`: an anonymous visitor, who sees only active
 /// public shares); otherwise the same not-found answer as for a pipe that does not exist.
 pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<PipeDetails> {
-    let (FoundPipe { pipe, share, owner, .. }, access) = pipe_to_see(db, caller, name).await?;
-    let versions = versions_of(db, pipe.id).await?;
-    let settings = super::settings::Settings::load(db).await?;
-    let (environments, environment_history) = super::environments::of_pipe(db, pipe.id, &settings).await?;
-    let version_details = version_details(db, &versions).await?;
-    let forks = visible_forks(db, caller, &pipe.name).await?;
-    let shown = versions.iter().find(|v| !v.yanked).or(versions.first());
-    let readme_html = shown.and_then(|v| v.readme.as_deref()).map(markdown_html);
+    let (FoundPipe { pipe, share, owner, public_sharing }, access) = pipe_to_see(db, caller, name).await?;
+    let versions = listed_versions(db, pipe.id).await?;
+    let (environments, environment_history) = super::environments::of_pipe(db, pipe.id).await?;
+    let forks = visible_forks(db, caller, &pipe.name, public_sharing).await?;
+    let shown = match versions.iter().find(|v| !v.yanked).or(versions.first()) {
+        Some(version) => shown_version(db, pipe.id, &version.version).await?,
+        None => None,
+    };
+    let readme_html = shown.as_ref().and_then(|v| v.readme.as_deref()).map(markdown_html);
     let writer = access.write;
     let options = share.as_ref().filter(|s| s.status == ShareStatus::Active).map(|s| &s.options.0.permissions);
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
@@ -44,6 +44,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;
     let (sharing_options, grants, history) = if access.manage {
         let options = share.as_ref().map(|s| s.options.0.clone());
+        let settings = super::settings::Settings::load(db).await?;
         (options, grants_on(db, pipe.id, &settings).await?, pipe_history(db, pipe.id, HISTORY_SHOWN).await?)
     } else {
         (None, Vec::new(), Vec::new())
@@ -58,14 +59,14 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     };
     Ok(PipeDetails {
         summary: summarize(&pipe, share.as_ref(), owner, access.manage),
-        versions: versions.into_iter().map(|v| v.version).collect(),
+        versions: versions.iter().map(|v| v.version.clone()).collect(),
         manifest_yaml,
         download_count,
         can_manage: access.manage,
         sharing_options,
         grants,
         history,
-        version_details,
+        version_details: versions.into_iter().map(VersionInfo::from).collect(),
         environments,
         environment_history,
         forked_from: pipe
@@ -95,46 +96,85 @@ fn markdown_html(markdown: &str) -> String {
     ammonia::clean(&html)
 }
 
-/// Each version with its package's size, SHA-256 and files, and who published it.
-async fn version_details(db: &DatabaseConnection, versions: &[pipe_versions::Model]) -> Result<Vec<VersionInfo>> {
-    let shas: Vec<String> = versions.iter().filter_map(|v| v.package_sha256.clone()).collect();
-    let packages: HashMap<String, (i64, Vec<PackageEntry>)> = packages::Entity::find()
-        .select_only()
-        .columns([packages::Column::Sha256, packages::Column::Size, packages::Column::Files])
-        .filter(packages::Column::Sha256.is_in(shas))
-        .into_tuple::<(String, i64, JsonText<Vec<PackageEntry>>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(sha, size, files)| (sha, (size, files.0)))
-        .collect();
-    let publishers = usernames(db, versions.iter().filter_map(|v| v.published_by)).await?;
-    Ok(versions
-        .iter()
-        .map(|v| {
-            let package = v.package_sha256.as_ref().and_then(|sha| packages.get(sha));
-            VersionInfo {
-                version: v.version.clone(),
-                published_at: v.created_at,
-                published_by: v.published_by.and_then(|id| publishers.get(&id).cloned()),
-                sha256: v.package_sha256.clone(),
-                size: package.map(|(size, _)| (*size).max(0) as u64),
-                files: package.map(|(_, files)| files.clone()).unwrap_or_default(),
-                yanked: v.yanked,
-                yank_reason: v.yank_reason.clone(),
-            }
-        })
-        .collect())
+/// A version as the page lists it, in one statement for all versions: without its manifests,
+/// with its package's size and files and its publisher's name.
+#[derive(FromQueryResult)]
+struct ListedVersion {
+    version: String,
+    created_at: DateTime<Utc>,
+    yanked: bool,
+    yank_reason: Option<String>,
+    package_sha256: Option<String>,
+    package_size: Option<i64>,
+    package_files: Option<JsonText<Vec<PackageEntry>>>,
+    publisher: Option<String>,
 }
 
-/// The forks of a pipe that the caller may see, by name.
-async fn visible_forks(db: &DatabaseConnection, caller: Option<&Caller>, name: &str) -> Result<Vec<String>> {
-    let forks = pipes::Entity::find().filter(pipes::Column::ForkedFromPipe.eq(name)).limit(100).all(db).await?;
-    let mut visible = Vec::new();
-    for fork in forks {
-        if let Ok((found, _)) = pipe_to_see(db, caller, &fork.name).await {
-            visible.push(found.pipe.name);
+impl From<ListedVersion> for VersionInfo {
+    fn from(v: ListedVersion) -> Self {
+        VersionInfo {
+            version: v.version,
+            published_at: v.created_at,
+            published_by: v.publisher,
+            sha256: v.package_sha256,
+            size: v.package_size.map(|size| size.max(0) as u64),
+            files: v.package_files.map(|files| files.0).unwrap_or_default(),
+            yanked: v.yanked,
+            yank_reason: v.yank_reason,
         }
     }
-    Ok(visible)
+}
+
+/// The pipe's versions, newest first, as the page lists them.
+async fn listed_versions(db: &DatabaseConnection, pipe_id: i32) -> Result<Vec<ListedVersion>> {
+    let publisher = pipe_versions::Entity::belongs_to(users::Entity).from(pipe_versions::Column::PublishedBy).to(users::Column::Id).into();
+    let columns = [
+        pipe_versions::Column::Version,
+        pipe_versions::Column::CreatedAt,
+        pipe_versions::Column::Yanked,
+        pipe_versions::Column::YankReason,
+        pipe_versions::Column::PackageSha256,
+    ];
+    let mut versions = with_package_summary(pipe_versions::Entity::find().select_only().columns(columns))
+        .join(JoinType::LeftJoin, publisher)
+        .column_as(users::Column::Username, "publisher")
+        .filter(pipe_versions::Column::PipeId.eq(pipe_id))
+        .into_model::<ListedVersion>()
+        .all(db)
+        .await?;
+    versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
+    Ok(versions)
+}
+
+/// What the page shows of one version beyond the list: its README and manifest.
+#[derive(FromQueryResult)]
+struct ShownVersion {
+    readme: Option<String>,
+    spec: JsonText<serde_json::Value>,
+}
+
+async fn shown_version(db: &DatabaseConnection, pipe_id: i32, version: &str) -> Result<Option<ShownVersion>> {
+    Ok(pipe_versions::Entity::find()
+        .select_only()
+        .columns([pipe_versions::Column::Readme, pipe_versions::Column::Spec])
+        .filter(pipe_versions::Column::PipeId.eq(pipe_id))
+        .filter(pipe_versions::Column::Version.eq(version))
+        .into_model::<ShownVersion>()
+        .one(db)
+        .await?)
+}
+
+/// The forks of a pipe that the caller may see, by name; public shares count while
+/// `public_sharing`.
+async fn visible_forks(db: &DatabaseConnection, caller: Option<&Caller>, name: &str, public_sharing: bool) -> Result<Vec<String>> {
+    let now = crate::orchestrator::now();
+    Ok(pipes::Entity::find()
+        .select_only()
+        .column(pipes::Column::Name)
+        .filter(pipes::Column::ForkedFromPipe.eq(name))
+        .filter(seen_by(caller, now, public_sharing))
+        .limit(100)
+        .into_tuple()
+        .all(db)
+        .await?)
 }

@@ -305,12 +305,18 @@ pub async fn review(
 }
 
 /// A pipe's environments and their history (newest first), as its page shows them.
-pub async fn of_pipe(db: &impl ConnectionTrait, pipe_id: i32, settings: &Settings) -> Result<(Vec<EnvironmentView>, Vec<EnvironmentMove>)> {
+pub async fn of_pipe(db: &impl ConnectionTrait, pipe_id: i32) -> Result<(Vec<EnvironmentView>, Vec<EnvironmentMove>)> {
     let rows = environments::Entity::find()
         .filter(environments::Column::PipeId.eq(pipe_id))
         .order_by_asc(environments::Column::Name)
         .all(db)
         .await?;
+    // A move is written with the environment it moves, and environments go only with their
+    // pipe: a pipe without environments has no history either.
+    if rows.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let settings = Settings::load(db).await?;
     let events = environment_events::Entity::find()
         .filter(environment_events::Column::PipeId.eq(pipe_id))
         .order_by_desc(environment_events::Column::Id)
