@@ -4,8 +4,8 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// Download counts kept by the writes, so a report reads thousands of rows instead of a
-/// year of downloads: per owner of the pipe, per dimension (pipe, version, environment,
-/// client, user, day) and key, the downloads of the last 1, 7, 30, 90 and 365 days and of
+/// year of downloads: per owner of the pipe, per dimension (pipe, version, category,
+/// environment, client, user, day) and key, the downloads of the last 1, 7, 30, 90 and 365 days and of
 /// all time. They are derived from `downloads` and rebuilt from it when missing (the state
 /// row absent: a new or imported database), so they are not exported.
 #[derive(DeriveIden)]
@@ -23,6 +23,13 @@ enum DownloadTallies {
     Total,
 }
 
+/// A download records its pipe's category at the time (reports count downloads by it).
+#[derive(DeriveIden)]
+enum Downloads {
+    Table,
+    Category,
+}
+
 /// The day the windows of `download_tallies` are counted up to.
 #[derive(DeriveIden)]
 enum DownloadTallyState {
@@ -34,6 +41,13 @@ enum DownloadTallyState {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(Table::alter().table(Downloads::Table).add_column(ColumnDef::new(Downloads::Category).string().null()).to_owned())
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared("UPDATE downloads SET category = (SELECT pipes.category FROM pipes WHERE pipes.id = downloads.pipe_id)")
+            .await?;
         let count = |column: DownloadTallies| ColumnDef::new(column).big_integer().not_null().default(0).to_owned();
         manager
             .create_table(
@@ -84,6 +98,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table(DownloadTallyState::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(DownloadTallies::Table).to_owned()).await
+        manager.drop_table(Table::drop().table(DownloadTallies::Table).to_owned()).await?;
+        manager.alter_table(Table::alter().table(Downloads::Table).drop_column(Downloads::Category).to_owned()).await
     }
 }

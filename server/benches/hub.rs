@@ -132,14 +132,15 @@ async fn load_downloads(db: &DatabaseConnection, users: &[i32], rows: usize) {
     use app::model::DownloadClient;
     use app::orchestrator::entities::{downloads, pipes};
     use sea_orm::QuerySelect;
-    let ids: Vec<i32> = pipes::Entity::find().select_only().column(pipes::Column::Id).into_tuple().all(db).await.unwrap();
+    let ids: Vec<(i32, Option<String>)> =
+        pipes::Entity::find().select_only().columns([pipes::Column::Id, pipes::Column::Category]).into_tuple().all(db).await.unwrap();
     let now = app::orchestrator::now();
     let txn = db.begin().await.unwrap();
     let mut batch = Vec::with_capacity(1000);
     for i in 0..rows {
         // A skewed spread: a few pipes are popular, most are downloaded now and then.
         let pick = (i * 2_654_435_761) % ids.len();
-        let pipe = ids[if i % 3 == 0 { pick % ids.len().div_ceil(100) } else { pick }];
+        let (pipe, category) = ids[if i % 3 == 0 { pick % ids.len().div_ceil(100) } else { pick }].clone();
         let user = users.get(i % (users.len() + 1)).copied();
         batch.push(downloads::ActiveModel {
             pipe_id: Set(pipe),
@@ -148,6 +149,7 @@ async fn load_downloads(db: &DatabaseConnection, users: &[i32], rows: usize) {
             downloaded_at: Set(now - chrono::Duration::seconds(((i * 7_919) % (365 * 86_400)) as i64)),
             environment: Set((i % 5 == 0).then(|| "prod".to_string())),
             client: Set(Some(if user.is_some() { DownloadClient::Token } else { DownloadClient::Anonymous })),
+            category: Set(category),
             ..Default::default()
         });
         if batch.len() == 1000 {

@@ -176,6 +176,7 @@ pub async fn download_pipe(
                 _ => None,
             }),
             client: Set(Some(DownloadClient::of(caller))),
+            category: Set(pipe.category.clone()),
             ..Default::default()
         }
         .insert(&txn)

@@ -119,10 +119,10 @@ pub async fn generate_share_report(db: &DatabaseConnection, caller: &Caller, opt
 
     let sections = options.sections();
     let usage_stats = if sections.usage {
-        let category_downloads: Vec<CategoryDownloads> = tallies::by_category(db, owner, window, TOP)
+        let category_downloads: Vec<CategoryDownloads> = tallies::ranked(db, owner, Dimension::Category, window, TOP)
             .await?
             .into_iter()
-            .map(|(category, downloads)| CategoryDownloads { category: category.unwrap_or_else(|| "uncategorized".into()), downloads })
+            .map(|r| CategoryDownloads { category: if r.key.is_empty() { "uncategorized".into() } else { r.key }, downloads: r.downloads })
             .collect();
         let named = |ranked: Vec<Ranked>| -> Vec<NamedCount> {
             ranked

@@ -2,7 +2,7 @@
 //! downloads themselves: a year of a million downloads is a few thousand tally rows per
 //! dimension, whatever the number of downloads.
 //!
-//! Each download adds one, in the owner of its pipe's rows, to its pipe, version,
+//! Each download adds one, in the owner of its pipe's rows, to its pipe, version, category,
 //! environment, client, user and day, in every window. Windows are whole UTC days: on day D
 //! the window of N days holds days D-N through D (so "7 days" is today and the seven days
 //! before, as a report's trend lists them). When the day changes, [`ensure_current`]
@@ -75,6 +75,7 @@ fn key_sql(dimension: Dimension, backend: DbBackend) -> (&'static str, String) {
     match dimension {
         Dimension::Pipe => ("downloads.pipe_id", "''".into()),
         Dimension::Version => ("downloads.pipe_id", "downloads.version".into()),
+        Dimension::Category => ("0", "COALESCE(downloads.category, '')".into()),
         Dimension::Environment => ("0", "COALESCE(downloads.environment, 'direct')".into()),
         Dimension::Client => ("0", "COALESCE(downloads.client, 'unknown')".into()),
         Dimension::User => ("0", "COALESCE(CAST(downloads.user_id AS TEXT), '')".into()),
@@ -83,10 +84,11 @@ fn key_sql(dimension: Dimension, backend: DbBackend) -> (&'static str, String) {
 }
 
 /// The same (pipe id, key) of one download, as [`key_sql`] computes them.
-fn keys_of(download: &downloads::Model) -> [(Dimension, i32, String); 6] {
+fn keys_of(download: &downloads::Model) -> [(Dimension, i32, String); 7] {
     [
         (Dimension::Pipe, download.pipe_id, String::new()),
         (Dimension::Version, download.pipe_id, download.version.clone()),
+        (Dimension::Category, 0, download.category.clone().unwrap_or_default()),
         (Dimension::Environment, 0, download.environment.clone().unwrap_or_else(|| "direct".into())),
         (Dimension::Client, 0, download.client.map_or("unknown", |c| c.as_str()).into()),
         (Dimension::User, 0, download.user_id.map(|id| id.to_string()).unwrap_or_default()),
@@ -369,8 +371,8 @@ fn column_name(window: Window) -> &'static str {
     }
 }
 
-/// Keys of one dimension by their downloads in `window`, most first (ties by pipe name, then
-/// key), summed over owners.
+/// Keys of one dimension by their downloads in `window`, most first, summed over owners
+/// (ties by pipe, the older first, then key).
 pub async fn ranked(
     db: &impl ConnectionTrait,
     owner: Option<i32>,
@@ -381,43 +383,47 @@ pub async fn ranked(
     let backend = db.get_database_backend();
     let mut sql = Sql { backend, text: String::new(), values: Vec::new() };
     let scope = scoped(&mut sql, owner, dimension);
-    let with_pipe = matches!(dimension, Dimension::Pipe | Dimension::Version);
-    let (name, join, order) = if with_pipe {
-        ("pipes.name", "JOIN pipes ON pipes.id = t.pipe_id", "pipes.name, t.key")
-    } else {
-        ("CAST(NULL AS TEXT)", "", "t.key")
-    };
     let column = column_name(window);
-    sql.text = format!(
-        "SELECT t.pipe_id, {name}, t.key, CAST(SUM(t.{column}) AS BIGINT) AS n FROM download_tallies t {join} WHERE {scope} \
-         GROUP BY t.pipe_id, t.key{} HAVING SUM(t.{column}) > 0 ORDER BY n DESC, {order} LIMIT {limit}",
-        if with_pipe { ", pipes.name" } else { "" },
-    );
+    sql.text = if matches!(dimension, Dimension::Pipe | Dimension::Version) {
+        // A pipe's rows are its owner's alone: no sum, a walk of the rows with a short sort.
+        format!(
+            "SELECT t.pipe_id, t.key, t.{column} FROM download_tallies t WHERE {scope} AND t.{column} > 0 \
+             ORDER BY t.{column} DESC, t.pipe_id, t.key LIMIT {limit}"
+        )
+    } else {
+        format!(
+            "SELECT t.pipe_id, t.key, CAST(SUM(t.{column}) AS BIGINT) AS n FROM download_tallies t WHERE {scope} \
+             GROUP BY t.pipe_id, t.key HAVING SUM(t.{column}) > 0 ORDER BY n DESC, t.pipe_id, t.key LIMIT {limit}"
+        )
+    };
     let rows = db.query_all(Statement::from_sql_and_values(backend, sql.text, sql.values)).await?;
     let mut ranked = Vec::with_capacity(rows.len());
     for found in rows {
         ranked.push(Ranked {
             pipe_id: found.try_get_by_index(0)?,
-            pipe_name: found.try_get_by_index(1)?,
-            key: found.try_get_by_index(2)?,
-            downloads: found.try_get_by_index::<i64>(3)?.max(0) as u64,
+            pipe_name: None,
+            key: found.try_get_by_index(1)?,
+            downloads: found.try_get_by_index::<i64>(2)?.max(0) as u64,
         });
     }
+    if matches!(dimension, Dimension::Pipe | Dimension::Version) {
+        use super::entities::pipes;
+        use sea_orm::QuerySelect;
+        let ids: Vec<i32> = ranked.iter().map(|r| r.pipe_id).collect();
+        let names: std::collections::HashMap<i32, String> = pipes::Entity::find()
+            .select_only()
+            .columns([pipes::Column::Id, pipes::Column::Name])
+            .filter(pipes::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        for r in &mut ranked {
+            r.pipe_name = names.get(&r.pipe_id).cloned();
+        }
+    }
     Ok(ranked)
-}
-
-/// Downloads in `window` of the pipes of each category (`None`: none given), most first.
-pub async fn by_category(db: &impl ConnectionTrait, owner: Option<i32>, window: Window, limit: u64) -> Result<Vec<(Option<String>, u64)>> {
-    let backend = db.get_database_backend();
-    let mut sql = Sql { backend, text: String::new(), values: Vec::new() };
-    let scope = scoped(&mut sql, owner, Dimension::Pipe);
-    let column = column_name(window);
-    sql.text = format!(
-        "SELECT pipes.category, CAST(SUM(t.{column}) AS BIGINT) AS n FROM download_tallies t JOIN pipes ON pipes.id = t.pipe_id WHERE {scope} \
-         GROUP BY pipes.category HAVING SUM(t.{column}) > 0 ORDER BY n DESC, pipes.category LIMIT {limit}"
-    );
-    let rows = db.query_all(Statement::from_sql_and_values(backend, sql.text, sql.values)).await?;
-    rows.into_iter().map(|found| Ok((found.try_get_by_index(0)?, found.try_get_by_index::<i64>(1)?.max(0) as u64))).collect()
 }
 
 /// Every download in `window`.
@@ -541,6 +547,7 @@ mod tests {
                     downloaded_at: Set(at),
                     environment: Set((k == 1).then(|| "prod".to_string())),
                     client: Set([Some(DownloadClient::Token), Some(DownloadClient::Browser), None][(k % 3) as usize]),
+                    category: Set([Some("c0".to_string()), None][(n % 2) as usize].clone()),
                     ..Default::default()
                 }
                 .insert(&txn)

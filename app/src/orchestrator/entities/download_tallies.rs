@@ -10,6 +10,9 @@ pub enum Dimension {
     /// `pipe_id` and the version.
     #[sea_orm(string_value = "version")]
     Version,
+    /// The pipe's category when downloaded, empty for none.
+    #[sea_orm(string_value = "category")]
+    Category,
     /// The environment asked through, `direct` without one.
     #[sea_orm(string_value = "environment")]
     Environment,

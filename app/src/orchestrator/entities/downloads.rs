@@ -15,6 +15,9 @@ pub struct Model {
     /// Who downloaded it: a signed-in browser, an API token, an anonymous visitor.
     #[serde(default)]
     pub client: Option<crate::model::DownloadClient>,
+    /// The pipe's category when it was downloaded.
+    #[serde(default)]
+    pub category: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
