@@ -19,6 +19,7 @@ mod m20261126_000014_folder_stamps;
 mod m20261126_000015_search_index;
 mod m20261126_000016_listing_index;
 mod m20261127_000017_download_tallies;
+mod m20261127_000018_fork_index;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_search_index::Migration),
             Box::new(m20261126_000016_listing_index::Migration),
             Box::new(m20261127_000017_download_tallies::Migration),
+            Box::new(m20261127_000018_fork_index::Migration),
         ]
     }
 }

@@ -39,10 +39,10 @@ pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Folders of these names group pipes by kind, not by category.
 const KIND_FOLDERS: [&str; 3] = ["plugs", "pipes", "glues"];
 /// Versions stored per transaction.
-const BATCH: usize = 2000;
+const BATCH: usize = 1000;
 /// A batch is written early once it holds this many bytes; one batch is written while the
 /// next fills.
-const BATCH_BYTES: usize = 32 << 20;
+const BATCH_BYTES: usize = 16 << 20;
 /// Folders a worker takes off the walk at once.
 const FOLDERS_PER_TURN: usize = 16;
 /// Workers' turns read ahead of the folder the scan counts next.
