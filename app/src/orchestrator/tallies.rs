@@ -277,6 +277,11 @@ pub async fn rebuild(txn: &impl ConnectionTrait, today: NaiveDate) -> Result<()>
         let tallies = counted(txn, dimension, &spans).await?;
         add(txn, tallies).await?;
     }
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Without statistics for the new rows PostgreSQL took the tallies for a handful and
+        // compared every share with every pipe's (a report: 150 ms instead of 30 at 10k pipes).
+        txn.execute_unprepared("ANALYZE download_tallies").await?;
+    }
     set_as_of(txn, today).await
 }
 
