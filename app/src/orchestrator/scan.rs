@@ -15,8 +15,8 @@ use std::{
 
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, JoinType, QueryFilter, QueryOrder,
+    QuerySelect,
     prelude::DateTimeUtc,
     sea_query::{Expr, OnConflict, Query, SimpleExpr},
 };
@@ -678,24 +678,25 @@ pub async fn store_versions(
 /// The version folders this target's last scans stored, by path: the pipe's name and the
 /// folder's stamp then.
 async fn known_folders(db: &DatabaseConnection, target: ScanTarget) -> Result<HashMap<String, (String, String)>> {
-    let mut mine = pipes::Entity::find().filter(pipes::Column::OwnerId.eq(target.owner_id));
-    mine = match target.source_id {
-        Some(id) => mine.filter(pipes::Column::SourceId.eq(id)),
-        None => mine.filter(pipes::Column::SourceId.is_null()),
+    let mine = Condition::all().add(pipes::Column::OwnerId.eq(target.owner_id)).add(match target.source_id {
+        Some(id) => pipes::Column::SourceId.eq(id),
+        None => pipes::Column::SourceId.is_null(),
+    });
+    let pipe = || -> sea_orm::RelationDef {
+        pipe_versions::Entity::belongs_to(pipes::Entity).from(pipe_versions::Column::PipeId).to(pipes::Column::Id).into()
     };
-    let names: HashMap<i32, String> =
-        mine.clone().select_only().column(pipes::Column::Id).column(pipes::Column::Name).into_tuple().all(db).await?.into_iter().collect();
     // Only this target's versions: other owners' and sources' stamps are never read. Read a
     // page at a time: at 100k versions, all rows at once took 100 MiB beside the map.
-    let ids = mine.select_only().column(pipes::Column::Id).into_query();
     let mut known = HashMap::new();
     let mut after = 0;
     loop {
-        let page: Vec<(i32, i32, String, String)> = pipe_versions::Entity::find()
+        let page: Vec<(i32, String, String, String)> = pipe_versions::Entity::find()
             .select_only()
-            .columns([pipe_versions::Column::Id, pipe_versions::Column::PipeId])
+            .column(pipe_versions::Column::Id)
+            .column(pipes::Column::Name)
             .columns([pipe_versions::Column::SourcePath, pipe_versions::Column::FolderStamp])
-            .filter(pipe_versions::Column::PipeId.in_subquery(ids.clone()))
+            .join(JoinType::InnerJoin, pipe())
+            .filter(mine.clone())
             .filter(pipe_versions::Column::FolderStamp.is_not_null())
             .filter(pipe_versions::Column::PublishedBy.is_null())
             .filter(pipe_versions::Column::Id.gt(after))
@@ -706,11 +707,7 @@ async fn known_folders(db: &DatabaseConnection, target: ScanTarget) -> Result<Ha
             .await?;
         let Some(last) = page.last() else { break };
         after = last.0;
-        for (_, pipe, path, stamp) in page {
-            if let Some(name) = names.get(&pipe) {
-                known.insert(path, (name.clone(), stamp));
-            }
-        }
+        known.extend(page.into_iter().map(|(_, name, path, stamp)| (path, (name, stamp))));
     }
     Ok(known)
 }
