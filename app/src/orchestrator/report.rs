@@ -258,7 +258,7 @@ async fn trend(
     let backend = db.get_database_backend();
     let mut share_query = shares::Entity::find().join(JoinType::InnerJoin, shares::Relation::Pipe.def()).filter(scope.clone());
     if let Some(first) = first {
-        share_query = share_query.filter(shares::Column::RequestedAt.gte(first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
+        share_query = share_query.filter(shares::Column::RequestedAt.gte(tallies::start_of(first)));
     }
     let share_day = Expr::cust(tallies::day_of(backend, "shares", "requested_at"));
     let share_days: Vec<(String, i64)> = share_query

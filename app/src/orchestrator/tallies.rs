@@ -21,11 +21,13 @@ use super::error::Result;
 
 /// The windows, in days, of the columns `d1` to `d365`.
 const WINDOW_DAYS: [u64; 5] = [1, 7, 30, 90, 365];
+/// The count columns: the five windows, then all time.
+const COLUMN_NAMES: [&str; 6] = ["d1", "d7", "d30", "d90", "d365", "total"];
 
-/// Counts in the order of the columns: the five windows, then all time.
+/// Counts in the order of the columns.
 type Counts = [i64; 6];
 
-/// A window a report reads.
+/// A window a report reads, in the order of the count columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Window {
     Days1,
@@ -37,22 +39,19 @@ pub enum Window {
 }
 
 impl Window {
+    /// Its place among the count columns.
+    fn index(self) -> usize {
+        self as usize
+    }
+
     /// The first day the window holds on `today`; `None` for all time.
     pub fn first_day(self, today: NaiveDate) -> Option<NaiveDate> {
-        let days = match self {
-            Window::Days1 => 1,
-            Window::Days7 => 7,
-            Window::Days30 => 30,
-            Window::Days90 => 90,
-            Window::Days365 => 365,
-            Window::AllTime => return None,
-        };
-        today.checked_sub_days(Days::new(days))
+        WINDOW_DAYS.get(self.index()).map(|days| before(today, *days))
     }
 }
 
 /// The start (midnight UTC) of `day`.
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
+pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
@@ -366,14 +365,7 @@ fn scoped(sql: &mut Sql, owner: Option<i32>, dimension: Dimension) -> String {
 }
 
 fn column_name(window: Window) -> &'static str {
-    match window {
-        Window::Days1 => "d1",
-        Window::Days7 => "d7",
-        Window::Days30 => "d30",
-        Window::Days90 => "d90",
-        Window::Days365 => "d365",
-        Window::AllTime => "total",
-    }
+    COLUMN_NAMES[window.index()]
 }
 
 /// Keys of one dimension by their downloads in `window`, most first, summed over owners
