@@ -54,8 +54,8 @@ pub async fn download_manifest(
     if record == Record::Ask {
         return Ok(file_headers(&name, &found.version).into_response());
     }
-    let yaml = serde_norway::to_string(&found.spec).map_err(|err| Error::Internal(format!("writing {name} as YAML: {err}")))?;
-    Ok((file_headers(&name, &found.version), yaml).into_response())
+    let yaml = app::orchestrator::yaml::manifest_yaml(&found.spec)?;
+    Ok((file_headers(&name, &found.version), yaml.to_string()).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

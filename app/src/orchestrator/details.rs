@@ -9,7 +9,7 @@ use super::accounts::Caller;
 use super::audit::pipe_history;
 use super::catalog::{compare_versions, with_package_summary};
 use super::entities::{JsonText, pipe_versions, pipes, users};
-use super::error::{Error, Result};
+use super::error::Result;
 use super::explain::explain_pipe;
 use super::list::summarize;
 use super::permissions::grants_on;
@@ -36,9 +36,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
     let can_fork = caller.is_some_and(|c| !c.read_only) && access.download && (writer || options.is_some_and(|p| p.fork));
     let manifest_yaml = match shown.filter(|_| access.download) {
-        Some(latest) => {
-            serde_norway::to_string(&latest.spec.0).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?
-        }
+        Some(latest) => super::yaml::manifest_yaml(&latest.spec.0)?.to_string(),
         None => String::new(),
     };
     let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;

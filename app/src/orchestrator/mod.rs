@@ -16,6 +16,7 @@ pub mod error;
 pub mod explain;
 pub mod inbox;
 pub mod input;
+pub mod lease;
 pub mod list;
 pub mod notify;
 pub mod permissions;
@@ -32,6 +33,7 @@ pub mod sources;
 pub mod tallies;
 pub mod transfer;
 pub mod webhooks;
+pub mod yaml;
 
 pub(crate) mod process;
 pub mod throttle;

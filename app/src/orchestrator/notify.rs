@@ -3,8 +3,8 @@
 //! server's mail worker sends them (one worker per message, by a lease, across instances).
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr, sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 
 use super::access::{AccessLevel, SubjectKind, unexpired};
@@ -169,34 +169,25 @@ pub struct Outgoing {
     pub to: String,
 }
 
-/// Takes up to `limit` due messages for `lease`, each by one conditional update that also
-/// checks it is still due and unchanged since it was read.
+impl super::lease::Outbox for notifications::Entity {
+    const ID: notifications::Column = notifications::Column::Id;
+    const STATUS: notifications::Column = notifications::Column::Status;
+    const NEXT_ATTEMPT_AT: notifications::Column = notifications::Column::NextAttemptAt;
+    const ATTEMPTS: notifications::Column = notifications::Column::Attempts;
+    const LEASE_UNTIL: notifications::Column = notifications::Column::LeaseUntil;
+    fn id(message: &notifications::Model) -> i32 {
+        message.id
+    }
+    fn attempts(message: &notifications::Model) -> i32 {
+        message.attempts
+    }
+}
+
+/// Takes up to `limit` due messages for `lease` (see [`super::lease::claim_due`]), each with
+/// its recipient's address as it is now.
 pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) -> Result<Vec<Outgoing>> {
-    use notifications::Column as C;
-    let now = crate::orchestrator::now();
-    let free = || Condition::any().add(C::LeaseUntil.is_null()).add(C::LeaseUntil.lt(now));
-    let due = notifications::Entity::find()
-        .filter(C::Status.eq(DeliveryStatus::Pending))
-        .filter(C::NextAttemptAt.lte(now))
-        .filter(free())
-        .order_by_asc(C::NextAttemptAt)
-        .limit(limit)
-        .all(db)
-        .await?;
     let mut claimed = Vec::new();
-    for notification in due {
-        let taken = notifications::Entity::update_many()
-            .col_expr(C::LeaseUntil, Expr::value(now + lease))
-            .filter(C::Id.eq(notification.id))
-            .filter(C::Status.eq(DeliveryStatus::Pending))
-            .filter(C::NextAttemptAt.lte(now))
-            .filter(C::Attempts.eq(notification.attempts))
-            .filter(free())
-            .exec(db)
-            .await?;
-        if taken.rows_affected != 1 {
-            continue;
-        }
+    for notification in super::lease::claim_due::<notifications::Entity>(db, limit, lease).await? {
         match users::Entity::find_by_id(notification.user_id).one(db).await?.and_then(|u| u.email) {
             Some(to) => claimed.push(Outgoing { notification, to }),
             // The address was removed since: nothing to send.

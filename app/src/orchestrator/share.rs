@@ -2,8 +2,8 @@
 pub use crate::model::{ShareOptions, SharePermissions, ShareResult, UnshareResult};
 use rand::Rng;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
-    QueryFilter, QuerySelect, RelationTrait, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QuerySelect, QueryTrait, RelationTrait, TransactionTrait, sea_query::OnConflict,
 };
 
 use serde_json::json;
@@ -86,43 +86,45 @@ pub async fn share_pipe(
         )));
     }
     let now = crate::orchestrator::now();
-    let existing = shares::Entity::find().filter(shares::Column::PipeId.eq(pipe.id)).one(&txn).await?;
-    let share = match existing {
-        Some(share) => {
-            // Re-sharing replaces the request; an earlier review belongs to the old one.
-            let mut share = share.into_active_model();
-            share.is_public = Set(options.public);
-            share.gated = Set(options.gated);
-            share.status = Set(status);
-            share.options = Set(JsonText(options.clone()));
-            share.requested_by = Set(caller.user_id);
-            share.requested_at = Set(now);
-            share.reviewed_by = Set(None);
-            share.reviewed_at = Set(None);
-            share.review_note = Set(None);
-            share.updated_at = Set(now);
-            share.update(&txn).await?
-        }
-        None => {
-            shares::ActiveModel {
-                pipe_id: Set(pipe.id),
-                share_id: Set(new_share_id(&pipe.name)),
-                is_public: Set(options.public),
-                gated: Set(options.gated),
-                status: Set(status),
-                options: Set(JsonText(options.clone())),
-                requested_by: Set(caller.user_id),
-                requested_at: Set(now),
-                reviewed_by: Set(None),
-                reviewed_at: Set(None),
-                review_note: Set(None),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
-        }
+    // One statement makes the share or, when the pipe has one, replaces its request: the
+    // share keeps its id, and an earlier review belongs to the old request.
+    let share = shares::ActiveModel {
+        pipe_id: Set(pipe.id),
+        share_id: Set(new_share_id(&pipe.name)),
+        is_public: Set(options.public),
+        gated: Set(options.gated),
+        status: Set(status),
+        options: Set(JsonText(options.clone())),
+        requested_by: Set(caller.user_id),
+        requested_at: Set(now),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_note: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
     };
+    use shares::Column as C;
+    let replaced = [
+        C::IsPublic,
+        C::Gated,
+        C::Status,
+        C::Options,
+        C::RequestedBy,
+        C::RequestedAt,
+        C::ReviewedBy,
+        C::ReviewedAt,
+        C::ReviewNote,
+        C::UpdatedAt,
+    ];
+    // RETURNING written out: SeaORM reads an upsert's row on SQLite by the last inserted id,
+    // which an update does not set.
+    let upsert = shares::Entity::insert(share)
+        .on_conflict(OnConflict::column(C::PipeId).update_columns(replaced).to_owned())
+        .into_query()
+        .returning_all()
+        .to_owned();
+    let row = txn.query_one(txn.get_database_backend().build(&upsert)).await?;
+    let share = shares::Model::from_query_result(&row.ok_or_else(|| Error::Internal("the share upsert returned no row".into()))?, "")?;
     let detail = json!({"share_id": share.share_id, "sharing_status": share.status, "sharing_options": options});
     audit::record(&txn, Some(caller), AuditAction::SharePipe, Some(&pipe), detail).await?;
     txn.commit().await?;

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde_json::{Map, Value, json};
 
@@ -255,7 +255,7 @@ async fn take(db: &DatabaseConnection, source: &sources::Model, lease: TimeDelta
     let taken = sources::Entity::update_many()
         .col_expr(sources::Column::LeaseUntil, Expr::value(now + lease))
         .filter(sources::Column::Id.eq(source.id))
-        .filter(Condition::any().add(sources::Column::LeaseUntil.is_null()).add(sources::Column::LeaseUntil.lt(now)))
+        .filter(super::lease::free(sources::Column::LeaseUntil, now))
         .exec(db)
         .await?;
     Ok(taken.rows_affected == 1)
@@ -279,7 +279,7 @@ pub async fn scan_due(db: &DatabaseConnection) -> Result<usize> {
     let due = sources::Entity::find()
         .filter(sources::Column::NextScanAt.lte(now))
         .filter(sources::Column::IntervalSeconds.is_not_null())
-        .filter(Condition::any().add(sources::Column::LeaseUntil.is_null()).add(sources::Column::LeaseUntil.lt(now)))
+        .filter(super::lease::free(sources::Column::LeaseUntil, now))
         .order_by_asc(sources::Column::NextScanAt)
         .all(db)
         .await?;

@@ -448,35 +448,25 @@ pub struct Claimed {
     pub secret: String,
 }
 
-/// Takes up to `limit` due deliveries for this worker for `lease`: each is taken by one
-/// conditional update that also checks it is still due and unchanged since it was read, so
-/// two workers never take the same one, nor one another worker has just sent.
+impl super::lease::Outbox for webhook_deliveries::Entity {
+    const ID: webhook_deliveries::Column = webhook_deliveries::Column::Id;
+    const STATUS: webhook_deliveries::Column = webhook_deliveries::Column::Status;
+    const NEXT_ATTEMPT_AT: webhook_deliveries::Column = webhook_deliveries::Column::NextAttemptAt;
+    const ATTEMPTS: webhook_deliveries::Column = webhook_deliveries::Column::Attempts;
+    const LEASE_UNTIL: webhook_deliveries::Column = webhook_deliveries::Column::LeaseUntil;
+    fn id(delivery: &webhook_deliveries::Model) -> i32 {
+        delivery.id
+    }
+    fn attempts(delivery: &webhook_deliveries::Model) -> i32 {
+        delivery.attempts
+    }
+}
+
+/// Takes up to `limit` due deliveries for this worker for `lease` (see
+/// [`super::lease::claim_due`]), each with its webhook's address and secret.
 pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) -> Result<Vec<Claimed>> {
-    use webhook_deliveries::Column as C;
-    let now = crate::orchestrator::now();
-    let free = || Condition::any().add(C::LeaseUntil.is_null()).add(C::LeaseUntil.lt(now));
-    let due = webhook_deliveries::Entity::find()
-        .filter(C::Status.eq(DeliveryStatus::Pending))
-        .filter(C::NextAttemptAt.lte(now))
-        .filter(free())
-        .order_by_asc(C::NextAttemptAt)
-        .limit(limit)
-        .all(db)
-        .await?;
     let mut claimed = Vec::new();
-    for delivery in due {
-        let taken = webhook_deliveries::Entity::update_many()
-            .col_expr(C::LeaseUntil, Expr::value(now + lease))
-            .filter(C::Id.eq(delivery.id))
-            .filter(C::Status.eq(DeliveryStatus::Pending))
-            .filter(C::NextAttemptAt.lte(now))
-            .filter(C::Attempts.eq(delivery.attempts))
-            .filter(free())
-            .exec(db)
-            .await?;
-        if taken.rows_affected != 1 {
-            continue;
-        }
+    for delivery in super::lease::claim_due::<webhook_deliveries::Entity>(db, limit, lease).await? {
         if let Some(hook) = webhooks::Entity::find_by_id(delivery.webhook_id).one(db).await? {
             claimed.push(Claimed { delivery, url: hook.url, secret: hook.secret });
         }

@@ -1,0 +1,63 @@
+//! Manifests written as YAML, for pipe pages and manifest downloads. Writing a manifest of a
+//! few kilobytes as YAML took about a fifth of a pipe page's time, and the same versions are
+//! asked for again and again, so the texts of the manifests written lately are kept, found by
+//! the manifest's own JSON text (keys in their order): a changed manifest is a different key,
+//! so no kept text is ever stale, whichever instance changed it.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::error::{Error, Result};
+
+/// The most kept, in bytes of YAML and of the JSON they were written from: when full,
+/// everything kept is let go, and it fills again with what is asked for.
+const KEPT_BYTES: usize = 16 << 20;
+
+#[derive(Default)]
+struct Kept {
+    texts: HashMap<String, Arc<str>>,
+    bytes: usize,
+}
+
+static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
+
+/// `manifest` as YAML.
+pub fn manifest_yaml(manifest: &Value) -> Result<Arc<str>> {
+    let key = manifest.to_string();
+    if let Some(text) = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref().and_then(|kept| kept.texts.get(&key)) {
+        return Ok(text.clone());
+    }
+    let text: Arc<str> =
+        serde_norway::to_string(manifest).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?.into();
+    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let kept = kept.get_or_insert_with(Kept::default);
+    let size = key.len() + text.len();
+    if kept.bytes + size > KEPT_BYTES {
+        *kept = Kept::default();
+    }
+    if size <= KEPT_BYTES && kept.texts.insert(key, text.clone()).is_none() {
+        kept.bytes += size;
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_changed_manifest_is_written_anew() {
+        let first = json!({"name": "kept_yaml_test", "version": "1.0.0", "tags": ["a", "b"]});
+        let text = manifest_yaml(&first).unwrap();
+        assert_eq!(&*text, "name: kept_yaml_test\nversion: 1.0.0\ntags:\n- a\n- b\n");
+        assert!(Arc::ptr_eq(&text, &manifest_yaml(&first).unwrap()), "asked again, the kept text is given");
+        let changed = json!({"name": "kept_yaml_test", "version": "1.0.0", "tags": ["a", "c"]});
+        assert_eq!(&*manifest_yaml(&changed).unwrap(), "name: kept_yaml_test\nversion: 1.0.0\ntags:\n- a\n- c\n");
+        assert_eq!(&*manifest_yaml(&first).unwrap(), &*text);
+        // The same keys in another order are written in that order.
+        let reordered = json!({"version": "1.0.0", "name": "kept_yaml_test", "tags": ["a", "b"]});
+        assert_eq!(&*manifest_yaml(&reordered).unwrap(), "version: 1.0.0\nname: kept_yaml_test\ntags:\n- a\n- b\n");
+    }
+}
