@@ -24,6 +24,26 @@ pub trait Outbox: EntityTrait {
     fn attempts(message: &Self::Model) -> i32;
 }
 
+/// The outbox tables name their columns alike.
+macro_rules! outbox {
+    ($($table:ident),*) => {$(
+        impl Outbox for super::entities::$table::Entity {
+            const ID: Self::Column = super::entities::$table::Column::Id;
+            const STATUS: Self::Column = super::entities::$table::Column::Status;
+            const NEXT_ATTEMPT_AT: Self::Column = super::entities::$table::Column::NextAttemptAt;
+            const ATTEMPTS: Self::Column = super::entities::$table::Column::Attempts;
+            const LEASE_UNTIL: Self::Column = super::entities::$table::Column::LeaseUntil;
+            fn id(message: &Self::Model) -> i32 {
+                message.id
+            }
+            fn attempts(message: &Self::Model) -> i32 {
+                message.attempts
+            }
+        }
+    )*};
+}
+outbox!(notifications, webhook_deliveries);
+
 /// Takes up to `limit` due messages for `lease`, oldest due first: each by one conditional
 /// update that also checks it is still due and unchanged since it was read, so two workers
 /// never take the same one, nor one another worker has just sent.

@@ -169,20 +169,6 @@ pub struct Outgoing {
     pub to: String,
 }
 
-impl super::lease::Outbox for notifications::Entity {
-    const ID: notifications::Column = notifications::Column::Id;
-    const STATUS: notifications::Column = notifications::Column::Status;
-    const NEXT_ATTEMPT_AT: notifications::Column = notifications::Column::NextAttemptAt;
-    const ATTEMPTS: notifications::Column = notifications::Column::Attempts;
-    const LEASE_UNTIL: notifications::Column = notifications::Column::LeaseUntil;
-    fn id(message: &notifications::Model) -> i32 {
-        message.id
-    }
-    fn attempts(message: &notifications::Model) -> i32 {
-        message.attempts
-    }
-}
-
 /// Takes up to `limit` due messages for `lease` (see [`super::lease::claim_due`]), each with
 /// its recipient's address as it is now.
 pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) -> Result<Vec<Outgoing>> {

@@ -448,20 +448,6 @@ pub struct Claimed {
     pub secret: String,
 }
 
-impl super::lease::Outbox for webhook_deliveries::Entity {
-    const ID: webhook_deliveries::Column = webhook_deliveries::Column::Id;
-    const STATUS: webhook_deliveries::Column = webhook_deliveries::Column::Status;
-    const NEXT_ATTEMPT_AT: webhook_deliveries::Column = webhook_deliveries::Column::NextAttemptAt;
-    const ATTEMPTS: webhook_deliveries::Column = webhook_deliveries::Column::Attempts;
-    const LEASE_UNTIL: webhook_deliveries::Column = webhook_deliveries::Column::LeaseUntil;
-    fn id(delivery: &webhook_deliveries::Model) -> i32 {
-        delivery.id
-    }
-    fn attempts(delivery: &webhook_deliveries::Model) -> i32 {
-        delivery.attempts
-    }
-}
-
 /// Takes up to `limit` due deliveries for this worker for `lease` (see
 /// [`super::lease::claim_due`]), each with its webhook's address and secret.
 pub async fn claim_due(db: &DatabaseConnection, limit: u64, lease: TimeDelta) -> Result<Vec<Claimed>> {

@@ -4,7 +4,7 @@
 //! the manifest's own JSON text (keys in their order): a changed manifest is a different key,
 //! so no kept text is ever stale, whichever instance changed it.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use serde_json::Value;
 
@@ -20,18 +20,23 @@ struct Kept {
     bytes: usize,
 }
 
-static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
+static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(Mutex::default);
+
+/// The kept texts; a panic elsewhere while they were held leaves them whole (each change is
+/// one map insert or clear).
+fn kept() -> std::sync::MutexGuard<'static, Kept> {
+    KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// `manifest` as YAML.
 pub fn manifest_yaml(manifest: &Value) -> Result<Arc<str>> {
     let key = manifest.to_string();
-    if let Some(text) = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).as_ref().and_then(|kept| kept.texts.get(&key)) {
+    if let Some(text) = kept().texts.get(&key) {
         return Ok(text.clone());
     }
     let text: Arc<str> =
         serde_norway::to_string(manifest).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?.into();
-    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let kept = kept.get_or_insert_with(Kept::default);
+    let mut kept = kept();
     let size = key.len() + text.len();
     if kept.bytes + size > KEPT_BYTES {
         *kept = Kept::default();
