@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const bin = process.env.PIPESHARE_BIN ?? path.join(repo, 'target/debug/pipeshare');
+// Where cargo built it: CARGO_TARGET_DIR when set (relative to the repo, as cargo reads it).
+const targetDir = path.resolve(repo, process.env.CARGO_TARGET_DIR ?? 'target');
+export const bin = process.env.PIPESHARE_BIN ?? path.join(targetDir, 'debug/pipeshare');
 export const output = path.join(repo, 'end2end/output');
 export const corpus = path.join(repo, 'server/tests/fixtures/plugpipe');
 export const password = 'correct horse battery';
