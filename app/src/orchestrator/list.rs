@@ -121,6 +121,9 @@ pub async fn filter_choices(db: &impl ConnectionTrait, caller: &Caller) -> Resul
     Ok((categories.into_iter().collect(), statuses.into_iter().collect()))
 }
 
+/// What joins the fields of PostgreSQL's `search_text`.
+const SEARCH_SEPARATOR: char = '\u{1f}';
+
 /// `%` and `_` in the caller's text match themselves.
 fn like_pattern(text: &str) -> LikeExpr {
     let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -129,7 +132,8 @@ fn like_pattern(text: &str) -> LikeExpr {
 
 /// Pipes whose name, description or tags hold `text`, in any case. On SQLite a text of three
 /// characters or more is looked up in the trigram index `pipes_search` (the triggers of
-/// migration 15 keep it in step); on PostgreSQL the trigram indexes serve the `LIKE` itself.
+/// migration 15 keep it in step); on PostgreSQL one `LIKE` over the stored `search_text`
+/// (the three lower-cased, joined by U+001F: migration 19) is served by its trigram index.
 fn search_matches(backend: DbBackend, text: &str) -> Condition {
     if backend == DbBackend::Sqlite && text.chars().count() >= 3 {
         // One phrase: the text as it is, quotes doubled, no search operators.
@@ -140,6 +144,10 @@ fn search_matches(backend: DbBackend, text: &str) -> Condition {
             .and_where(Expr::cust_with_values("pipes_search MATCH ?", [phrase]))
             .to_owned();
         return Condition::all().add(pipes::Column::Id.in_subquery(found));
+    }
+    // A text holding the separator could match across two fields: it is looked up field by field.
+    if backend == DbBackend::Postgres && !text.contains(SEARCH_SEPARATOR) {
+        return Condition::all().add(Expr::col((pipes::Entity, Alias::new("search_text"))).like(like_pattern(text)));
     }
     let lower = |col: pipes::Column| Expr::expr(Func::lower(Expr::col((pipes::Entity, col))));
     [pipes::Column::Name, pipes::Column::Description, pipes::Column::Tags]

@@ -83,7 +83,11 @@ pub fn wait_after(count: u32, free: u32) -> Duration {
 /// over and sets the next wait in the same write, so parallel attempts cannot slip through
 /// together: of 60 guesses sent at once, only the free ones are let through.
 pub async fn take(db: &impl ConnectionTrait, keys: &[(Kind, String)]) -> Result<()> {
-    let now = crate::orchestrator::now();
+    take_at(db, keys, crate::orchestrator::now()).await
+}
+
+/// [`take`] as of `now`.
+async fn take_at(db: &impl ConnectionTrait, keys: &[(Kind, String)], now: chrono::DateTime<chrono::Utc>) -> Result<()> {
     // A count forgotten starts again.
     forget_stale(db).await?;
     for (kind, key) in keys {
@@ -199,10 +203,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::orchestrator::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
         let key = [(Kind::SignInUser, Kind::SignInUser.key("alice"))];
+        // All at one instant: on a loaded machine 40 writes may take longer than the first
+        // wait (a second), and an attempt after the wait is rightly taken.
+        let now = crate::orchestrator::now();
         let attempts: Vec<_> = (0..40)
             .map(|_| {
                 let (db, key) = (db.clone(), key.clone());
-                tokio::spawn(async move { take(&db, &key).await })
+                tokio::spawn(async move { take_at(&db, &key, now).await })
             })
             .collect();
         let mut taken = 0;
