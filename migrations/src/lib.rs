@@ -20,7 +20,7 @@ mod m20261126_000015_search_index;
 mod m20261126_000016_listing_index;
 mod m20261127_000017_download_tallies;
 mod m20261127_000018_fork_index;
-mod m20261127_000019_search_text;
+mod m20261127_000019_search_key;
 
 pub struct Migrator;
 
@@ -46,7 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000016_listing_index::Migration),
             Box::new(m20261127_000017_download_tallies::Migration),
             Box::new(m20261127_000018_fork_index::Migration),
-            Box::new(m20261127_000019_search_text::Migration),
+            Box::new(m20261127_000019_search_key::Migration),
         ]
     }
 }

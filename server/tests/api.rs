@@ -107,14 +107,24 @@ async fn listing_filters_pages_and_scopes() {
     // Free text, with LIKE wildcards taken literally and SQL taken as data.
     let search = w.server.call(&w.alice, json!({"search": "SQLite"})).await;
     assert!(names(search.ok()).contains(&"sqlite".to_string()));
-    // A description's words and a tag are found too; a text spanning two fields is not.
-    for (text, pipe) in [("persistentVOLUME integration", "sqlite"), ("fda-compliance", "medical_verification_agent_factory")] {
+    // A description's words and a tag are found too; a text spanning two fields, or with
+    // other punctuation than the field's ("kubernetes-native"), is not.
+    for (text, pipe) in [
+        ("persistentVOLUME integration", "sqlite"),
+        ("kubernetes-native", "sqlite"),
+        ("fda-compliance", "medical_verification_agent_factory"),
+    ] {
         let found = w.server.call(&w.alice, json!({"search": text})).await;
         assert!(names(found.ok()).contains(&pipe.to_string()), "search {text:?}");
     }
-    for text in ["sqlite\u{1f}kubernetes", "sqlite kubernetes"] {
-        let across = w.server.call(&w.alice, json!({"search": text})).await;
-        assert!(!names(across.ok()).contains(&"sqlite".to_string()), "search {text:?}");
+    for (text, pipe) in [
+        ("sqlite\u{1f}kubernetes", "sqlite"),
+        ("sqlite kubernetes", "sqlite"),
+        ("kubernetes native", "sqlite"),
+        ("fda compliance", "medical_verification_agent_factory"),
+    ] {
+        let other = w.server.call(&w.alice, json!({"search": text})).await;
+        assert!(!names(other.ok()).contains(&pipe.to_string()), "search {text:?}");
     }
     for text in ["d_tabase", "data%adapter", "x' OR '1'='1"] {
         let literal = w.server.call(&w.alice, json!({"search": text})).await;

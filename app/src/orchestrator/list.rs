@@ -121,9 +121,6 @@ pub async fn filter_choices(db: &impl ConnectionTrait, caller: &Caller) -> Resul
     Ok((categories.into_iter().collect(), statuses.into_iter().collect()))
 }
 
-/// What joins the fields of PostgreSQL's `search_text`.
-const SEARCH_SEPARATOR: char = '\u{1f}';
-
 /// `%` and `_` in the caller's text match themselves.
 fn like_pattern(text: &str) -> LikeExpr {
     let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -132,8 +129,9 @@ fn like_pattern(text: &str) -> LikeExpr {
 
 /// Pipes whose name, description or tags hold `text`, in any case. On SQLite a text of three
 /// characters or more is looked up in the trigram index `pipes_search` (the triggers of
-/// migration 15 keep it in step); on PostgreSQL one `LIKE` over the stored `search_text`
-/// (the three lower-cased, joined by U+001F: migration 19) is served by its trigram index.
+/// migration 15 keep it in step). On PostgreSQL the trigram index of `search_key` (migration
+/// 19: the three fields lower-cased, each character not a letter or digit written as `q`)
+/// finds the few pipes whose key holds the text written the same way, and the fields decide.
 fn search_matches(backend: DbBackend, text: &str) -> Condition {
     if backend == DbBackend::Sqlite && text.chars().count() >= 3 {
         // One phrase: the text as it is, quotes doubled, no search operators.
@@ -145,14 +143,19 @@ fn search_matches(backend: DbBackend, text: &str) -> Condition {
             .to_owned();
         return Condition::all().add(pipes::Column::Id.in_subquery(found));
     }
-    // A text holding the separator could match across two fields: it is looked up field by field.
-    if backend == DbBackend::Postgres && !text.contains(SEARCH_SEPARATOR) {
-        return Condition::all().add(Expr::col((pipes::Entity, Alias::new("search_text"))).like(like_pattern(text)));
-    }
     let lower = |col: pipes::Column| Expr::expr(Func::lower(Expr::col((pipes::Entity, col))));
-    [pipes::Column::Name, pipes::Column::Description, pipes::Column::Tags]
+    let in_fields = [pipes::Column::Name, pipes::Column::Description, pipes::Column::Tags]
         .into_iter()
-        .fold(Condition::any(), |any, col| any.add(lower(col).like(like_pattern(text))))
+        .fold(Condition::any(), |any, col| any.add(lower(col).like(like_pattern(text))));
+    if backend == DbBackend::Postgres {
+        // The key is written by the same SQL as the column (no wildcards remain in it).
+        let key = Expr::cust_with_values(
+            "\"pipes\".\"search_key\" LIKE '%' || regexp_replace(lower($1), '[^[:alnum:]]', 'q', 'g') || '%'",
+            [text],
+        );
+        return Condition::all().add(key).add(in_fields);
+    }
+    in_fields
 }
 
 /// The pipes a listing matches, before paging; every filter is checked first.
