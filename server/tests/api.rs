@@ -1,7 +1,7 @@
 //! The JSON API over HTTP against a real `pipeshare serve` on a temporary SQLite file.
 mod common;
 
-use common::{Instance, Server, fixture_corpus, plug, write_tree};
+use common::{Instance, Server, fixture_corpus, numbered_tree, plug, write_tree};
 use serde_json::{Value, json};
 
 /// alice owns the fixture corpus; bob and carol are colleagues; root is an instance admin.
@@ -433,11 +433,7 @@ async fn approval_flow() {
 async fn the_quota_holds_under_concurrency() {
     let instance = Instance::new();
     let token = instance.user_with_token("dana", false);
-    let files: Vec<(String, String)> = (0..16)
-        .map(|i| (format!("plugs/data/p{i:02}/1.0.0/plug.yaml"), plug(&format!("p{i:02}"), "1.0.0", "data", "stable", "Dana", "x")))
-        .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let tree = write_tree(&instance.path().join("tree"), &refs);
+    let tree = numbered_tree(&instance.path().join("tree"), "p", 16);
     assert_eq!(instance.scan(&tree, "dana")["added"], 16);
     instance.cli_ok(&["settings", "set", "max_pipes_per_user", "4"], None);
     let server = instance.serve().await;
@@ -657,11 +653,7 @@ async fn the_demo_command_loads_a_corpus_and_serves() {
 async fn two_servers_on_one_database_agree() {
     let instance = Instance::new();
     let token = instance.user_with_token("dana", false);
-    let files: Vec<(String, String)> = (0..16)
-        .map(|i| (format!("plugs/data/q{i:02}/1.0.0/plug.yaml"), plug(&format!("q{i:02}"), "1.0.0", "data", "stable", "Dana", "x")))
-        .collect();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    instance.scan(&write_tree(&instance.path().join("tree"), &refs), "dana");
+    instance.scan(&numbered_tree(&instance.path().join("tree"), "q", 16), "dana");
     let (a, b) = (instance.serve().await, instance.serve().await);
 
     // The quota holds when the shares are spread over both servers.
@@ -688,6 +680,30 @@ async fn two_servers_on_one_database_agree() {
     a.call(&token, json!({"action": "download_pipe", "pipe_name": shared})).await.ok();
     let report = b.call(&token, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
+}
+
+#[tokio::test]
+async fn downloads_at_once_are_each_counted_once() {
+    let instance = Instance::new();
+    let token = instance.user_with_token("erin", false);
+    instance.scan(&numbered_tree(&instance.path().join("tree"), "d", 24), "erin");
+    let server = instance.serve().await;
+    // Stored together, each still counts once, in every tally; the same again within the
+    // minute counts nothing more.
+    for _ in 0..2 {
+        let replies = futures::future::join_all(
+            (0..24).map(|i| server.call(&token, json!({"action": "download_pipe", "pipe_name": format!("d{i:02}")}))),
+        )
+        .await;
+        for reply in replies {
+            reply.ok();
+        }
+    }
+    let report =
+        server.call(&token, json!({"action": "generate_share_report", "report_options": {"report_format": "comprehensive"}})).await;
+    let report = report.ok();
+    assert_eq!(report["usage_stats"]["downloads"], 24);
+    assert_eq!(report["usage_stats"]["category_downloads"], json!([{"category": "data", "downloads": 24}]));
 }
 
 #[tokio::test]
@@ -754,11 +770,7 @@ async fn every_sharing_change_is_in_the_audit_log() {
 async fn a_large_catalogue_comes_in_pages_of_at_most_a_thousand() {
     let instance = Instance::new();
     let token = instance.user_with_token("alice", false);
-    let files: Vec<(String, String)> = (0..1003)
-        .map(|i| (format!("plugs/p{i:04}/1.0.0/plug.yaml"), plug(&format!("p{i:04}"), "1.0.0", "data", "stable", "A", "d")))
-        .collect();
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    instance.scan(&write_tree(&instance.path().join("tree"), &files), "alice");
+    instance.scan(&numbered_tree(&instance.path().join("tree"), "p", 1003), "alice");
     let server = instance.serve().await;
 
     // No limit, as the guide's callers ask: the first thousand, the whole count, and the way on.

@@ -372,11 +372,7 @@ async fn concurrent_publishes_all_land() {
         async move { upload(s, Some(&token), body).await }
     });
     // A scan of a tree writes beside them, from another process.
-    let files: Vec<(String, String)> = (0..300)
-        .map(|i| (format!("plugs/s{i:03}/1.0.0/plug.yaml"), common::plug(&format!("s{i:03}"), "1.0.0", "data", "stable", "A", "d")))
-        .collect();
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    let tree = common::write_tree(&w.instance.path().join("tree"), &files);
+    let tree = common::numbered_tree(&w.instance.path().join("tree"), "s", 300);
     let scan = tokio::process::Command::new(common::BIN)
         .args(["scan", tree.to_str().unwrap(), "--owner", "carol"])
         .env("DATABASE_URL", &w.instance.database_url)

@@ -2,12 +2,10 @@
 pub use crate::model::DownloadResult;
 use std::net::IpAddr;
 
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::{Map, Value};
 
+use super::Orchestrator;
 use super::access::{FoundPipe, pipe_to_download};
 use super::accounts::Caller;
 use super::catalog::{VersionName, version_names, with_package_summary};
@@ -149,14 +147,14 @@ impl DownloadClient {
 
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
 pub async fn download_pipe(
-    db: &DatabaseConnection,
+    orchestrator: &Orchestrator,
     caller: Option<&Caller>,
     client: Option<IpAddr>,
-    base_url: &str,
     pipe_name: &str,
     pick: &VersionPick,
     record: Record,
 ) -> Result<DownloadResult> {
+    let db = orchestrator.db();
     let FoundPipe { pipe, owner, .. } = pipe_to_download(db, caller, pipe_name).await?;
     let versions = version_names(db, pipe.id).await?;
     let picked = pick_version(db, &pipe, &versions, pick).await?;
@@ -164,25 +162,20 @@ pub async fn download_pipe(
     let package = chosen.package_size.zip(chosen.package_files);
     let now = crate::orchestrator::now();
     if record == Record::Count && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
-        // The download and its tallies are stored together or not at all.
-        let (txn, _turn) = super::db::begin_turn(db).await?;
-        let download = downloads::ActiveModel {
-            pipe_id: Set(pipe.id),
-            user_id: Set(caller.map(|c| c.user_id)),
-            version: Set(chosen.version.clone()),
-            downloaded_at: Set(now),
-            environment: Set(match pick {
+        let download = downloads::Model {
+            id: 0,
+            pipe_id: pipe.id,
+            user_id: caller.map(|c| c.user_id),
+            version: chosen.version.clone(),
+            downloaded_at: now,
+            environment: match pick {
                 VersionPick::Environment(name) => Some(name.clone()),
                 _ => None,
-            }),
-            client: Set(Some(DownloadClient::of(caller))),
-            category: Set(pipe.category.clone()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        super::tallies::count_download(&txn, &download).await?;
-        txn.commit().await?;
+            },
+            client: Some(DownloadClient::of(caller)),
+            category: pipe.category.clone(),
+        };
+        orchestrator.recorder().record(db, download).await?;
     }
     Ok(DownloadResult {
         pipe_name: pipe.name.clone(),
@@ -197,7 +190,7 @@ pub async fn download_pipe(
             _ => None,
         },
         yanked: chosen.yanked,
-        archive_url: package.as_ref().map(|_| archive_url(base_url, &pipe.name, &chosen.version)),
+        archive_url: package.as_ref().map(|_| archive_url(orchestrator.base_url(), &pipe.name, &chosen.version)),
         sha256: package.as_ref().and(chosen.package_sha256.clone()),
         size: package.as_ref().map(|(size, _)| (*size).max(0) as u64),
         files: package.map(|(_, files)| files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
@@ -208,14 +201,14 @@ pub async fn download_pipe(
 /// A version's package for whoever may download the pipe, counted as a download; `None`
 /// when the version has no package (scanned before packages existed: a rescan packs it).
 pub async fn download_package(
-    db: &DatabaseConnection,
+    orchestrator: &Orchestrator,
     caller: Option<&Caller>,
     client: Option<IpAddr>,
     pipe_name: &str,
     version: &str,
     record: Record,
 ) -> Result<packages::Model> {
-    let found = download_pipe(db, caller, client, "", pipe_name, &VersionPick::Exact(version.to_string()), record).await?;
+    let found = download_pipe(orchestrator, caller, client, pipe_name, &VersionPick::Exact(version.to_string()), record).await?;
     let sha256 = found.sha256.ok_or_else(|| Error::NotFound(format!("Version {version} of '{pipe_name}' has no package yet")))?;
-    super::publish::package_bytes(db, &sha256).await
+    super::publish::package_bytes(orchestrator.db(), &sha256).await
 }

@@ -21,6 +21,7 @@ pub mod list;
 pub mod notify;
 pub mod permissions;
 pub mod publish;
+pub mod recorder;
 pub mod remote;
 pub mod report;
 pub mod requests;
@@ -66,11 +67,13 @@ pub struct Orchestrator {
     base_url: String,
     /// The seed's per-call `config`, which may only tighten the instance settings.
     config: Option<Arc<Value>>,
+    /// Stores the downloads counted at the same moment together.
+    recorder: Arc<recorder::Recorder>,
 }
 
 impl Orchestrator {
     pub fn new(db: DatabaseConnection, base_url: impl Into<String>) -> Self {
-        Orchestrator { db, base_url: base_url.into(), config: None }
+        Orchestrator { db, base_url: base_url.into(), config: None, recorder: Arc::default() }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -79,6 +82,10 @@ impl Orchestrator {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    pub(crate) fn recorder(&self) -> &recorder::Recorder {
+        &self.recorder
     }
 
     /// This orchestrator under the caller's `config` (checked now): the settings it loads are
@@ -176,7 +183,7 @@ impl Orchestrator {
         pick: &download::VersionPick,
         record: download::Record,
     ) -> Result<DownloadResult> {
-        download::download_pipe(&self.db, caller, client, &self.base_url, name, pick, record).await
+        download::download_pipe(self, caller, client, name, pick, record).await
     }
 
     /// A page of the pipes the caller may download, for another instance reading this one
@@ -201,7 +208,7 @@ impl Orchestrator {
         version: &str,
         record: download::Record,
     ) -> Result<entities::packages::Model> {
-        download::download_package(&self.db, caller, client, name, version, record).await
+        download::download_package(self, caller, client, name, version, record).await
     }
 
     // Publishing: new pipes and versions with their files.

@@ -146,23 +146,35 @@ async fn add(db: &impl ConnectionTrait, tallies: Vec<Tally>) -> Result<()> {
     Ok(())
 }
 
-/// Counts one new download, in the transaction that stored it. The pipe's owner is read
-/// here, after any transfer that holds the pipe (PostgreSQL waits for it): the counts go to
+/// Counts new downloads, in the transaction that stored them. Their pipes' owners are read
+/// here, after any transfer that holds a pipe (PostgreSQL waits for it): the counts go to
 /// whoever owns the pipe when this transaction ends.
-pub async fn count_download(txn: &impl ConnectionTrait, download: &downloads::Model) -> Result<()> {
+pub async fn count_downloads(txn: &impl ConnectionTrait, downloads: &[downloads::Model]) -> Result<()> {
     use super::entities::pipes;
     use sea_orm::QuerySelect;
-    let owner: Option<i32> = pipes::Entity::find_by_id(download.pipe_id)
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    let ids: BTreeSet<i32> = downloads.iter().map(|d| d.pipe_id).collect();
+    let owners: BTreeMap<i32, i32> = pipes::Entity::find()
         .select_only()
-        .column(pipes::Column::OwnerId)
+        .columns([pipes::Column::Id, pipes::Column::OwnerId])
+        .filter(pipes::Column::Id.is_in(ids))
         .lock_shared()
-        .into_tuple()
-        .one(txn)
-        .await?;
-    let Some(owner) = owner else { return Ok(()) };
-    let tallies = keys_of(download)
+        .into_tuple::<(i32, i32)>()
+        .all(txn)
+        .await?
         .into_iter()
-        .map(|(dimension, pipe_id, key)| Tally { dimension, owner_id: owner, pipe_id, key, counts: [1; 6] })
+        .collect();
+    // One row per tally: an upsert may not touch a row twice (PostgreSQL refuses).
+    let mut counted: HashMap<(Dimension, i32, i32, String), i64> = HashMap::new();
+    for download in downloads {
+        let Some(&owner) = owners.get(&download.pipe_id) else { continue };
+        for (dimension, pipe_id, key) in keys_of(download) {
+            *counted.entry((dimension, owner, pipe_id, key)).or_default() += 1;
+        }
+    }
+    let tallies = counted
+        .into_iter()
+        .map(|((dimension, owner_id, pipe_id, key), n)| Tally { dimension, owner_id, pipe_id, key, counts: [n; 6] })
         .collect();
     add(txn, tallies).await
 }
@@ -551,7 +563,7 @@ mod tests {
                 .await
                 .unwrap();
                 // Without a roll first, a download counts in the windows as they stand.
-                count_download(&txn, &download).await.unwrap();
+                count_downloads(&txn, &[download]).await.unwrap();
                 txn.commit().await.unwrap();
             }
             if n == 60 {

@@ -264,6 +264,20 @@ pub fn write_tree(root: &Path, files: &[(&str, &str)]) -> PathBuf {
     root.to_path_buf()
 }
 
+/// A tree of `count` small pipes named `<prefix>00`, `<prefix>01`, ... (as many digits as the
+/// largest number needs, at least two), version 1.0.0 in category `data`; returns its root.
+pub fn numbered_tree(root: &Path, prefix: &str, count: usize) -> PathBuf {
+    let width = count.saturating_sub(1).to_string().len().max(2);
+    let files: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            let name = format!("{prefix}{i:0width$}");
+            (format!("plugs/data/{name}/1.0.0/plug.yaml"), plug(&name, "1.0.0", "data", "stable", "A", "d"))
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(path, text)| (path.as_str(), text.as_str())).collect();
+    write_tree(root, &files)
+}
+
 pub fn plug(name: &str, version: &str, category: &str, status: &str, author: &str, description: &str) -> String {
     format!(
         "name: {name}\nversion: {version}\ncategory: {category}\nstatus: {status}\nauthor: {author}\ndescription: {description}\ntags: [demo]\n"
