@@ -175,7 +175,7 @@ pub async fn download_pipe(
             client: Some(DownloadClient::of(caller)),
             category: pipe.category.clone(),
         };
-        orchestrator.recorder().record(db, download).await?;
+        orchestrator.recorder().record(download).await?;
     }
     Ok(DownloadResult {
         pipe_name: pipe.name.clone(),

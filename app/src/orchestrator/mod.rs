@@ -73,7 +73,7 @@ pub struct Orchestrator {
 
 impl Orchestrator {
     pub fn new(db: DatabaseConnection, base_url: impl Into<String>) -> Self {
-        Orchestrator { db, base_url: base_url.into(), config: None, recorder: Arc::default() }
+        Orchestrator { recorder: Arc::new(recorder::Recorder::new(db.clone())), db, base_url: base_url.into(), config: None }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -19,18 +19,24 @@ struct Waiting {
 }
 
 /// The writer of one database's downloads, started by the first download it stores.
-#[derive(Default)]
-pub struct Recorder(OnceCell<mpsc::Sender<Waiting>>);
+pub struct Recorder {
+    db: DatabaseConnection,
+    queue: OnceCell<mpsc::Sender<Waiting>>,
+}
 
 impl Recorder {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Recorder { db, queue: OnceCell::new() }
+    }
+
     /// Stores `download` (its `id` is ignored) and counts it in the tallies, with the others
     /// waiting now; returns once they are committed.
-    pub async fn record(&self, db: &DatabaseConnection, download: downloads::Model) -> Result<()> {
+    pub async fn record(&self, download: downloads::Model) -> Result<()> {
         let queue = self
-            .0
+            .queue
             .get_or_init(|| async {
                 let (queue, waiting) = mpsc::channel(QUEUE);
-                tokio::spawn(write(db.clone(), waiting));
+                tokio::spawn(write(self.db.clone(), waiting));
                 queue
             })
             .await;
