@@ -37,7 +37,8 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP INDEX IF EXISTS idx_pipes_search_name",
 ];
 
-async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
+/// Runs the statements of the database's backend (later search migrations use it too).
+pub(crate) async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
     let statements = match manager.get_database_backend() {
         DatabaseBackend::Sqlite => sqlite,
         DatabaseBackend::Postgres => postgres,

@@ -1,5 +1,5 @@
+use super::m20261126_000015_search_index::run;
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -19,7 +19,7 @@ pub struct Migration;
 ///   vacuum or the list's limit merges them. At the default limit (4 MB) a scan of 10k pipes
 ///   left 366 pages there, and the planner read every pipe instead; at 256 kB it stays small.
 ///
-/// SQLite keeps its FTS5 table, whose trigrams already span spaces.
+/// SQLite keeps its FTS5 table, whose trigrams already span spaces: nothing changes there.
 const POSTGRES_UP: &[&str] = &[
     "ALTER TABLE pipes ADD COLUMN search_key text GENERATED ALWAYS AS \
        (regexp_replace(lower(name || ' ' || coalesce(description, '') || ' ' || coalesce(tags, '')), '[^[:alnum:]]', 'q', 'g')) STORED",
@@ -36,23 +36,13 @@ const POSTGRES_DOWN: &[&str] = &[
     "ALTER TABLE pipes DROP COLUMN IF EXISTS search_key",
 ];
 
-async fn run(manager: &SchemaManager<'_>, postgres: &[&str]) -> Result<(), DbErr> {
-    if manager.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    for statement in postgres {
-        manager.get_connection().execute_unprepared(statement).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, POSTGRES_UP).await
+        run(manager, &[], POSTGRES_UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, POSTGRES_DOWN).await
+        run(manager, &[], POSTGRES_DOWN).await
     }
 }
