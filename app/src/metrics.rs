@@ -49,6 +49,8 @@ pub struct Metrics {
     attempts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Source scans of this process by kind (`scan`: a source's first, `rescan`) and outcome.
     scans: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
+    /// Anonymous visitors' pipe pages by outcome (`kept`: served from the cache, `rendered`).
+    pages: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// A source as the database holds it when scraped.
@@ -116,6 +118,13 @@ impl Metrics {
         }
     }
 
+    /// One anonymous visitor's pipe page, served from the cache or rendered.
+    pub fn count_page(&self, kept: bool) {
+        if let Ok(mut pages) = self.pages.lock() {
+            *pages.entry(if kept { "kept" } else { "rendered" }).or_default() += 1;
+        }
+    }
+
     /// Everything, in the Prometheus text format.
     pub fn render(&self, pool: &PoolStats, queues: &QueueStats, sources: &[SourceStats]) -> String {
         let mut out = String::new();
@@ -172,6 +181,13 @@ impl Metrics {
         if let Ok(scans) = self.scans.lock() {
             for ((kind, outcome), histogram) in scans.iter() {
                 histogram.render(&mut out, "pipeshare_source_scan_duration_seconds", &format!("kind=\"{kind}\",outcome=\"{outcome}\""));
+            }
+        }
+        let _ = writeln!(out, "# HELP pipeshare_anonymous_pages_total Anonymous visitors' pipe pages, by outcome (kept: from the cache).");
+        let _ = writeln!(out, "# TYPE pipeshare_anonymous_pages_total counter");
+        if let Ok(pages) = self.pages.lock() {
+            for (outcome, count) in pages.iter() {
+                let _ = writeln!(out, "pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}} {count}");
             }
         }
         render_sources(&mut out, sources);

@@ -10,6 +10,11 @@ pub fn encode(text: &str) -> String {
     utf8_percent_encode(text, COMPONENT).to_string()
 }
 
+/// The text of one percent-encoded URL path segment; `None` when it is not UTF-8.
+pub fn decode(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment).decode_utf8().ok().map(String::from)
+}
+
 /// A query string from pairs, leaving out empty values.
 pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String {
     let parts: Vec<String> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(&v))).collect();
@@ -24,6 +29,10 @@ mod tests {
     fn encodes_what_urls_cannot_carry() {
         assert_eq!(encode("a b/c?d"), "a%20b%2Fc%3Fd");
         assert_eq!(encode("é~x"), "%C3%A9~x");
+        for text in ["a b/c?d", "é~x", "data_processor"] {
+            assert_eq!(decode(&encode(text)).as_deref(), Some(text));
+        }
+        assert_eq!(decode("%FF"), None);
         assert_eq!(query_string([("q", "x y".to_string()), ("category", String::new()), ("offset", "50".into())]), "?q=x%20y&offset=50");
         assert_eq!(query_string([("q", String::new())]), "");
     }

@@ -7,6 +7,7 @@ pub mod mail;
 pub mod observe;
 pub mod openapi;
 pub mod packages;
+pub mod page_cache;
 pub mod remote;
 pub mod sessions;
 pub mod startup;

@@ -19,7 +19,7 @@ use tower::ServiceExt;
 use tower_http::{services::ServeDir, timeout::TimeoutLayer, trace::TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{api, download, export, observe, openapi, packages, sessions::DbSessionStore};
+use crate::{api, download, export, observe, openapi, packages, page_cache, sessions::DbSessionStore};
 
 /// The browser session's cookie.
 pub const SESSION_COOKIE: &str = "pipeshare_session";
@@ -72,6 +72,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+    let pages = Arc::new(page_cache::PageCache::new(orchestrator.clone()));
     let state = AppState {
         leptos_options: leptos_options.clone(),
         orchestrator,
@@ -104,6 +105,7 @@ pub fn router(orchestrator: Orchestrator, config: &ServerConfig, addr: SocketAdd
         .layer(middleware::from_fn_with_state(Arc::new(config.trusted_origin()), same_origin_writes))
         .layer(sessions)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(pages, page_cache::serve_kept))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(observe::observe))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

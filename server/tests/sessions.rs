@@ -313,3 +313,54 @@ async fn browse_pages_link_to_each_other_by_name() {
     let refused = page("/?status=bogus").await;
     assert!(refused.contains("Unknown status &#x27;bogus&#x27;") || refused.contains("Unknown status 'bogus'"), "{refused}");
 }
+
+/// How many anonymous pipe pages `server` served from its cache (`kept`) or rendered.
+async fn anonymous_pages(server: &common::Server, outcome: &str) -> u64 {
+    let text = server.http.get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
+    let series = format!("pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(series.as_str())).map_or(0, |v| v.parse().unwrap())
+}
+
+#[tokio::test]
+async fn an_anonymous_pipe_page_is_kept_only_while_what_it_shows_is_unchanged() {
+    let instance = Instance::new();
+    let alice = instance.user_with_token("alice", false);
+    let tree = instance.path().join("tree");
+    write_tree(&tree, &[("sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database"))]);
+    instance.scan(&tree, "alice");
+    instance.cli_ok(&["settings", "set", "enable_public_sharing", "true"], None);
+    let (one, two) = (instance.serve().await, instance.serve().await);
+    let share = serde_json::json!({"action": "share_pipe", "pipe_name": "sqlite", "sharing_options": {"public": true}});
+    one.call(&alice, share.clone()).await.ok();
+    let downloads = |html: &str| html.split("<dd class=\"downloads\">").nth(1).and_then(|r| r.split('<').next()).map(String::from);
+
+    let (status, first) = one.get("/pipes/sqlite").await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(downloads(&first).as_deref(), Some("0"), "{first}");
+    assert_eq!(one.get("/pipes/sqlite").await, (200, first.clone()), "the kept page is the page");
+    assert_eq!((anonymous_pages(&one, "rendered").await, anonymous_pages(&one, "kept").await), (1, 1));
+
+    // A download counted by the other instance shows on the next visit.
+    let download = two.http.get(format!("{}/pipes/sqlite/download", two.url)).bearer_auth(&alice).send().await.unwrap();
+    assert_eq!(download.status().as_u16(), 200);
+    let (_, counted) = one.get("/pipes/sqlite").await;
+    assert_eq!(downloads(&counted).as_deref(), Some("1"), "{counted}");
+    // So does a new version.
+    write_tree(&tree, &[("sqlite/1.1.0/plug.yaml", &plug("sqlite", "1.1.0", "database", "stable", "A", "an embedded database"))]);
+    instance.scan(&tree, "alice");
+    assert!(one.get("/pipes/sqlite").await.1.contains("1.1.0"));
+    assert_eq!(anonymous_pages(&one, "rendered").await, 3);
+
+    // A signed-in visitor's page is their own, never the kept one.
+    let personal = one.http.get(format!("{}/pipes/sqlite", one.url)).header("cookie", "pipeshare_session=none").send().await.unwrap();
+    assert_eq!(personal.status().as_u16(), 200);
+    assert_eq!((anonymous_pages(&one, "rendered").await, anonymous_pages(&one, "kept").await), (3, 1));
+
+    // Withdrawn by the other instance: the next visit finds nothing, never the kept page.
+    two.call(&alice, serde_json::json!({"action": "unshare_pipe", "pipe_name": "sqlite"})).await.ok();
+    let (status, gone) = one.get("/pipes/sqlite").await;
+    assert_eq!(status, 404);
+    assert!(!gone.contains("an embedded database"), "{gone}");
+    two.call(&alice, share).await.ok();
+    assert_eq!(one.get("/pipes/sqlite").await.0, 200);
+}

@@ -1,6 +1,7 @@
 //! Webhooks against receivers on loopback: deliveries signed and verified, a receiver that is
 //! down at first and gets its delivery on a retry, one redelivered by hand, none lost across a
-//! server restart, none sent twice by two servers on one database, and ended grants announced.
+//! server restart, none sent twice by two servers on one database, ended grants and shares
+//! refused by the share limit announced.
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -267,4 +268,30 @@ async fn a_failing_receiver_is_retried_with_back_off_and_two_servers_send_each_d
     }
     assert!(failed >= 3.0, "refused attempts are counted: {failed}");
     assert!(failing_seen.bodies().len() >= 3, "the failing receiver saw each attempt");
+}
+
+#[tokio::test]
+async fn a_share_refused_by_the_share_limit_is_announced_and_not_made() {
+    let (instance, alice, _bob, root) = instance();
+    instance.cli_ok(&["settings", "set", "max_pipes_per_user", "1"], None);
+    let server = serve(&instance).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (seen, _receiver) = receiver(listener, StatusCode::OK).await;
+    server.call(&root, json!({"action": "add_webhook", "url": url, "events": ["share", "quota_refused"]})).await.ok();
+
+    server.call(&alice, json!({"action": "share_pipe", "pipe_name": "sqlite"})).await.ok();
+    let refused = server.call(&alice, json!({"action": "share_pipe", "pipe_name": "other"})).await;
+    assert!(refused.failed(409).contains("max_pipes_per_user is 1"));
+    until("the refusal arrives", async || seen.bodies().iter().any(|b| b["type"] == "quota_refused")).await;
+    let bodies = seen.bodies();
+    let refusal = bodies.iter().find(|b| b["type"] == "quota_refused").unwrap();
+    assert_eq!((refusal["pipe"]["name"].clone(), refusal["actor"]["user"].clone()), (json!("other"), json!("alice")));
+    assert_eq!(refusal["data"], json!({"max_pipes_per_user": 1, "action": "share_pipe"}));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let shares: Vec<Value> = seen.bodies().into_iter().filter(|b| b["type"] == "share").collect();
+    assert_eq!(shares.len(), 1, "only the share that was made is announced: {shares:?}");
+    assert_eq!(shares[0]["pipe"]["name"], "sqlite");
+    let other = server.call(&alice, json!({"action": "get_pipe", "pipe_name": "other"})).await.ok().clone();
+    assert!(other["sharing_options"].is_null(), "the refused share was not stored: {other}");
 }

@@ -33,19 +33,6 @@ pub struct VersionName {
     pub yanked: bool,
 }
 
-/// A pipe's version names, newest first: enough to pick one, without reading every manifest.
-pub async fn version_names(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<VersionName>> {
-    let mut versions = pipe_versions::Entity::find()
-        .select_only()
-        .columns([pipe_versions::Column::Version, pipe_versions::Column::Yanked])
-        .filter(pipe_versions::Column::PipeId.eq(pipe_id))
-        .into_model::<VersionName>()
-        .all(db)
-        .await?;
-    versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
-    Ok(versions)
-}
-
 /// `query` (versions) also reading each version's package's size and files (never its bytes)
 /// as `package_size` and `package_files`: NULL when the package is not stored.
 pub fn with_package_summary(query: Select<pipe_versions::Entity>) -> Select<pipe_versions::Entity> {

@@ -63,14 +63,20 @@ pub struct WriteTurn {
 /// timeout); one that writes first waits its turn. On PostgreSQL it orders one user's writes.
 /// Keep the turn until the transaction is committed or rolled back.
 pub async fn begin_writing(db: &DatabaseConnection, user_id: i32) -> Result<(sea_orm::DatabaseTransaction, WriteTurn)> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     let (txn, turn) = begin_turn(db).await?;
+    lock_user(&txn, user_id).await?;
+    Ok((txn, turn))
+}
+
+/// Takes `user_id`'s lock row in `txn` until it ends (a write: see [`begin_writing`]).
+pub async fn lock_user(txn: &sea_orm::DatabaseTransaction, user_id: i32) -> Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     users::Entity::update_many()
         .col_expr(users::Column::QuotaLock, Expr::col(users::Column::QuotaLock).add(1))
         .filter(users::Column::Id.eq(user_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    Ok((txn, turn))
+    Ok(())
 }
 
 /// A transaction with the process's turn to write (see [`begin_writing`]), for writes that

@@ -1,14 +1,19 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
 pub use crate::model::DownloadResult;
-use std::net::IpAddr;
+use std::{collections::HashMap, net::IpAddr};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use chrono::{DateTime, Utc};
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
+    QueryFilter, QuerySelect,
+};
 use serde_json::{Map, Value};
 
 use super::Orchestrator;
 use super::access::{FoundPipe, pipe_to_download};
 use super::accounts::Caller;
-use super::catalog::{VersionName, version_names, with_package_summary};
+use super::catalog::{VersionName, compare_versions, with_package_summary};
 use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
 use super::publish::archive_url;
@@ -28,7 +33,7 @@ pub(crate) struct ChosenVersion {
 }
 
 /// The pipe's version named `version`, read with its package's summary in one statement.
-pub(crate) async fn chosen_version(db: &impl ConnectionTrait, pipe: &pipes::Model, version: &str) -> Result<ChosenVersion> {
+async fn chosen_version(db: &impl ConnectionTrait, pipe: &pipes::Model, version: &str) -> Result<ChosenVersion> {
     let columns = [
         pipe_versions::Column::Version,
         pipe_versions::Column::Spec,
@@ -45,6 +50,77 @@ pub(crate) async fn chosen_version(db: &impl ConnectionTrait, pipe: &pipes::Mode
         .ok_or_else(|| Error::NotFound(format!("Pipe '{}' has no version '{}'", pipe.name, shown(version))))
 }
 
+/// A row of [`picked_version`]'s statement: every version's name, and the contents of the
+/// version guessed before reading (NULL in the other rows).
+#[derive(sea_orm::FromQueryResult)]
+struct VersionRow {
+    version: String,
+    yanked: bool,
+    spec: Option<JsonText<Value>>,
+    manifests: Option<JsonText<Map<String, Value>>>,
+    package_sha256: Option<String>,
+    package_size: Option<i64>,
+    package_files: Option<JsonText<Vec<PackageEntry>>>,
+}
+
+/// The pipe's versions, newest first, and the one `pick` names with its contents. One
+/// statement when the version is known before reading: an exact version, or the newest,
+/// which is the pipe's latest version unless that was yanked; a second one otherwise.
+pub(crate) async fn picked_version(
+    db: &DatabaseConnection,
+    pipe: &pipes::Model,
+    pick: &VersionPick,
+) -> Result<(Vec<VersionName>, ChosenVersion)> {
+    use pipe_versions::Column as V;
+    use sea_orm::sea_query::{Expr, IntoCondition, SimpleExpr};
+    let guess = match pick {
+        VersionPick::Exact(version) => Some(version.clone()),
+        VersionPick::Newest => Some(pipe.latest_version.clone()),
+        VersionPick::Environment(_) => None,
+    };
+    let guessed = move || Expr::col((pipe_versions::Entity, V::Version)).eq(guess.clone());
+    let only_guessed = |column: SimpleExpr| Expr::case(guessed(), column).finally(Expr::cust("NULL"));
+    let package = pipe_versions::Entity::belongs_to(packages::Entity)
+        .from(V::PackageSha256)
+        .to(packages::Column::Sha256)
+        .on_condition({
+            let guessed = guessed.clone();
+            move |_, _| guessed().into_condition()
+        })
+        .into();
+    let rows = pipe_versions::Entity::find()
+        .select_only()
+        .columns([V::Version, V::Yanked, V::PackageSha256])
+        .expr_as(only_guessed(Expr::col((pipe_versions::Entity, V::Spec)).into()), "spec")
+        .expr_as(only_guessed(Expr::col((pipe_versions::Entity, V::Manifests)).into()), "manifests")
+        .join(JoinType::LeftJoin, package)
+        .column_as(packages::Column::Size, "package_size")
+        .column_as(packages::Column::Files, "package_files")
+        .filter(V::PipeId.eq(pipe.id))
+        .into_model::<VersionRow>()
+        .all(db)
+        .await?;
+    let mut versions: Vec<VersionName> = rows.iter().map(|r| VersionName { version: r.version.clone(), yanked: r.yanked }).collect();
+    versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
+    let picked = pick_version(db, pipe, &versions, pick).await?.version.clone();
+    let read = rows.into_iter().find(|r| r.version == picked).and_then(|row| {
+        Some(ChosenVersion {
+            spec: row.spec?,
+            manifests: row.manifests?,
+            version: row.version,
+            yanked: row.yanked,
+            package_sha256: row.package_sha256,
+            package_size: row.package_size,
+            package_files: row.package_files,
+        })
+    });
+    let chosen = match read {
+        Some(chosen) => chosen,
+        None => chosen_version(db, pipe, &picked).await?,
+    };
+    Ok((versions, chosen))
+}
+
 /// A caller's downloads of one version count once a minute: a script fetching in a loop, or
 /// a page reloaded, does not inflate the figures. An anonymous visitor is told apart by
 /// their address.
@@ -57,7 +133,7 @@ async fn counted_lately(
     client: Option<IpAddr>,
     pipe_id: i32,
     version: &str,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<bool> {
     let Some(caller) = caller else {
         let Some(address) = client else {
@@ -74,6 +150,69 @@ async fn counted_lately(
         .count(db)
         .await?;
     Ok(recent > 0)
+}
+
+/// Who a download counts for: a user, or an anonymous visitor's address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Downloader {
+    User(i32),
+    Address(IpAddr),
+}
+
+/// A download's key in [`RecentlyCounted`]: who, which pipe, which version.
+type CountedKey = (Downloader, i32, String);
+
+/// The downloads this process counted within `COUNT_ONCE_PER`: a repeat inside the minute (a
+/// script fetching in a loop) is known without asking the database. It holds only committed
+/// downloads, so it never says "counted" wrongly; what it does not hold is asked of the
+/// database, which also knows other instances' downloads.
+#[derive(Default)]
+pub struct RecentlyCounted(std::sync::Mutex<HashMap<CountedKey, DateTime<Utc>>>);
+
+/// The most downloads remembered. When full, the expired ones are forgotten, and everything
+/// when that frees less than half: the database is asked again.
+const REMEMBERED: usize = 100_000;
+
+impl RecentlyCounted {
+    fn holds(&self, key: &CountedKey, now: DateTime<Utc>) -> bool {
+        self.0.lock().is_ok_and(|seen| seen.get(key).is_some_and(|at| now - *at < COUNT_ONCE_PER))
+    }
+
+    fn remember(&self, key: CountedKey, now: DateTime<Utc>) {
+        let Ok(mut seen) = self.0.lock() else {
+            return;
+        };
+        if seen.len() >= REMEMBERED {
+            seen.retain(|_, at| now - *at < COUNT_ONCE_PER);
+            if seen.len() >= REMEMBERED / 2 {
+                seen.clear();
+            }
+        }
+        seen.insert(key, now);
+    }
+}
+
+/// Counted downloads, stored in groups: one multi-row insert, and one count into the tallies.
+pub struct CountedDownloads;
+
+impl super::grouped::Work for CountedDownloads {
+    type Item = downloads::Model;
+    type Done = ();
+
+    /// Ignores the downloads' `id`s.
+    async fn store(txn: &DatabaseTransaction, downloads: &[downloads::Model]) -> Result<Vec<()>> {
+        let rows = downloads.iter().map(|d| {
+            let mut row = d.clone().into_active_model();
+            row.id = sea_orm::ActiveValue::NotSet;
+            row
+        });
+        // The first statement writes (see `grouped::Work::store`).
+        for rows in super::scan::per_statement::<downloads::Entity, _>(rows.collect()) {
+            downloads::Entity::insert_many(rows).exec_without_returning(txn).await?;
+        }
+        super::tallies::count_downloads(txn, downloads).await?;
+        Ok(vec![(); downloads.len()])
+    }
 }
 
 /// Whether a download is counted: a HEAD asks whether it is there, and is no download.
@@ -109,7 +248,7 @@ impl VersionPick {
 }
 
 /// The version `pick` names among the pipe's versions (newest first).
-pub(crate) async fn pick_version<'a>(
+async fn pick_version<'a>(
     db: &DatabaseConnection,
     pipe: &pipes::Model,
     versions: &'a [VersionName],
@@ -156,12 +295,16 @@ pub async fn download_pipe(
 ) -> Result<DownloadResult> {
     let db = orchestrator.db();
     let FoundPipe { pipe, owner, .. } = pipe_to_download(db, caller, pipe_name).await?;
-    let versions = version_names(db, pipe.id).await?;
-    let picked = pick_version(db, &pipe, &versions, pick).await?;
-    let chosen = chosen_version(db, &pipe, &picked.version).await?;
+    let (versions, chosen) = picked_version(db, &pipe, pick).await?;
     let package = chosen.package_size.zip(chosen.package_files);
     let now = crate::orchestrator::now();
-    if record == Record::Count && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
+    let counted_for = match caller {
+        Some(caller) => Some(Downloader::User(caller.user_id)),
+        None => client.map(Downloader::Address),
+    };
+    let key = counted_for.map(|who| (who, pipe.id, chosen.version.clone()));
+    let known = key.as_ref().is_some_and(|key| orchestrator.recently_counted().holds(key, now));
+    if record == Record::Count && !known && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
         let download = downloads::Model {
             id: 0,
             pipe_id: pipe.id,
@@ -175,7 +318,10 @@ pub async fn download_pipe(
             client: Some(DownloadClient::of(caller)),
             category: pipe.category.clone(),
         };
-        orchestrator.recorder().record(download).await?;
+        orchestrator.downloads().store(download).await?;
+        if let Some(key) = key {
+            orchestrator.recently_counted().remember(key, now);
+        }
     }
     Ok(DownloadResult {
         pipe_name: pipe.name.clone(),
@@ -211,4 +357,48 @@ pub async fn download_package(
     let found = download_pipe(orchestrator, caller, client, pipe_name, &VersionPick::Exact(version.to_string()), record).await?;
     let sha256 = found.sha256.ok_or_else(|| Error::NotFound(format!("Version {version} of '{pipe_name}' has no package yet")))?;
     super::publish::package_bytes(orchestrator.db(), &sha256).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_counted_download_is_known_for_a_minute_then_asked_again() {
+        let counted = RecentlyCounted::default();
+        let now = crate::orchestrator::now();
+        let key = (Downloader::User(7), 1, "1.0.0".to_string());
+        assert!(!counted.holds(&key, now));
+        counted.remember(key.clone(), now);
+        assert!(counted.holds(&key, now + chrono::TimeDelta::seconds(59)));
+        assert!(!counted.holds(&key, now + COUNT_ONCE_PER), "a minute later it counts again");
+        for other in [(Downloader::User(8), 1, "1.0.0"), (Downloader::User(7), 2, "1.0.0"), (Downloader::User(7), 1, "1.0.1")] {
+            assert!(!counted.holds(&(other.0, other.1, other.2.to_string()), now), "{other:?} is another download");
+        }
+        let address = (Downloader::Address("10.0.0.1".parse().unwrap()), 1, "1.0.0".to_string());
+        assert!(!counted.holds(&address, now));
+    }
+
+    #[test]
+    fn a_full_memory_forgets_instead_of_growing() {
+        let counted = RecentlyCounted::default();
+        let now = crate::orchestrator::now();
+        let old = now - COUNT_ONCE_PER;
+        for user in 0..REMEMBERED as i32 {
+            counted.remember((Downloader::User(user), 1, "1".into()), if user % 4 == 0 { now } else { old });
+        }
+        // Three quarters had expired: they go, the live quarter stays.
+        counted.remember((Downloader::User(-1), 1, "1".into()), now);
+        let held = counted.0.lock().unwrap().len();
+        assert_eq!(held, REMEMBERED / 4 + 1);
+        assert!(counted.holds(&(Downloader::User(0), 1, "1".into()), now));
+        // Full of live ones: everything is forgotten, and the database is asked again.
+        let live = RecentlyCounted::default();
+        for user in 0..REMEMBERED as i32 {
+            live.remember((Downloader::User(user), 1, "1".into()), now);
+        }
+        live.remember((Downloader::User(-1), 1, "1".into()), now);
+        assert_eq!(live.0.lock().unwrap().len(), 1);
+        assert!(!live.holds(&(Downloader::User(0), 1, "1".into()), now));
+    }
 }

@@ -14,6 +14,7 @@ pub mod entities;
 pub mod environments;
 pub mod error;
 pub mod explain;
+pub mod grouped;
 pub mod inbox;
 pub mod input;
 pub mod lease;
@@ -21,7 +22,6 @@ pub mod list;
 pub mod notify;
 pub mod permissions;
 pub mod publish;
-pub mod recorder;
 pub mod remote;
 pub mod report;
 pub mod requests;
@@ -67,13 +67,23 @@ pub struct Orchestrator {
     base_url: String,
     /// The seed's per-call `config`, which may only tighten the instance settings.
     config: Option<Arc<Value>>,
-    /// Stores the downloads counted at the same moment together.
-    recorder: Arc<recorder::Recorder>,
+    /// Store the downloads counted, and the shares made, at the same moment together.
+    downloads: Arc<grouped::Writer<download::CountedDownloads>>,
+    shares: Arc<grouped::Writer<share::Shares>>,
+    /// The downloads this process counted in the last minute.
+    recently_counted: Arc<download::RecentlyCounted>,
 }
 
 impl Orchestrator {
     pub fn new(db: DatabaseConnection, base_url: impl Into<String>) -> Self {
-        Orchestrator { recorder: Arc::new(recorder::Recorder::new(db.clone())), db, base_url: base_url.into(), config: None }
+        Orchestrator {
+            downloads: Arc::new(grouped::Writer::new(db.clone())),
+            shares: Arc::new(grouped::Writer::new(db.clone())),
+            recently_counted: Arc::default(),
+            db,
+            base_url: base_url.into(),
+            config: None,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -84,8 +94,12 @@ impl Orchestrator {
         &self.base_url
     }
 
-    pub(crate) fn recorder(&self) -> &recorder::Recorder {
-        &self.recorder
+    pub(crate) fn downloads(&self) -> &grouped::Writer<download::CountedDownloads> {
+        &self.downloads
+    }
+
+    pub(crate) fn recently_counted(&self) -> &download::RecentlyCounted {
+        &self.recently_counted
     }
 
     /// This orchestrator under the caller's `config` (checked now): the settings it loads are
@@ -155,7 +169,7 @@ impl Orchestrator {
     pub async fn share_pipe(&self, caller: &Caller, name: &PipeName, options: ShareOptions) -> Result<ShareResult> {
         require_write(caller)?;
         let settings = self.settings().await?;
-        share::share_pipe(&self.db, caller, &settings, &self.base_url, name, options).await
+        share::share_pipe(&self.db, &self.shares, caller, &settings, &self.base_url, name, options).await
     }
 
     pub async fn unshare_pipe(&self, caller: &Caller, name: &PipeName) -> Result<UnshareResult> {

@@ -13,7 +13,7 @@ use super::access::{access, find_pipe, pipe_to_manage, require_write};
 use super::accounts::Caller;
 use super::archive::{self, Limits, PackageFile};
 use super::audit;
-use super::catalog::{compare_versions, version_names, versions_of};
+use super::catalog::{compare_versions, versions_of};
 use super::entities::{JsonText, packages, pipe_versions, pipes, shares};
 use super::error::{Error, Result};
 use super::scan::{self, FolderHints, MANIFEST_FILES, ScannedVersion};
@@ -350,9 +350,7 @@ pub async fn fork(
             pipe.name
         )));
     }
-    let versions = version_names(db, pipe.id).await?;
-    let picked = super::download::pick_version(db, &pipe, &versions, pick).await?;
-    let chosen = super::download::chosen_version(db, &pipe, &picked.version).await?;
+    let (_, chosen) = super::download::picked_version(db, &pipe, pick).await?;
     let sha256 = chosen
         .package_sha256
         .as_deref()

@@ -2,8 +2,8 @@
 pub use crate::model::{ShareOptions, SharePermissions, ShareResult, UnshareResult};
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QuerySelect, QueryTrait, RelationTrait, TransactionTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, RelationTrait, TransactionTrait, sea_query::OnConflict,
 };
 
 use serde_json::json;
@@ -13,6 +13,7 @@ use super::accounts::Caller;
 use super::audit;
 use super::entities::{JsonText, pipes, shares};
 use super::error::{Error, Result};
+use super::grouped::{Work, Writer};
 use super::input::{Fields, check_stored_size};
 use super::settings::Settings;
 use crate::model::AuditAction;
@@ -48,6 +49,7 @@ fn new_share_id(pipe_name: &str) -> String {
 
 pub async fn share_pipe(
     db: &DatabaseConnection,
+    writer: &Writer<Shares>,
     caller: &Caller,
     settings: &Settings,
     base_url: &str,
@@ -64,26 +66,70 @@ pub async fn share_pipe(
     }
     options.approval_required |= settings.require_approval;
     let status = if options.approval_required { ShareStatus::PendingApproval } else { ShareStatus::Active };
+    let request = ShareRequest { caller: caller.clone(), pipe, options, status, limit: settings.max_pipes_per_user };
+    let share = writer.store(request.clone()).await??;
+    Ok(ShareResult {
+        share_url: share_url(base_url, &request.pipe.name),
+        pipe_name: request.pipe.name,
+        sharing_status: share.status,
+        share_id: share.share_id,
+        sharing_options: request.options,
+    })
+}
 
-    // Take the owner's row first: concurrent shares of one owner wait here for each other,
-    // so the count below and the write after it act as one step (row lock on PostgreSQL,
-    // the write lock on SQLite).
-    let (txn, _turn) = super::db::begin_writing(db, pipe.owner_id).await?;
+/// A share to make, checked against its owner's share limit when it is stored.
+#[derive(Clone)]
+pub struct ShareRequest {
+    caller: Caller,
+    pipe: pipes::Model,
+    options: ShareOptions,
+    status: ShareStatus,
+    limit: u32,
+}
+
+/// Shares made at the same moment, stored in one transaction (see `grouped`): sixteen clients
+/// sharing at once wait for one commit instead of sixteen.
+pub struct Shares;
+
+impl Work for Shares {
+    type Item = ShareRequest;
+    /// The share, or the owner's share limit's refusal.
+    type Done = Result<shares::Model>;
+
+    async fn store(txn: &DatabaseTransaction, requests: &[ShareRequest]) -> Result<Vec<Result<shares::Model>>> {
+        // Owners' lock rows are taken in one order (by id), so two instances' groups never
+        // wait for each other in a circle.
+        let mut order: Vec<usize> = (0..requests.len()).collect();
+        order.sort_by_key(|&i| requests[i].pipe.owner_id);
+        let mut outcomes: Vec<Option<Result<shares::Model>>> = requests.iter().map(|_| None).collect();
+        for i in order {
+            outcomes[i] = Some(make_share(txn, &requests[i]).await?);
+        }
+        Ok(outcomes.into_iter().flatten().collect())
+    }
+}
+
+/// Makes one share in `txn`, or refuses it when its owner has reached their limit.
+async fn make_share(txn: &DatabaseTransaction, request: &ShareRequest) -> Result<Result<shares::Model>> {
+    let ShareRequest { caller, pipe, options, status, limit } = request;
+    // Take the owner's row first: shares of one owner from other transactions wait here, so
+    // the count below and the write after it act as one step (row lock on PostgreSQL, the
+    // write lock on SQLite). The first statement writes, as `Work::store` asks.
+    super::db::lock_user(txn, pipe.owner_id).await?;
     let others = shares::Entity::find()
         .join(JoinType::InnerJoin, shares::Relation::Pipe.def())
         .filter(pipes::Column::OwnerId.eq(pipe.owner_id))
         .filter(shares::Column::Status.is_in(ShareStatus::COUNTED))
         .filter(shares::Column::PipeId.ne(pipe.id))
-        .count(&txn)
+        .count(txn)
         .await?;
-    if others >= u64::from(settings.max_pipes_per_user) {
-        // The refusal is reported to subscribers outside the refused transaction.
-        txn.rollback().await?;
-        super::webhooks::quota_refused(db, caller, pipe_name, settings.max_pipes_per_user).await?;
-        return Err(Error::Conflict(format!(
-            "Share limit reached: the owner of '{pipe_name}' already has {others} shared pipes (max_pipes_per_user is {})",
-            settings.max_pipes_per_user
-        )));
+    if others >= u64::from(*limit) {
+        // Subscribers hear of the refusal; nothing of the share is written.
+        super::webhooks::quota_refused(txn, caller, pipe, *limit).await?;
+        return Ok(Err(Error::Conflict(format!(
+            "Share limit reached: the owner of '{}' already has {others} shared pipes (max_pipes_per_user is {limit})",
+            pipe.name
+        ))));
     }
     let now = crate::orchestrator::now();
     // One statement makes the share or, when the pipe has one, replaces its request: the
@@ -93,7 +139,7 @@ pub async fn share_pipe(
         share_id: Set(new_share_id(&pipe.name)),
         is_public: Set(options.public),
         gated: Set(options.gated),
-        status: Set(status),
+        status: Set(*status),
         options: Set(JsonText(options.clone())),
         requested_by: Set(caller.user_id),
         requested_at: Set(now),
@@ -126,15 +172,8 @@ pub async fn share_pipe(
     let row = txn.query_one(txn.get_database_backend().build(&upsert)).await?;
     let share = shares::Model::from_query_result(&row.ok_or_else(|| Error::Internal("the share upsert returned no row".into()))?, "")?;
     let detail = json!({"share_id": share.share_id, "sharing_status": share.status, "sharing_options": options});
-    audit::record(&txn, Some(caller), AuditAction::SharePipe, Some(&pipe), detail).await?;
-    txn.commit().await?;
-    Ok(ShareResult {
-        pipe_name: pipe.name.clone(),
-        sharing_status: share.status,
-        share_id: share.share_id,
-        sharing_options: options,
-        share_url: share_url(base_url, &pipe.name),
-    })
+    audit::record(txn, Some(caller), AuditAction::SharePipe, Some(pipe), detail).await?;
+    Ok(Ok(share))
 }
 
 /// Withdraws a share; the pipe's grants stay, ready for a later share.

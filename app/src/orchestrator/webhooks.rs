@@ -16,7 +16,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::access::{access, find_pipe, pipe_to_manage, require_admin, require_write};
+use super::access::{access, pipe_to_manage, require_admin, require_write};
 use super::accounts::Caller;
 use super::audit;
 use super::catalog::usernames;
@@ -593,10 +593,7 @@ pub async fn queue_stats(db: &DatabaseConnection) -> Result<crate::metrics::Queu
 }
 
 /// A refused share over the owner's quota, reported outside the refused transaction.
-pub async fn quota_refused(db: &DatabaseConnection, caller: &Caller, pipe_name: &str, limit: u32) -> Result<()> {
-    if let Some((pipe, _)) = find_pipe(db, pipe_name).await? {
-        let data = json!({"max_pipes_per_user": limit, "action": "share_pipe"});
-        enqueue(db, WebhookEvent::QuotaRefused, Some(&caller.username), Some(&pipe), &data).await?;
-    }
-    Ok(())
+pub async fn quota_refused(db: &impl ConnectionTrait, caller: &Caller, pipe: &pipes::Model, limit: u32) -> Result<()> {
+    let data = json!({"max_pipes_per_user": limit, "action": "share_pipe"});
+    enqueue(db, WebhookEvent::QuotaRefused, Some(&caller.username), Some(pipe), &data).await
 }

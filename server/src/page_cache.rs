@@ -1,0 +1,124 @@
+//! Pipe pages as anonymous visitors see them, kept once rendered. A page is a function of
+//! what `pipe_details` says to an anonymous visitor (who is then shown no personal part), so
+//! each visit still reads those details, and the kept page is served only while they are
+//! exactly what it was rendered from: a change by any instance on the database (a new
+//! version, a share withdrawn, a download counted) renders the page again. What is saved is
+//! the rendering, most of a page's time.
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use app::model::PipeName;
+use app::orchestrator::Orchestrator;
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// The most bytes of pages (and their details) kept; past it, others make room.
+const BUDGET_BYTES: usize = 32 << 20;
+/// A larger page is not kept.
+const LARGEST_PAGE: usize = 1 << 20;
+
+struct Kept {
+    /// `pipe_details` for an anonymous visitor, as JSON, when the page was rendered.
+    details: Vec<u8>,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Kept {
+    fn size(&self, address: &str) -> usize {
+        address.len() + self.details.len() + self.body.len()
+    }
+}
+
+/// The kept pages of this process, by address (path and query).
+pub struct PageCache {
+    orchestrator: Orchestrator,
+    pages: Mutex<(HashMap<String, Kept>, usize)>,
+}
+
+impl PageCache {
+    pub fn new(orchestrator: Orchestrator) -> Self {
+        PageCache { orchestrator, pages: Mutex::new((HashMap::new(), 0)) }
+    }
+
+    fn get(&self, address: &str, details: &[u8]) -> Option<Response> {
+        let pages = self.pages.lock().ok()?;
+        let kept = pages.0.get(address).filter(|kept| kept.details == details)?;
+        let mut response = Response::new(Body::from(kept.body.clone()));
+        *response.headers_mut() = kept.headers.clone();
+        Some(response)
+    }
+
+    fn keep(&self, address: String, kept: Kept) {
+        let Ok(mut pages) = self.pages.lock() else {
+            return;
+        };
+        let (pages, used) = &mut *pages;
+        let size = kept.size(&address);
+        if let Some(old) = pages.remove(&address) {
+            *used -= old.size(&address);
+        }
+        while *used + size > BUDGET_BYTES {
+            let Some(other) = pages.keys().next().cloned() else { break };
+            if let Some(old) = pages.remove(&other) {
+                *used -= old.size(&other);
+            }
+        }
+        *used += size;
+        pages.insert(address, kept);
+    }
+}
+
+/// The pipe a request asks the page of, when it is an anonymous visitor's `GET /pipes/{name}`.
+fn anonymous_pipe_page(request: &Request) -> Option<PipeName> {
+    let headers = request.headers();
+    let personal = headers.contains_key(header::AUTHORIZATION) || headers.contains_key(header::COOKIE);
+    if request.method() != Method::GET || personal {
+        return None;
+    }
+    let segment = request.uri().path().strip_prefix("/pipes/")?;
+    if segment.contains('/') {
+        return None;
+    }
+    app::urls::decode(segment)?.parse().ok()
+}
+
+/// Serves an anonymous visitor's pipe page from the cache while its details are unchanged,
+/// and keeps what is rendered otherwise.
+pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, request: Request, next: Next) -> Response {
+    let Some(name) = anonymous_pipe_page(&request) else {
+        return next.run(request).await;
+    };
+    let details = || async { cache.orchestrator.pipe_details(None, &name).await.ok().and_then(|d| serde_json::to_vec(&d).ok()) };
+    // A pipe the visitor may not see gets the page that says so, rendered each time.
+    let Some(before) = details().await else {
+        return next.run(request).await;
+    };
+    let address = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |p| p.as_str().to_string());
+    let metrics = app::metrics::metrics();
+    if let Some(page) = cache.get(&address, &before) {
+        metrics.count_page(true);
+        return page;
+    }
+    metrics.count_page(false);
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
+        return response;
+    }
+    // The page is this server's own rendering, already bounded by what it shows.
+    let (parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("rendering the page: {err}")).into_response(),
+    };
+    // Kept only when nothing changed while it was rendered: then it shows `before`.
+    if body.len() <= LARGEST_PAGE && details().await.as_ref() == Some(&before) {
+        cache.keep(address, Kept { details: before, headers: parts.headers.clone(), body: body.clone() });
+    }
+    Response::from_parts(parts, Body::from(body))
+}
