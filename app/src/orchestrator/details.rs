@@ -36,7 +36,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
     let can_fork = caller.is_some_and(|c| !c.read_only) && access.download && (writer || options.is_some_and(|p| p.fork));
     let manifest_yaml = match shown.filter(|_| access.download) {
-        Some(latest) => super::yaml::manifest_yaml(&latest.spec.0)?.to_string(),
+        Some(latest) => super::yaml::manifest_yaml_of_json(&latest.spec)?.to_string(),
         None => String::new(),
     };
     let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;
@@ -144,11 +144,12 @@ async fn listed_versions(db: &DatabaseConnection, pipe_id: i32) -> Result<Vec<Li
     Ok(versions)
 }
 
-/// What the page shows of one version beyond the list: its README and manifest.
+/// What the page shows of one version beyond the list: its README and manifest (its JSON text:
+/// the kept YAML is found by it, without reading it).
 #[derive(FromQueryResult)]
 struct ShownVersion {
     readme: Option<String>,
-    spec: JsonText<serde_json::Value>,
+    spec: String,
 }
 
 async fn shown_version(db: &DatabaseConnection, pipe_id: i32, version: &str) -> Result<Option<ShownVersion>> {
@@ -165,6 +166,12 @@ async fn shown_version(db: &DatabaseConnection, pipe_id: i32, version: &str) -> 
 /// The forks of a pipe that the caller may see, by name; public shares count while
 /// `public_sharing`.
 async fn visible_forks(db: &DatabaseConnection, caller: Option<&Caller>, name: &str, public_sharing: bool) -> Result<Vec<String>> {
+    // Most pipes have no fork: the fork index says so before the visibility check, which
+    // reads the instance's shares (every public share, for an anonymous visitor).
+    let forked = pipes::Entity::find().select_only().column(pipes::Column::Id).filter(pipes::Column::ForkedFromPipe.eq(name));
+    if forked.into_tuple::<i32>().one(db).await?.is_none() {
+        return Ok(Vec::new());
+    }
     let now = crate::orchestrator::now();
     Ok(pipes::Entity::find()
         .select_only()

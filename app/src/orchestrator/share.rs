@@ -102,27 +102,49 @@ impl Work for Shares {
         let mut order: Vec<usize> = (0..requests.len()).collect();
         order.sort_by_key(|&i| requests[i].pipe.owner_id);
         let mut outcomes: Vec<Option<Result<shares::Model>>> = requests.iter().map(|_| None).collect();
+        // The owner whose row this transaction holds, and their shares that count.
+        let mut held: Option<(i32, u64)> = None;
         for i in order {
-            outcomes[i] = Some(make_share(txn, &requests[i]).await?);
+            let owner = requests[i].pipe.owner_id;
+            let counted = match &mut held {
+                Some((held_owner, counted)) if *held_owner == owner => counted,
+                _ => {
+                    // Take the owner's row first: shares of one owner from other
+                    // transactions wait here, so the count and the writes after it act as
+                    // one step (row lock on PostgreSQL, the write lock on SQLite). The first
+                    // statement writes, as `Work::store` asks.
+                    super::db::lock_user(txn, owner).await?;
+                    &mut held.insert((owner, counted_shares(txn, owner).await?)).1
+                }
+            };
+            outcomes[i] = Some(make_share(txn, &requests[i], counted).await?);
         }
         Ok(outcomes.into_iter().flatten().collect())
     }
 }
 
-/// Makes one share in `txn`, or refuses it when its owner has reached their limit.
-async fn make_share(txn: &DatabaseTransaction, request: &ShareRequest) -> Result<Result<shares::Model>> {
-    let ShareRequest { caller, pipe, options, status, limit } = request;
-    // Take the owner's row first: shares of one owner from other transactions wait here, so
-    // the count below and the write after it act as one step (row lock on PostgreSQL, the
-    // write lock on SQLite). The first statement writes, as `Work::store` asks.
-    super::db::lock_user(txn, pipe.owner_id).await?;
-    let others = shares::Entity::find()
+/// `owner`'s shares that count against their limit.
+async fn counted_shares(txn: &DatabaseTransaction, owner: i32) -> Result<u64> {
+    Ok(shares::Entity::find()
         .join(JoinType::InnerJoin, shares::Relation::Pipe.def())
-        .filter(pipes::Column::OwnerId.eq(pipe.owner_id))
+        .filter(pipes::Column::OwnerId.eq(owner))
         .filter(shares::Column::Status.is_in(ShareStatus::COUNTED))
-        .filter(shares::Column::PipeId.ne(pipe.id))
         .count(txn)
-        .await?;
+        .await?)
+}
+
+/// Makes one share in `txn`, which holds its owner's lock row, or refuses it when its owner
+/// has reached their limit; `counted` is the owner's shares that count, kept up to date.
+async fn make_share(txn: &DatabaseTransaction, request: &ShareRequest, counted: &mut u64) -> Result<Result<shares::Model>> {
+    let ShareRequest { caller, pipe, options, status, limit } = request;
+    // Sharing a pipe again replaces its share: that one is not among the others.
+    let this_counted = shares::Entity::find()
+        .filter(shares::Column::PipeId.eq(pipe.id))
+        .filter(shares::Column::Status.is_in(ShareStatus::COUNTED))
+        .count(txn)
+        .await?
+        > 0;
+    let others = counted.saturating_sub(u64::from(this_counted));
     if others >= u64::from(*limit) {
         // Subscribers hear of the refusal; nothing of the share is written.
         super::webhooks::quota_refused(txn, caller, pipe, *limit).await?;
@@ -173,6 +195,7 @@ async fn make_share(txn: &DatabaseTransaction, request: &ShareRequest) -> Result
     let share = shares::Model::from_query_result(&row.ok_or_else(|| Error::Internal("the share upsert returned no row".into()))?, "")?;
     let detail = json!({"share_id": share.share_id, "sharing_status": share.status, "sharing_options": options});
     audit::record(txn, Some(caller), AuditAction::SharePipe, Some(pipe), detail).await?;
+    *counted = others + u64::from(ShareStatus::COUNTED.contains(&share.status));
     Ok(Ok(share))
 }
 

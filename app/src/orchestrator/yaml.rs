@@ -30,12 +30,24 @@ fn kept() -> std::sync::MutexGuard<'static, Kept> {
 
 /// `manifest` as YAML.
 pub fn manifest_yaml(manifest: &Value) -> Result<Arc<str>> {
-    let key = manifest.to_string();
+    kept_or_written(manifest.to_string(), || Ok(manifest.clone()))
+}
+
+/// The manifest stored as the JSON text `json` (as the database holds it), as YAML: a kept
+/// text is found without reading the JSON.
+pub fn manifest_yaml_of_json(json: &str) -> Result<Arc<str>> {
+    kept_or_written(json.to_string(), || {
+        serde_json::from_str(json).map_err(|err| Error::Internal(format!("reading a stored manifest: {err}")))
+    })
+}
+
+/// The text kept for the manifest whose JSON text is `key`, or the YAML of `manifest()`.
+fn kept_or_written(key: String, manifest: impl FnOnce() -> Result<Value>) -> Result<Arc<str>> {
     if let Some(text) = kept().texts.get(&key) {
         return Ok(text.clone());
     }
     let text: Arc<str> =
-        serde_norway::to_string(manifest).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?.into();
+        serde_norway::to_string(&manifest()?).map_err(|err| Error::Internal(format!("writing a manifest as YAML: {err}")))?.into();
     let mut kept = kept();
     let size = key.len() + text.len();
     if kept.bytes + size > KEPT_BYTES {
@@ -64,5 +76,10 @@ mod tests {
         // The same keys in another order are written in that order.
         let reordered = json!({"version": "1.0.0", "name": "kept_yaml_test", "tags": ["a", "b"]});
         assert_eq!(&*manifest_yaml(&reordered).unwrap(), "version: 1.0.0\nname: kept_yaml_test\ntags:\n- a\n- b\n");
+        // From the stored JSON text: the same kept text, and the same YAML when not kept.
+        assert!(Arc::ptr_eq(&text, &manifest_yaml_of_json(&first.to_string()).unwrap()));
+        let stored = r#"{"name":"kept_yaml_test","version":"2.0.0"}"#;
+        assert_eq!(&*manifest_yaml_of_json(stored).unwrap(), "name: kept_yaml_test\nversion: 2.0.0\n");
+        assert!(manifest_yaml_of_json("{not json").is_err());
     }
 }
