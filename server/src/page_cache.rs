@@ -1,14 +1,15 @@
 //! Pipe pages as anonymous visitors see them, kept once rendered. A page is a function of
 //! what `pipe_details` says to an anonymous visitor (who is then shown no personal part), so
 //! each visit still reads those details, and the kept page is served only while they are
-//! exactly what it was rendered from: a change by any instance on the database (a new
-//! version, a share withdrawn, a download counted) renders the page again. What is saved is
-//! the rendering, most of a page's time.
+//! exactly what it was rendered from (the page is rendered from the details read here): a
+//! change by any instance on the database (a new version, a share withdrawn, a download
+//! counted) renders the page again. What is saved is the rendering, most of a page's time.
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use app::model::PipeName;
 use app::orchestrator::Orchestrator;
+use app::server_fns::pipes::AnonymousPipeDetails;
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
@@ -90,22 +91,26 @@ fn anonymous_pipe_page(request: &Request) -> Option<PipeName> {
 
 /// Serves an anonymous visitor's pipe page from the cache while its details are unchanged,
 /// and keeps what is rendered otherwise.
-pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, request: Request, next: Next) -> Response {
+pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut request: Request, next: Next) -> Response {
     let Some(name) = anonymous_pipe_page(&request) else {
         return next.run(request).await;
     };
-    let details = || async { cache.orchestrator.pipe_details(None, &name).await.ok().and_then(|d| serde_json::to_vec(&d).ok()) };
     // A pipe the visitor may not see gets the page that says so, rendered each time.
-    let Some(before) = details().await else {
+    let Ok(details) = cache.orchestrator.pipe_details(None, &name).await else {
+        return next.run(request).await;
+    };
+    let Ok(key) = serde_json::to_vec(&details) else {
         return next.run(request).await;
     };
     let address = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |p| p.as_str().to_string());
     let metrics = app::metrics::metrics();
-    if let Some(page) = cache.get(&address, &before) {
+    if let Some(page) = cache.get(&address, &key) {
         metrics.count_page(true);
         return page;
     }
     metrics.count_page(false);
+    // The page is rendered from these details, so it is kept under them.
+    request.extensions_mut().insert(AnonymousPipeDetails { name: name.to_string(), details: Arc::new(details) });
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
         return response;
@@ -116,9 +121,8 @@ pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, request:
         Ok(body) => body,
         Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("rendering the page: {err}")).into_response(),
     };
-    // Kept only when nothing changed while it was rendered: then it shows `before`.
-    if body.len() <= LARGEST_PAGE && details().await.as_ref() == Some(&before) {
-        cache.keep(address, Kept { details: before, headers: parts.headers.clone(), body: body.clone() });
+    if body.len() <= LARGEST_PAGE {
+        cache.keep(address, Kept { details: key, headers: parts.headers.clone(), body: body.clone() });
     }
     Response::from_parts(parts, Body::from(body))
 }

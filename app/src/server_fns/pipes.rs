@@ -21,10 +21,24 @@ pub async fn filter_choices() -> Result<(Vec<String>, Vec<String>), AppError> {
     Ok(orchestrator()?.filter_choices(&caller().await?).await?)
 }
 
+/// What an anonymous visitor's pipe page shows, read by the server before rendering it (it
+/// keeps the rendered page for as long as they stay the same), so the page is rendered from
+/// exactly these details.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct AnonymousPipeDetails {
+    pub name: String,
+    pub details: std::sync::Arc<PipeDetails>,
+}
+
 /// A pipe's page; anonymous visitors see only active public shares.
 #[server]
 pub async fn get_pipe(name: String) -> Result<PipeDetails, AppError> {
     let caller = caller_if_any().await?;
+    let read_before = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<AnonymousPipeDetails>().cloned());
+    if let Some(read) = read_before.filter(|read| caller.is_none() && read.name == name) {
+        return Ok((*read.details).clone());
+    }
     Ok(orchestrator()?.pipe_details(caller.as_ref(), &parse(&name)?).await?)
 }
 
