@@ -27,7 +27,7 @@ pub async fn versions_of(db: &impl ConnectionTrait, pipe_id: i32) -> Result<Vec<
 }
 
 /// A version among a pipe's versions: its name and whether it is yanked, without its manifests.
-#[derive(Clone, Debug, FromQueryResult)]
+#[derive(Clone, Debug)]
 pub struct VersionName {
     pub version: String,
     pub yanked: bool,
