@@ -40,6 +40,27 @@ impl Histogram {
     }
 }
 
+/// How an anonymous visitor's pipe page was served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// From the cache, the catalogue's revision unchanged since the page was checked.
+    Kept,
+    /// From the cache, after reading the page's details again and finding them unchanged.
+    Confirmed,
+    /// Rendered (and kept).
+    Rendered,
+}
+
+impl PageOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            PageOutcome::Kept => "kept",
+            PageOutcome::Confirmed => "confirmed",
+            PageOutcome::Rendered => "rendered",
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
@@ -49,7 +70,7 @@ pub struct Metrics {
     attempts: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Source scans of this process by kind (`scan`: a source's first, `rescan`) and outcome.
     scans: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
-    /// Anonymous visitors' pipe pages by outcome (`kept`: served from the cache, `rendered`).
+    /// Anonymous visitors' pipe pages by outcome (see [`PageOutcome`]).
     pages: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -118,10 +139,10 @@ impl Metrics {
         }
     }
 
-    /// One anonymous visitor's pipe page, served from the cache or rendered.
-    pub fn count_page(&self, kept: bool) {
+    /// One anonymous visitor's pipe page.
+    pub fn count_page(&self, outcome: PageOutcome) {
         if let Ok(mut pages) = self.pages.lock() {
-            *pages.entry(if kept { "kept" } else { "rendered" }).or_default() += 1;
+            *pages.entry(outcome.as_str()).or_default() += 1;
         }
     }
 
@@ -183,7 +204,10 @@ impl Metrics {
                 histogram.render(&mut out, "pipeshare_source_scan_duration_seconds", &format!("kind=\"{kind}\",outcome=\"{outcome}\""));
             }
         }
-        let _ = writeln!(out, "# HELP pipeshare_anonymous_pages_total Anonymous visitors' pipe pages, by outcome (kept: from the cache).");
+        let _ = writeln!(
+            out,
+            "# HELP pipeshare_anonymous_pages_total Anonymous visitors' pipe pages, by outcome (kept, confirmed: from the cache)."
+        );
         let _ = writeln!(out, "# TYPE pipeshare_anonymous_pages_total counter");
         if let Ok(pages) = self.pages.lock() {
             for (outcome, count) in pages.iter() {

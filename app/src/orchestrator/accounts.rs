@@ -199,35 +199,62 @@ pub async fn create_token(db: &impl ConnectionTrait, username: &str, new: &NewTo
 /// How often a token's last use is written down (not on every request).
 const LAST_USED_PRECISION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
+/// What authenticating a token reads: the token's fields that decide, and its user's (every
+/// API call reads this, so nothing else of either row).
+#[derive(sea_orm::FromQueryResult)]
+struct TokenHolder {
+    token_id: i32,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    scope: TokenScope,
+    user_id: i32,
+    username: String,
+    is_admin: bool,
+    disabled: bool,
+}
+
 /// The caller a bearer token belongs to: `None` for no such token; refused (401) when it has
 /// expired or its user is disabled.
 pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Result<Option<Caller>> {
+    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Expr};
     if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
         return Ok(None);
     }
     let found = api_tokens::Entity::find()
+        .select_only()
+        .column_as(api_tokens::Column::Id, "token_id")
+        .columns([api_tokens::Column::ExpiresAt, api_tokens::Column::LastUsedAt, api_tokens::Column::Scope, api_tokens::Column::UserId])
+        .join(JoinType::InnerJoin, api_tokens::Relation::User.def())
+        .columns([users::Column::Username, users::Column::IsAdmin])
+        .expr_as(Expr::col((users::Entity, users::Column::DisabledAt)).is_not_null(), "disabled")
         .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
-        .find_also_related(users::Entity)
+        .into_model::<TokenHolder>()
         .one(db)
         .await?;
-    let Some((token, Some(user))) = found else {
+    let Some(holder) = found else {
         return Ok(None);
     };
     let now = crate::orchestrator::now();
-    if token.expires_at.is_some_and(|at| at <= now) {
+    if holder.expires_at.is_some_and(|at| at <= now) {
         return Err(Error::Unauthorized("This API token has expired".into()));
     }
-    if user.disabled_at.is_some() {
+    if holder.disabled {
         return Err(Error::Unauthorized("This account is disabled".into()));
     }
-    if token.last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION) {
+    if holder.last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION) {
         api_tokens::Entity::update_many()
-            .col_expr(api_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(api_tokens::Column::Id.eq(token.id))
+            .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+            .filter(api_tokens::Column::Id.eq(holder.token_id))
             .exec(db)
             .await?;
     }
-    Ok(Some(Caller { read_only: token.scope == TokenScope::ReadOnly, via_token: true, ..Caller::from(&user) }))
+    Ok(Some(Caller {
+        user_id: holder.user_id,
+        username: holder.username,
+        is_admin: holder.is_admin,
+        read_only: holder.scope == TokenScope::ReadOnly,
+        via_token: true,
+    }))
 }
 
 pub async fn create_group(db: &impl ConnectionTrait, name: &GroupName) -> Result<user_groups::Model> {

@@ -2,8 +2,7 @@
 use std::{cmp::Ordering, collections::HashMap};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, Select,
-    SelectTwo,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryResult, QuerySelect, Select, SelectTwo,
 };
 
 use super::entities::{packages, pipe_versions, pipes, shares, user_groups, users};
@@ -62,15 +61,6 @@ pub fn pipe_share_owner(row: &QueryResult) -> Result<(pipes::Model, Option<share
     let share = shares::Model::from_query_result_optional(row, "B_")?;
     let owner: Option<String> = row.try_get("", OWNER_NAME)?;
     Ok((pipe, share, owner.unwrap_or_default()))
-}
-
-/// The rows of `query` (pipes with their shares), each with its owner's name, in one statement.
-pub async fn with_owners(
-    db: &impl ConnectionTrait,
-    query: SelectTwo<pipes::Entity, shares::Entity>,
-) -> Result<Vec<(pipes::Model, Option<shares::Model>, String)>> {
-    let statement = with_owner_name(query).build(db.get_database_backend());
-    db.query_all(statement).await?.iter().map(pipe_share_owner).collect()
 }
 
 /// User names by id, for the given ids.

@@ -3,16 +3,16 @@ pub use crate::model::{ListScope, PipeFilters, PipeList, PipeSummary};
 use std::collections::BTreeSet;
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
     sea_query::{Alias, Expr, Func, LikeExpr, Query, SimpleExpr},
 };
 use serde_json::{Map, Value};
 
 use super::access::{ShareStatus, shareable_by, shared_with};
 use super::accounts::Caller;
-use super::catalog::{tags, with_owner_name, with_owners};
-use super::entities::{pipes, shares};
+use super::catalog::tags;
+use super::entities::{JsonText, pipes, shares, users};
 use super::error::{Error, Result};
 use super::input::{Fields, check_count, check_text, parse};
 use super::settings::Settings;
@@ -217,10 +217,10 @@ async fn matching(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilt
     Ok(query)
 }
 
-/// The count statement `PaginatorTrait::count` runs for `query`.
-fn count_statement(backend: DbBackend, query: &Select<pipes::Entity>) -> Statement {
-    let inner = query.clone().build(backend);
-    Statement { sql: format!("SELECT COUNT(*) AS num_items FROM ({}) AS sub_query", inner.sql), ..inner }
+/// `query` counting its matches, in one `SELECT COUNT(*)` (the paginator's count reads the
+/// query, every column named, as a subquery).
+fn counted(query: Select<pipes::Entity>) -> Select<pipes::Entity> {
+    query.select_only().column_as(Expr::cust("COUNT(*)"), "matches")
 }
 
 /// How the database runs a listing's count and first page (`EXPLAIN QUERY PLAN` on SQLite,
@@ -228,11 +228,10 @@ fn count_statement(backend: DbBackend, query: &Select<pipes::Entity>) -> Stateme
 pub async fn query_plans(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<Vec<String>> {
     let backend = db.get_database_backend();
     let query = matching(db, caller, filters).await?;
-    let page = query.clone().order_by(pipes::Column::Name, Order::Asc).limit(filters.limit.unwrap_or(MAX_PAGE) + 1);
-    let page = with_owner_name(page.find_also_related(shares::Entity)).build(backend);
+    let page = listed(query.clone().order_by(pipes::Column::Name, Order::Asc).limit(filters.limit.unwrap_or(MAX_PAGE) + 1)).build(backend);
     let (explain, detail) = if backend == DbBackend::Sqlite { ("EXPLAIN QUERY PLAN", 3) } else { ("EXPLAIN", 0) };
     let mut lines = Vec::new();
-    for (label, statement) in [("count", count_statement(backend, &query)), ("page", page)] {
+    for (label, statement) in [("count", counted(query).build(backend)), ("page", page)] {
         let explained = Statement { sql: format!("{explain} {}", statement.sql), ..statement };
         for row in db.query_all(explained).await? {
             lines.push(format!("{label}: {}", row.try_get_by_index::<String>(detail)?));
@@ -243,7 +242,7 @@ pub async fn query_plans(db: &impl ConnectionTrait, caller: &Caller, filters: &P
 
 pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
     let query = matching(db, caller, filters).await?;
-    let total_count = query.clone().count(db).await?;
+    let total_count = counted(query.clone()).into_tuple::<i64>().one(db).await?.unwrap_or(0).max(0) as u64;
     let offset = filters.offset.unwrap_or(0);
     // Keyset paging (after / before a name) or OFFSET; `before` reads backwards from the name.
     let (page, backwards, skip) = match (&filters.after, &filters.before) {
@@ -254,43 +253,109 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
     let limit = filters.limit.unwrap_or(MAX_PAGE);
     let order = if backwards { Order::Desc } else { Order::Asc };
     // One row more than the page tells whether another page follows.
-    let page = page.order_by(pipes::Column::Name, order).offset(skip).limit(limit + 1).find_also_related(shares::Entity);
-    let mut rows = with_owners(db, page).await?;
+    let page = page.order_by(pipes::Column::Name, order).offset(skip).limit(limit + 1);
+    let mut rows = listed(page).into_model::<ListedPipe>().all(db).await?;
     let mut more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if backwards {
         rows.reverse();
         // Reading backwards, what follows the page is what comes after its last name.
         more = match rows.last() {
-            Some((last, _, _)) => query.filter(pipes::Column::Name.gt(last.name.as_str())).limit(1).count(db).await? > 0,
+            Some(last) => query.filter(pipes::Column::Name.gt(last.name.as_str())).limit(1).count(db).await? > 0,
             None => false,
         };
     }
-    let next_after = rows.last().filter(|_| more).map(|(pipe, _, _)| pipe.name.clone());
+    let next_after = rows.last().filter(|_| more).map(|pipe| pipe.name.clone());
     // Everything in the shareable scope is the caller's to manage; what is shared with them
     // is not, and its review note is not theirs to read.
     let manages = filters.scope == ListScope::Shareable;
-    let pipes = rows.into_iter().map(|(pipe, share, owner)| summarize(&pipe, share.as_ref(), owner, manages)).collect();
+    let pipes = rows.into_iter().map(|row| row.summary(manages)).collect();
     Ok(PipeList { pipes, total_count, filters_applied: filters.applied(), limit: filters.limit, offset, next_after, registry_status: None })
+}
+
+/// A pipe as a listing reads it: only what its summary shows, with its share's fields and its
+/// owner's name, in one statement (a listing's page of 50 read every column of both tables,
+/// dates and the share's options parsed, and showed none of them).
+#[derive(FromQueryResult)]
+pub struct ListedPipe {
+    name: String,
+    latest_version: String,
+    category: Option<String>,
+    author: Option<String>,
+    status: Option<String>,
+    description: Option<String>,
+    tags: JsonText<Vec<String>>,
+    gone: bool,
+    share_status: Option<ShareStatus>,
+    share_id: Option<String>,
+    is_public: Option<bool>,
+    gated: Option<bool>,
+    review_note: Option<String>,
+    /// Empty when the owner is gone.
+    owner_name: Option<String>,
+}
+
+/// `query` (pipes) reading the columns of [`ListedPipe`].
+fn listed(query: Select<pipes::Entity>) -> Select<pipes::Entity> {
+    use pipes::Column as P;
+    use shares::Column as S;
+    let owner = pipes::Entity::belongs_to(users::Entity).from(P::OwnerId).to(users::Column::Id).into();
+    query
+        .select_only()
+        .columns([P::Name, P::LatestVersion, P::Category, P::Author, P::Status, P::Description, P::Tags])
+        .expr_as(Expr::col((pipes::Entity, P::GoneAt)).is_not_null(), "gone")
+        .join(JoinType::LeftJoin, pipes::Relation::Share.def())
+        .column_as(S::Status, "share_status")
+        .columns([S::ShareId, S::IsPublic, S::Gated, S::ReviewNote])
+        .join(JoinType::LeftJoin, owner)
+        .column_as(users::Column::Username, "owner_name")
+}
+
+impl ListedPipe {
+    /// The pipe's summary; the admin's review note only for those who manage it.
+    fn summary(self, manages: bool) -> PipeSummary {
+        let active = self.share_status == Some(ShareStatus::Active);
+        let visibility = match self.share_id {
+            Some(_) => Visibility::of(self.is_public.unwrap_or(false), self.gated.unwrap_or(false)),
+            None => Visibility::Private,
+        };
+        PipeSummary {
+            name: self.name,
+            version: self.latest_version,
+            category: self.category,
+            author: self.author,
+            status: self.status,
+            sharing_enabled: active,
+            owner: self.owner_name.unwrap_or_default(),
+            visibility,
+            share_status: self.share_status,
+            share_id: self.share_id,
+            review_note: self.review_note.filter(|_| manages),
+            description: self.description,
+            tags: self.tags.0,
+            gone: self.gone,
+        }
+    }
 }
 
 /// A pipe as a listing shows it, owned by `owner` (a name); the admin's review note only for
 /// those who manage it.
 pub fn summarize(pipe: &pipes::Model, share: Option<&shares::Model>, owner: String, manages: bool) -> PipeSummary {
-    PipeSummary {
+    ListedPipe {
         name: pipe.name.clone(),
-        version: pipe.latest_version.clone(),
+        latest_version: pipe.latest_version.clone(),
         category: pipe.category.clone(),
         author: pipe.author.clone(),
         status: pipe.status.clone(),
-        sharing_enabled: share.is_some_and(|s| s.status == ShareStatus::Active),
-        owner,
-        visibility: share.map_or(Visibility::Private, |s| Visibility::of(s.is_public, s.gated)),
+        description: pipe.description.clone(),
+        tags: JsonText(tags(pipe)),
+        gone: pipe.gone_at.is_some(),
         share_status: share.map(|s| s.status),
         share_id: share.map(|s| s.share_id.clone()),
-        review_note: share.and_then(|s| s.review_note.clone()).filter(|_| manages),
-        description: pipe.description.clone(),
-        tags: tags(pipe),
-        gone: pipe.gone_at.is_some(),
+        is_public: share.map(|s| s.is_public),
+        gated: share.map(|s| s.gated),
+        review_note: share.and_then(|s| s.review_note.clone()),
+        owner_name: Some(owner),
     }
+    .summary(manages)
 }

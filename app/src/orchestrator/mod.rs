@@ -166,6 +166,11 @@ impl Orchestrator {
         details::pipe_details(&self.db, caller, name).await
     }
 
+    /// The catalogue's revision (see [`details::catalog_revision`]).
+    pub async fn catalog_revision(&self) -> Result<i64> {
+        details::catalog_revision(&self.db).await
+    }
+
     pub async fn share_pipe(&self, caller: &Caller, name: &PipeName, options: ShareOptions) -> Result<ShareResult> {
         require_write(caller)?;
         let settings = self.settings().await?;
