@@ -680,6 +680,12 @@ async fn two_servers_on_one_database_agree() {
     a.call(&token, json!({"action": "download_pipe", "pipe_name": shared})).await.ok();
     let report = b.call(&token, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
+    // The same download through the other server within the minute is known there from the
+    // database (newest, or by its exact version), and not counted again.
+    b.call(&token, json!({"action": "download_pipe", "pipe_name": shared})).await.ok();
+    b.call(&token, json!({"action": "download_pipe", "pipe_name": shared, "version": "1.0.0"})).await.ok();
+    let report = a.call(&token, json!({"action": "generate_share_report"})).await;
+    assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
 }
 
 #[tokio::test]

@@ -61,18 +61,29 @@ struct VersionRow {
     package_sha256: Option<String>,
     package_size: Option<i64>,
     package_files: Option<JsonText<Vec<PackageEntry>>>,
+    /// Whether the user asked about downloaded the guessed version lately (NULL if none was).
+    counted_lately: Option<bool>,
+}
+
+/// A user whose downloads since a moment [`picked_version`] looks for, in the same statement.
+pub(crate) struct DownloadsSince {
+    pub user_id: i32,
+    pub since: DateTime<Utc>,
 }
 
 /// The pipe's versions, newest first, and the one `pick` names with its contents. One
 /// statement when the version is known before reading: an exact version, or the newest,
 /// which is the pipe's latest version unless that was yanked; a second one otherwise.
+/// With `downloads_since`, also whether that user downloaded the chosen version since then,
+/// when the one statement could tell (`None`: ask [`counted_lately`]).
 pub(crate) async fn picked_version(
     db: &DatabaseConnection,
     pipe: &pipes::Model,
     pick: &VersionPick,
-) -> Result<(Vec<VersionName>, ChosenVersion)> {
+    downloads_since: Option<DownloadsSince>,
+) -> Result<(Vec<VersionName>, ChosenVersion, Option<bool>)> {
     use pipe_versions::Column as V;
-    use sea_orm::sea_query::{Expr, IntoCondition, SimpleExpr};
+    use sea_orm::sea_query::{Expr, IntoCondition, Query, SimpleExpr};
     let guess = match pick {
         VersionPick::Exact(version) => Some(version.clone()),
         VersionPick::Newest => Some(pipe.latest_version.clone()),
@@ -96,6 +107,24 @@ pub(crate) async fn picked_version(
         .join(JoinType::LeftJoin, package)
         .column_as(packages::Column::Size, "package_size")
         .column_as(packages::Column::Files, "package_files")
+        .expr_as(
+            match downloads_since {
+                Some(DownloadsSince { user_id, since }) => {
+                    use downloads::Column as D;
+                    let recent = Query::select()
+                        .expr(Expr::val(1))
+                        .from(downloads::Entity)
+                        .and_where(Expr::col((downloads::Entity, D::PipeId)).eq(pipe.id))
+                        .and_where(Expr::col((downloads::Entity, D::UserId)).eq(user_id))
+                        .and_where(Expr::col((downloads::Entity, D::Version)).equals((pipe_versions::Entity, V::Version)))
+                        .and_where(Expr::col((downloads::Entity, D::DownloadedAt)).gt(since))
+                        .to_owned();
+                    only_guessed(Expr::exists(recent)).into()
+                }
+                None => Expr::cust("NULL"),
+            },
+            "counted_lately",
+        )
         .filter(V::PipeId.eq(pipe.id))
         .into_model::<VersionRow>()
         .all(db)
@@ -104,7 +133,7 @@ pub(crate) async fn picked_version(
     versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
     let picked = pick_version(db, pipe, &versions, pick).await?.version.clone();
     let read = rows.into_iter().find(|r| r.version == picked).and_then(|row| {
-        Some(ChosenVersion {
+        let chosen = ChosenVersion {
             spec: row.spec?,
             manifests: row.manifests?,
             version: row.version,
@@ -112,13 +141,13 @@ pub(crate) async fn picked_version(
             package_sha256: row.package_sha256,
             package_size: row.package_size,
             package_files: row.package_files,
-        })
+        };
+        Some((chosen, row.counted_lately))
     });
-    let chosen = match read {
-        Some(chosen) => chosen,
-        None => chosen_version(db, pipe, &picked).await?,
-    };
-    Ok((versions, chosen))
+    Ok(match read {
+        Some((chosen, counted_lately)) => (versions, chosen, counted_lately),
+        None => (versions, chosen_version(db, pipe, &picked).await?, None),
+    })
 }
 
 /// A caller's downloads of one version count once a minute: a script fetching in a loop, or
@@ -295,16 +324,26 @@ pub async fn download_pipe(
 ) -> Result<DownloadResult> {
     let db = orchestrator.db();
     let FoundPipe { pipe, owner, .. } = pipe_to_download(db, caller, pipe_name).await?;
-    let (versions, chosen) = picked_version(db, &pipe, pick).await?;
-    let package = chosen.package_size.zip(chosen.package_files);
     let now = crate::orchestrator::now();
+    let downloads_since =
+        caller.filter(|_| record == Record::Count).map(|c| DownloadsSince { user_id: c.user_id, since: now - COUNT_ONCE_PER });
+    let (versions, chosen, counted) = picked_version(db, &pipe, pick, downloads_since).await?;
+    let package = chosen.package_size.zip(chosen.package_files);
     let counted_for = match caller {
         Some(caller) => Some(Downloader::User(caller.user_id)),
         None => client.map(Downloader::Address),
     };
     let key = counted_for.map(|who| (who, pipe.id, chosen.version.clone()));
     let known = key.as_ref().is_some_and(|key| orchestrator.recently_counted().holds(key, now));
-    if record == Record::Count && !known && !counted_lately(db, caller, client, pipe.id, &chosen.version, now).await? {
+    // The versions' statement already answered whether a signed-in caller's download was
+    // counted lately, when it read the chosen version.
+    let first_lately = record == Record::Count
+        && !known
+        && !match counted {
+            Some(counted) => counted,
+            None => counted_lately(db, caller, client, pipe.id, &chosen.version, now).await?,
+        };
+    if first_lately {
         let download = downloads::Model {
             id: 0,
             pipe_id: pipe.id,
