@@ -61,7 +61,8 @@ struct VersionRow {
     package_sha256: Option<String>,
     package_size: Option<i64>,
     package_files: Option<JsonText<Vec<PackageEntry>>>,
-    /// Whether the user asked about downloaded the guessed version lately (NULL if none was).
+    /// Whether the user of [`DownloadsSince`] downloaded the guessed version since then (NULL
+    /// in the other rows, and when no user was given).
     counted_lately: Option<bool>,
 }
 

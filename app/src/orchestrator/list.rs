@@ -277,7 +277,7 @@ pub async fn list_shareable(db: &impl ConnectionTrait, caller: &Caller, filters:
 /// owner's name, in one statement (a listing's page of 50 read every column of both tables,
 /// dates and the share's options parsed, and showed none of them).
 #[derive(FromQueryResult)]
-pub struct ListedPipe {
+struct ListedPipe {
     name: String,
     latest_version: String,
     category: Option<String>,
@@ -291,7 +291,7 @@ pub struct ListedPipe {
     is_public: Option<bool>,
     gated: Option<bool>,
     review_note: Option<String>,
-    /// Empty when the owner is gone.
+    /// `None` when the owner is gone (shown empty).
     owner_name: Option<String>,
 }
 
