@@ -37,15 +37,15 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP INDEX IF EXISTS idx_pipes_search_name",
 ];
 
-/// Runs the statements of the database's backend (later search migrations use it too).
-pub(crate) async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
+/// Runs the statements of the database's backend (later migrations use it too).
+pub(crate) async fn run<S: AsRef<str>>(manager: &SchemaManager<'_>, sqlite: &[S], postgres: &[S]) -> Result<(), DbErr> {
     let statements = match manager.get_database_backend() {
         DatabaseBackend::Sqlite => sqlite,
         DatabaseBackend::Postgres => postgres,
-        other => return Err(DbErr::Migration(format!("no search index for {other:?}"))),
+        other => return Err(DbErr::Migration(format!("no statements for {other:?}"))),
     };
     for statement in statements {
-        manager.get_connection().execute_unprepared(statement).await?;
+        manager.get_connection().execute_unprepared(statement.as_ref()).await?;
     }
     Ok(())
 }

@@ -82,12 +82,10 @@ fn postgres_down() -> Vec<String> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let (sqlite, postgres) = (sqlite_up(), postgres_up());
-        run(manager, &sqlite.iter().map(String::as_str).collect::<Vec<_>>(), &postgres.iter().map(String::as_str).collect::<Vec<_>>()).await
+        run(manager, &sqlite_up(), &postgres_up()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let (sqlite, postgres) = (sqlite_down(), postgres_down());
-        run(manager, &sqlite.iter().map(String::as_str).collect::<Vec<_>>(), &postgres.iter().map(String::as_str).collect::<Vec<_>>()).await
+        run(manager, &sqlite_down(), &postgres_down()).await
     }
 }

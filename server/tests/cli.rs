@@ -290,6 +290,11 @@ async fn export_and_import_move_an_instance_losslessly() {
     // The search index is built from the imported rows.
     let found = server.call(&token, json!({"search": "SQLITE"})).await.ok().clone();
     assert!(found["pipes"].as_array().unwrap().iter().any(|p| p["name"] == "sqlite"), "{found}");
+    // The catalogue revision is no data of the export: the target keeps its own, which the
+    // imported rows moved (a page kept before the import would be checked again).
+    let db = sea_orm::Database::connect(&target.database_url).await.unwrap();
+    let revision = app::orchestrator::details::catalog_revision(&db).await.unwrap();
+    assert!(revision > 0, "{revision}");
 
     let broken = source.path().join("broken.jsonl");
     std::fs::write(&broken, "not an export\n").unwrap();
