@@ -8,17 +8,17 @@
 //! reading, whatever the headers declare. Uploads are hostile; nothing here trusts a declared
 //! size, a name or an entry type.
 use std::{
-    cell::Cell,
+    cell::{Cell, RefCell},
     collections::HashSet,
     fmt,
     fmt::Write as _,
     fs,
     io::{self, Cursor, Read},
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use flate2::{Compression, GzBuilder, read::GzDecoder};
+use flate2::{Compress, Compression, Crc, FlushCompress, Status, read::GzDecoder};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -385,38 +385,97 @@ pub fn from_base64_files(first: Option<PackageFile>, files: &Map<String, Value>,
     Ok(manifest_to_root(collector.finish()?))
 }
 
-/// The files of a version folder on disk, sorted by path. Symbolic links and special files
-/// are left out, not refused (scanned trees hold them), and so are `.git`, `__pycache__`,
+/// A version folder's files as one walk listed them, before any is read: enough for its
+/// stamp, and the list [`Listing::read`] reads.
+pub struct Listing {
+    dir: PathBuf,
+    /// The regular files in name order, with their metadata; or why the walk failed.
+    files: Result<Vec<(walkdir::DirEntry, fs::Metadata)>, String>,
+    /// The names at the top of the folder that are not regular files (links, folders).
+    others: Vec<String>,
+}
+
+/// Lists a version folder's files, walking it once. Symbolic links and special files are
+/// left out, not refused (scanned trees hold them), and so are `.git`, `__pycache__`,
 /// `node_modules` and `.DS_Store`.
-pub fn read_dir(dir: &Path, limits: &Limits) -> Result<Vec<PackageFile>, Refusal> {
-    let cannot = |what: &dyn fmt::Display, err: &dyn fmt::Display| Refusal::Invalid(format!("Cannot read {what}: {err}"));
-    if !fs::metadata(dir).map_err(|err| cannot(&dir.display(), &err))?.is_dir() {
-        return Err(cannot(&dir.display(), &"not a folder"));
+pub fn list_dir(dir: &Path) -> Listing {
+    let mut others = Vec::new();
+    let files = walk_files(dir, &mut others);
+    Listing { dir: dir.to_path_buf(), files, others }
+}
+
+/// The regular files under `dir` with their metadata; the names of the other entries at its
+/// top go to `others`.
+fn walk_files(dir: &Path, others: &mut Vec<String>) -> Result<Vec<(walkdir::DirEntry, fs::Metadata)>, String> {
+    if !fs::metadata(dir).map_err(|err| err.to_string())?.is_dir() {
+        return Err("not a folder".to_string());
     }
-    let mut files = Collector::new(limits);
+    let mut files = Vec::new();
     for entry in package_walk(dir) {
-        let entry = entry.map_err(|err| cannot(&dir.display(), &err))?;
+        let entry = entry.map_err(|err| err.to_string())?;
         if !entry.file_type().is_file() {
+            if entry.depth() == 1 {
+                others.push(entry.file_name().to_string_lossy().into_owned());
+            }
             continue;
         }
-        let relative = entry.path().strip_prefix(dir).map_err(|err| cannot(&entry.path().display(), &err))?;
-        let parts: Option<Vec<&str>> = relative.iter().map(|part| part.to_str()).collect();
-        let Some(parts) = parts else {
-            return Err(invalid(&relative.to_string_lossy(), "has a name that is not UTF-8"));
-        };
-        let name = parts.join("/");
-        let size = entry.metadata().map_err(|err| cannot(&entry.path().display(), &err))?.len();
-        if size > files.remaining() {
-            return Err(files.too_large(&name));
-        }
-        let file = fs::File::open(entry.path()).map_err(|err| cannot(&entry.path().display(), &err))?;
-        // Opened by name: make sure it is still the regular file the walk saw.
-        if !file.metadata().is_ok_and(|meta| meta.is_file()) {
-            return Err(invalid(&name, "changed while it was read"));
-        }
-        files.read(&name, file, &|err| cannot(&entry.path().display(), &err))?;
+        let meta = entry.metadata().map_err(|err| format!("{}: {err}", entry.path().display()))?;
+        files.push((entry, meta));
     }
-    files.finish()
+    Ok(files)
+}
+
+impl Listing {
+    /// What the folder's files look like without reading them: each file's path, size,
+    /// modification and change times, hashed. The same stamp means no file was written,
+    /// added, removed or renamed since; `None` when the folder cannot be listed.
+    pub fn stamp(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let mut hasher = Sha256::new();
+        for (entry, meta) in self.files.as_ref().ok()? {
+            hasher.update(entry.path().strip_prefix(&self.dir).ok()?.as_os_str().as_encoded_bytes());
+            hasher.update([0]);
+            for number in [meta.len() as i64, meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec(), meta.ino() as i64] {
+                hasher.update(number.to_le_bytes());
+            }
+        }
+        Some(hex::encode(hasher.finalize()))
+    }
+
+    /// Whether the top of the folder holds `name` as something other than a regular file.
+    pub fn holds_other(&self, name: &str) -> bool {
+        self.others.iter().any(|other| other == name)
+    }
+
+    /// Reads the listed files, sorted by path, within `limits`.
+    pub fn read(&self, limits: &Limits) -> Result<Vec<PackageFile>, Refusal> {
+        let cannot = |what: &dyn fmt::Display, err: &dyn fmt::Display| Refusal::Invalid(format!("Cannot read {what}: {err}"));
+        let listed = self.files.as_ref().map_err(|err| cannot(&self.dir.display(), err))?;
+        let mut files = Collector::new(limits);
+        for (entry, meta) in listed {
+            let relative = entry.path().strip_prefix(&self.dir).map_err(|err| cannot(&entry.path().display(), &err))?;
+            let parts: Option<Vec<&str>> = relative.iter().map(|part| part.to_str()).collect();
+            let Some(parts) = parts else {
+                return Err(invalid(&relative.to_string_lossy(), "has a name that is not UTF-8"));
+            };
+            let name = parts.join("/");
+            if meta.len() > files.remaining() {
+                return Err(files.too_large(&name));
+            }
+            let file = fs::File::open(entry.path()).map_err(|err| cannot(&entry.path().display(), &err))?;
+            // Opened by name: make sure it is still the regular file the walk saw.
+            if !file.metadata().is_ok_and(|meta| meta.is_file()) {
+                return Err(invalid(&name, "changed while it was read"));
+            }
+            files.read(&name, file, &|err| cannot(&entry.path().display(), &err))?;
+        }
+        files.finish()
+    }
+}
+
+/// The files of a version folder on disk, sorted by path (see [`list_dir`]).
+pub fn read_dir(dir: &Path, limits: &Limits) -> Result<Vec<PackageFile>, Refusal> {
+    list_dir(dir).read(limits)
 }
 
 /// The entries of a version folder that belong in its package, in name order.
@@ -427,25 +486,15 @@ fn package_walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::Dir
     })
 }
 
-/// What a version folder's files look like without reading them: each file's path, size,
-/// modification and change times, hashed. The same stamp means no file was written, added,
-/// removed or renamed since; `None` when the folder cannot be listed.
+/// A version folder's stamp (see [`Listing::stamp`]).
 pub fn stamp_dir(dir: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let mut hasher = Sha256::new();
-    for entry in package_walk(dir) {
-        let entry = entry.ok()?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let meta = entry.metadata().ok()?;
-        hasher.update(entry.path().strip_prefix(dir).ok()?.as_os_str().as_encoded_bytes());
-        hasher.update([0]);
-        for number in [meta.len() as i64, meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec(), meta.ino() as i64] {
-            hasher.update(number.to_le_bytes());
-        }
-    }
-    Some(hex::encode(hasher.finalize()))
+    list_dir(dir).stamp()
+}
+
+thread_local! {
+    /// One compressor per thread, reset for each package: a new one allocates and clears
+    /// about 300 KB, more than compressing a manifest's package takes.
+    static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::default(), false));
 }
 
 /// A deterministic `.tar.gz` of `files`: sorted by path, every entry a regular file with mode
@@ -464,19 +513,48 @@ pub fn pack(files: &[PackageFile]) -> Result<Vec<u8>, Refusal> {
         }
     }
     let broken = |err: io::Error| Refusal::Invalid(format!("Cannot pack the package: {err}"));
-    let mut tar = tar::Builder::new(GzBuilder::new().mtime(0).write(Vec::new(), Compression::default()));
+    let mut tar = tar::Builder::new(Vec::new());
     for file in sorted {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(file.bytes.len() as u64);
-        header.set_mode(0o644);
-        header.set_mtime(0);
-        header.set_uid(0);
-        header.set_gid(0);
         // Writes a GNU long-name entry first for paths past 100 bytes.
-        tar.append_data(&mut header, &file.path, file.bytes.as_slice()).map_err(broken)?;
+        tar.append_data(&mut packed_header(&file.bytes), &file.path, file.bytes.as_slice()).map_err(broken)?;
     }
-    tar.into_inner().and_then(|gz| gz.finish()).map_err(broken)
+    gzip(&tar.into_inner().map_err(broken)?).map_err(|err| Refusal::Invalid(format!("Cannot pack the package: {err}")))
+}
+
+/// A packed file's tar header: a regular file of `bytes`' size, mode 0644, time 0, owner 0.
+fn packed_header(bytes: &[u8]) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header
+}
+
+/// `data` as a gzip stream, byte for byte as `GzBuilder::new().mtime(0)` writes it at the
+/// default level: no name, no time, the operating system "unknown".
+fn gzip(data: &[u8]) -> Result<Vec<u8>, flate2::CompressError> {
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let mut out = Vec::with_capacity(HEADER.len() + data.len() / 2 + 1024);
+    out.extend_from_slice(&HEADER);
+    COMPRESSOR.with_borrow_mut(|compress| {
+        compress.reset();
+        loop {
+            let consumed = compress.total_in() as usize;
+            if compress.compress_vec(&data[consumed..], &mut out, FlushCompress::Finish)? == Status::StreamEnd {
+                return Ok(());
+            }
+            // The output was full: make room and go on.
+            out.reserve(out.capacity());
+        }
+    })?;
+    let mut crc = Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
+    Ok(out)
 }
 
 /// The SHA-256 of `bytes` in lowercase hex: the address a package is stored under.
@@ -671,6 +749,22 @@ mod tests {
             assert_eq!(header.entry_type(), tar::EntryType::Regular);
             assert_eq!((header.mode().unwrap(), header.mtime().unwrap(), header.uid().unwrap(), header.gid().unwrap()), (0o644, 0, 0, 0));
             assert_eq!(header.username_bytes().unwrap_or_default(), b"");
+        }
+    }
+
+    #[test]
+    fn pack_writes_the_bytes_a_gzip_writer_writes() {
+        // The SHA-256 of a folder's package must not change with how it is compressed: a
+        // rescan compares it with the one stored.
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        for files in [sample(), vec![file("a", b"")], vec![file("big.bin", &big), file("plug.yaml", b"name: x\n")]] {
+            let mut tar = tar::Builder::new(flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::default()));
+            for f in sorted(files.clone()) {
+                tar.append_data(&mut packed_header(&f.bytes), &f.path, f.bytes.as_slice()).unwrap();
+            }
+            let expected = tar.into_inner().unwrap().finish().unwrap();
+            assert_eq!(pack(&files).unwrap(), expected);
+            assert_eq!(pack(&files).unwrap(), expected, "the reused compressor starts afresh");
         }
     }
 

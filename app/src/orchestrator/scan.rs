@@ -5,6 +5,7 @@
 //! every core and written in batches, so a tree of any size needs memory for two batches
 //! only (one being written, the next filling).
 use std::{
+    borrow::Cow,
     collections::{HashMap, HashSet},
     fs,
     io::Read,
@@ -22,10 +23,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
-use super::archive::{self, Limits};
+use super::archive::{self, Limits, PackageFile};
 use super::catalog::compare_versions;
 use super::entities::{JsonText, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
@@ -118,8 +118,8 @@ pub struct ScannedVersion {
     pub spec: Value,
     /// Every readable manifest of the folder, by file name.
     pub manifests: Map<String, Value>,
-    /// The package's SHA-256 once packed (a scan packs the folder's files), else a hash of
-    /// the manifests.
+    /// The package's SHA-256 once packed (a scan packs the folder's files; empty until then),
+    /// or as a remote catalogue gives it.
     pub content_hash: String,
     pub source_path: PathBuf,
     /// The folder's files, packed.
@@ -128,19 +128,22 @@ pub struct ScannedVersion {
     pub folder_stamp: Option<String>,
 }
 
-fn read_manifest(path: &Path) -> std::result::Result<(Vec<u8>, Value), String> {
+/// A manifest file's bytes, refused unread when it is not a regular file or too large.
+fn read_manifest(path: &Path) -> std::result::Result<Vec<u8>, String> {
     let meta = fs::symlink_metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.file_type().is_file() {
-        return Err("not a regular file".into());
+        return Err(NOT_A_FILE.into());
     }
     if meta.len() > MAX_MANIFEST_BYTES {
         return Err(format!("larger than {MAX_MANIFEST_BYTES} bytes"));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     fs::File::open(path).and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes)).map_err(|e| format!("cannot read: {e}"))?;
-    let value = parse_manifest(&bytes)?;
-    Ok((bytes, value))
+    Ok(bytes)
 }
+
+/// Why a manifest name that is a link or a folder is not read.
+const NOT_A_FILE: &str = "not a regular file";
 
 /// A manifest's text as a YAML mapping.
 pub fn parse_manifest(bytes: &[u8]) -> std::result::Result<Value, String> {
@@ -181,24 +184,39 @@ fn folder_name(path: Option<&Path>) -> Option<String> {
 /// Reads one folder's manifests. `None` when it holds none; broken files are added to
 /// `summary` as invalid and the rest of the folder still counts.
 pub fn read_version_folder(dir: &Path, summary: &mut ScanSummary) -> Option<ScannedVersion> {
-    let mut found: Vec<(&str, Value)> = Vec::new();
-    let mut hasher = Sha256::new();
-    for file in MANIFEST_FILES {
+    version_in(dir, summary, |file| {
         let path = dir.join(file);
         match fs::symlink_metadata(&path) {
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
-            _ => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(read_manifest(&path).map(Cow::Owned)),
         }
-        match read_manifest(&path) {
-            Ok((bytes, value)) => {
-                hasher.update(file.as_bytes());
-                hasher.update((bytes.len() as u64).to_le_bytes());
-                hasher.update(&bytes);
-                found.push((file, value));
-            }
-            Err(reason) => {
+    })
+}
+
+/// The version in a folder whose files were read already (`listing` lists them), as
+/// [`read_version_folder`] would find it on disk.
+fn version_in_files(dir: &Path, listing: &archive::Listing, files: &[PackageFile], summary: &mut ScanSummary) -> Option<ScannedVersion> {
+    version_in(dir, summary, |file| match files.iter().find(|f| f.path == file) {
+        Some(found) => Some(Ok(Cow::Borrowed(found.bytes.as_slice()))),
+        None => listing.holds_other(file).then(|| Err(NOT_A_FILE.to_string())),
+    })
+}
+
+/// The version a folder's manifests describe, each manifest's bytes as `manifest` gives them
+/// by file name (`None`: no such file). Its `content_hash` is left for the package's.
+fn version_in<'a>(
+    dir: &Path,
+    summary: &mut ScanSummary,
+    mut manifest: impl FnMut(&str) -> Option<std::result::Result<Cow<'a, [u8]>, String>>,
+) -> Option<ScannedVersion> {
+    let mut found: Vec<(&str, Value)> = Vec::new();
+    for file in MANIFEST_FILES {
+        match manifest(file).map(|bytes| bytes.and_then(|bytes| parse_manifest(&bytes))) {
+            None => {}
+            Some(Ok(value)) => found.push((file, value)),
+            Some(Err(reason)) => {
                 summary.invalid += 1;
-                summary.problem(&path, reason);
+                summary.problem(&dir.join(file), reason);
             }
         }
     }
@@ -212,7 +230,7 @@ pub fn read_version_folder(dir: &Path, summary: &mut ScanSummary) -> Option<Scan
         version: folder_name(Some(dir)),
         category: folder_name(category_dir).filter(|c| !KIND_FOLDERS.contains(&c.as_str())),
     };
-    match describe(found, &hints, hex::encode(hasher.finalize()), dir) {
+    match describe(found, &hints, String::new(), dir) {
         Ok(version) => Some(version),
         Err(reason) => {
             summary.invalid += 1;
@@ -290,10 +308,29 @@ struct PreparedVersion {
 
 impl From<ScannedVersion> for PreparedVersion {
     fn from(mut scanned: ScannedVersion) -> Self {
-        // As `JsonText` writes them; plain data always serialises.
-        let spec = serde_json::to_string(&std::mem::take(&mut scanned.spec)).unwrap_or_default();
-        let manifests = serde_json::to_string(&std::mem::take(&mut scanned.manifests)).unwrap_or_default();
-        PreparedVersion { scanned, spec, manifests }
+        // As `JsonText` writes them; plain data always serialises. Each manifest is written
+        // once: the spec is the strongest manifest (as `describe` makes it), whose text the
+        // map's text holds too.
+        let text = |value: &Value| serde_json::to_string(value).unwrap_or_default();
+        let spec = std::mem::take(&mut scanned.spec);
+        let manifests = std::mem::take(&mut scanned.manifests);
+        let strongest = MANIFEST_FILES.iter().find_map(|file| manifests.get(*file).map(|m| (*file, m)));
+        let mut spec_text = None;
+        let mut manifests_text = String::from("{");
+        for (file, manifest) in &manifests {
+            if manifests_text.len() > 1 {
+                manifests_text.push(',');
+            }
+            manifests_text.push_str(&text(&Value::from(file.as_str())));
+            manifests_text.push(':');
+            let written = text(manifest);
+            manifests_text.push_str(&written);
+            if strongest.is_some_and(|(strongest, m)| strongest == file && *m == spec) {
+                spec_text = Some(written);
+            }
+        }
+        manifests_text.push('}');
+        PreparedVersion { scanned, spec: spec_text.unwrap_or_else(|| text(&spec)), manifests: manifests_text }
     }
 }
 
@@ -334,7 +371,12 @@ const ROWS_PER_INSERT: usize = 100;
 
 /// `rows` of `E` in groups for one insert each.
 pub(crate) fn per_statement<E: EntityTrait, T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
-    let size = (MAX_BIND_PARAMETERS / E::Column::iter().count()).min(ROWS_PER_INSERT);
+    in_groups_of::<E, T>(rows, ROWS_PER_INSERT)
+}
+
+/// `rows` of `E` in groups of at most `most` for one insert each, within the bind limit.
+fn in_groups_of<E: EntityTrait, T>(rows: Vec<T>, most: usize) -> impl Iterator<Item = Vec<T>> {
+    let size = (MAX_BIND_PARAMETERS / E::Column::iter().count()).min(most);
     let mut rows = rows.into_iter().peekable();
     std::iter::from_fn(move || {
         rows.peek()?;
@@ -578,7 +620,10 @@ async fn store_batch(db: &DatabaseConnection, target: ScanTarget, mut batch: Vec
     }
     if !new_pipes.is_empty() {
         let new_names: Vec<String> = pipes.iter().filter(|pipe| pipe.id.is_none()).map(|pipe| pipe.name.clone()).collect();
-        for rows in per_statement::<pipes::Entity, _>(new_pipes) {
+        // A batch's new pipes in one statement where the bind limit allows: SQLite's search
+        // index writes what its triggers gave it at the end of each statement, and many small
+        // writes cost it merges.
+        for rows in in_groups_of::<pipes::Entity, _>(new_pipes, BATCH) {
             pipes::Entity::insert_many(rows).exec_without_returning(&txn).await?;
         }
         let inserted: Vec<(i32, String)> = pipes::Entity::find()
@@ -776,21 +821,33 @@ fn examine(walk: &Walk, entry: walkdir::Result<walkdir::DirEntry>) -> Examined {
     };
     let dir = entry.path();
     // A version folder whose files are as the last scan stored them is not read again. The
-    // stamp is taken before any read, so a change made while reading shows next time.
+    // stamp is taken from the listing, before any read, so a change made while reading shows
+    // next time.
     let known_here = dir.to_str().and_then(|path| walk.known.get(path));
     let holds_manifest = || MANIFEST_FILES.iter().any(|file| fs::symlink_metadata(dir.join(file)).is_ok());
-    let stamp = if known_here.is_some() || holds_manifest() { archive::stamp_dir(dir) } else { None };
+    if known_here.is_none() && !holds_manifest() {
+        return Examined { trouble, found: Found::Nothing };
+    }
+    let listing = archive::list_dir(dir);
+    let stamp = listing.stamp();
     if let Some((name, known_stamp)) = known_here
         && stamp.as_ref() == Some(known_stamp)
     {
         return Examined { trouble, found: Found::Unchanged(name.clone()) };
     }
-    let Some(mut scanned) = read_version_folder(dir, &mut trouble) else {
+    // The folder's files travel with the version, within the same bound as an upload; its
+    // manifests are parsed from them, not read again. When they cannot be read, the
+    // manifests are read alone, to say what is wrong with them too.
+    let files = listing.read(&walk.limits);
+    let scanned = match &files {
+        Ok(files) => version_in_files(dir, &listing, files, &mut trouble),
+        Err(_) => read_version_folder(dir, &mut trouble),
+    };
+    let Some(mut scanned) = scanned else {
         return Examined { trouble, found: Found::Nothing };
     };
     scanned.folder_stamp = stamp;
-    // The folder's files travel with the version, within the same bound as an upload.
-    match archive::read_dir(dir, &walk.limits).map_err(Error::from).and_then(|files| NewPackage::of(&files)) {
+    match files.map_err(Error::from).and_then(|files| NewPackage::of(&files)) {
         Ok(package) => {
             scanned.content_hash = package.sha256.clone();
             scanned.package = Some(package);
@@ -966,6 +1023,24 @@ mod tests {
     }
 
     #[test]
+    fn a_prepared_version_holds_its_manifests_as_json_writes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "x/p/1.0/pipe.yaml", "metadata:\n  name: from-pipe\n  description: \"a \\\" quote, ü and \\t\"\n");
+        write(dir.path(), "x/p/1.0/plug.yaml", "name: from-plug\ntags: [a, b]\nschema: {type: object, n: 1.5}\n");
+        let mut summary = ScanSummary::default();
+        let scanned = read_version_folder(&dir.path().join("x/p/1.0"), &mut summary).unwrap();
+        let spec = serde_json::to_string(&scanned.spec).unwrap();
+        let manifests = serde_json::to_string(&scanned.manifests).unwrap();
+        let mut remote = scanned.clone();
+        remote.spec = serde_json::json!({"name": "elsewhere"});
+        let prepared = PreparedVersion::from(scanned);
+        assert_eq!((prepared.spec, prepared.manifests), (spec, manifests.clone()));
+        // A spec that is not the strongest manifest (a remote catalogue's) is written as it is.
+        let prepared = PreparedVersion::from(remote);
+        assert_eq!((prepared.spec.as_str(), prepared.manifests), (r#"{"name":"elsewhere"}"#, manifests));
+    }
+
+    #[test]
     fn broken_files_are_reported_and_the_rest_of_the_folder_counts() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "c/p/1.0/plug.yaml", "name: [unclosed\n");
@@ -1066,6 +1141,23 @@ mod tests {
         assert_eq!(stored("dup").await.description.as_deref(), Some("first"));
         assert!(again.problems.iter().any(|p| p.reason.contains("was published")));
         assert_eq!(version(many.id, "1.2.0").await.spec.0["description"], "middle");
+    }
+
+    #[tokio::test]
+    async fn a_manifest_that_is_a_link_is_reported_and_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let alice = user(&db, "alice").await;
+        let tree = dir.path().join("tree");
+        write(&tree, "c/p/1.0.0/pipe.yaml", &plug("p", "1.0.0", "the folder's own"));
+        write(dir.path(), "elsewhere.yaml", &plug("p", "1.0.0", "from outside the tree"));
+        std::os::unix::fs::symlink(dir.path().join("elsewhere.yaml"), tree.join("c/p/1.0.0/plug.yaml")).unwrap();
+        let summary = scan_dir(&db, &tree, ScanTarget { owner_id: alice, source_id: None }, |_| {}).await.unwrap();
+        assert_eq!((summary.added, summary.invalid), (1, 1), "{summary:?}");
+        assert!(summary.problems[0].path.ends_with("c/p/1.0.0/plug.yaml"), "{:?}", summary.problems);
+        assert_eq!(summary.problems[0].reason, NOT_A_FILE);
+        let pipe = pipes::Entity::find().one(&db).await.unwrap().unwrap();
+        assert_eq!(pipe.description.as_deref(), Some("the folder's own"));
     }
 
     #[test]
