@@ -17,33 +17,33 @@ pub struct Migration;
 const TABLES: &[&str] =
     &["pipes", "shares", "pipe_versions", "packages", "settings", "environments", "environment_events", "sources", "download_tallies"];
 
+/// SQLite's triggers: each one's name and what fires it.
+fn sqlite_triggers() -> Vec<(String, String)> {
+    let mut triggers: Vec<(String, String)> = TABLES
+        .iter()
+        .flat_map(|table| {
+            ["INSERT", "UPDATE", "DELETE"]
+                .map(|event| (format!("{table}_revision_{}", event.to_lowercase()), format!("{event} ON {table}")))
+        })
+        .collect();
+    // Of a user, a page shows only the name (a lock row's counter moves on every write).
+    triggers.push(("users_revision_update".into(), "UPDATE OF username ON users".into()));
+    triggers.push(("users_revision_delete".into(), "DELETE ON users".into()));
+    triggers
+}
+
 fn sqlite_up() -> Vec<String> {
     let mut statements = vec![
         "CREATE TABLE catalog_revision (id integer PRIMARY KEY, revision bigint NOT NULL)".to_string(),
         "INSERT INTO catalog_revision (id, revision) VALUES (1, 0)".to_string(),
     ];
     let bump = "BEGIN UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1; END";
-    for table in TABLES {
-        for event in ["INSERT", "UPDATE", "DELETE"] {
-            let name = format!("{table}_revision_{}", event.to_lowercase());
-            statements.push(format!("CREATE TRIGGER {name} AFTER {event} ON {table} {bump}"));
-        }
-    }
-    // Of a user, a page shows only the name (a lock row's counter moves on every write).
-    statements.push(format!("CREATE TRIGGER users_revision_update AFTER UPDATE OF username ON users {bump}"));
-    statements.push(format!("CREATE TRIGGER users_revision_delete AFTER DELETE ON users {bump}"));
+    statements.extend(sqlite_triggers().into_iter().map(|(name, fired_by)| format!("CREATE TRIGGER {name} AFTER {fired_by} {bump}")));
     statements
 }
 
 fn sqlite_down() -> Vec<String> {
-    let mut statements = Vec::new();
-    for table in TABLES {
-        for event in ["insert", "update", "delete"] {
-            statements.push(format!("DROP TRIGGER IF EXISTS {table}_revision_{event}"));
-        }
-    }
-    statements.push("DROP TRIGGER IF EXISTS users_revision_update".into());
-    statements.push("DROP TRIGGER IF EXISTS users_revision_delete".into());
+    let mut statements: Vec<String> = sqlite_triggers().into_iter().map(|(name, _)| format!("DROP TRIGGER IF EXISTS {name}")).collect();
     statements.push("DROP TABLE IF EXISTS catalog_revision".into());
     statements
 }

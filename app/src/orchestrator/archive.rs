@@ -486,11 +486,6 @@ fn package_walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::Dir
     })
 }
 
-/// A version folder's stamp (see [`Listing::stamp`]).
-pub fn stamp_dir(dir: &Path) -> Option<String> {
-    list_dir(dir).stamp()
-}
-
 thread_local! {
     /// One compressor per thread, reset for each package: a new one allocates and clears
     /// about 300 KB, more than compressing a manifest's package takes.
@@ -607,17 +602,17 @@ mod tests {
         fs::create_dir_all(dir.path().join("src")).unwrap();
         fs::write(dir.path().join("plug.yaml"), "name: a\n").unwrap();
         fs::write(dir.path().join("src/main.py"), "print(1)\n").unwrap();
-        let first = stamp_dir(dir.path()).unwrap();
-        assert_eq!(stamp_dir(dir.path()).unwrap(), first, "nothing touched");
+        let first = list_dir(dir.path()).stamp().unwrap();
+        assert_eq!(list_dir(dir.path()).stamp().unwrap(), first, "nothing touched");
         fs::create_dir_all(dir.path().join(".git")).unwrap();
         fs::write(dir.path().join(".git/HEAD"), "ref").unwrap();
-        assert_eq!(stamp_dir(dir.path()).unwrap(), first, "what a package leaves out does not count");
+        assert_eq!(list_dir(dir.path()).stamp().unwrap(), first, "what a package leaves out does not count");
         fs::write(dir.path().join("src/main.py"), "print(2)\n").unwrap();
-        let rewritten = stamp_dir(dir.path()).unwrap();
+        let rewritten = list_dir(dir.path()).stamp().unwrap();
         assert_ne!(rewritten, first, "same size, new content");
         fs::rename(dir.path().join("src/main.py"), dir.path().join("src/run.py")).unwrap();
-        assert_ne!(stamp_dir(dir.path()).unwrap(), rewritten, "renamed");
-        assert!(stamp_dir(&dir.path().join("missing")).is_none());
+        assert_ne!(list_dir(dir.path()).stamp().unwrap(), rewritten, "renamed");
+        assert!(list_dir(&dir.path().join("missing")).stamp().is_none());
     }
 
     fn file(path: &str, bytes: &[u8]) -> PackageFile {

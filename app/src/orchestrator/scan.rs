@@ -124,7 +124,7 @@ pub struct ScannedVersion {
     pub source_path: PathBuf,
     /// The folder's files, packed.
     pub package: Option<NewPackage>,
-    /// The folder's files' stamp when it was read (`archive::stamp_dir`).
+    /// The folder's files' stamp when it was read (`archive::Listing::stamp`).
     pub folder_stamp: Option<String>,
 }
 
@@ -321,7 +321,7 @@ impl From<ScannedVersion> for PreparedVersion {
             if manifests_text.len() > 1 {
                 manifests_text.push(',');
             }
-            manifests_text.push_str(&text(&Value::from(file.as_str())));
+            manifests_text.push_str(&serde_json::to_string(file).unwrap_or_default());
             manifests_text.push(':');
             let written = text(manifest);
             manifests_text.push_str(&written);
@@ -1122,7 +1122,7 @@ mod tests {
         assert!(packages::Entity::find_by_id(package).one(&db).await.unwrap().is_some());
         let same = version(stored("same").await.id, "1.0.0").await;
         assert!(same.source_path.ends_with("a/same/1.0.0"), "unchanged files: the first folder's row stays");
-        assert_eq!(same.folder_stamp, archive::stamp_dir(&tree.join("b/same/1.0.0")), "with the later folder's stamp");
+        assert_eq!(same.folder_stamp, archive::list_dir(&tree.join("b/same/1.0.0")).stamp(), "with the later folder's stamp");
         let many = stored("many").await;
         assert_eq!((many.latest_version.as_str(), many.description.as_deref()), ("1.10.0", Some("newest")));
         assert_eq!(stored("taken").await.description.as_deref(), Some("bob's"));

@@ -29,7 +29,7 @@ pub struct Model {
     pub yanked_at: Option<DateTimeUtc>,
     /// The package's `README.md`, as Markdown, for the pipe page.
     pub readme: Option<String>,
-    /// The folder's files as a scan last saw them (`archive::stamp_dir`): a rescan skips the
+    /// The folder's files as a scan last saw them (`archive::Listing::stamp`): a rescan skips the
     /// folder while it is the same.
     #[serde(default)]
     pub folder_stamp: Option<String>,
