@@ -22,6 +22,7 @@ mod m20261127_000017_download_tallies;
 mod m20261127_000018_fork_index;
 mod m20261127_000019_search_key;
 mod m20261128_000020_catalog_revision;
+mod m20261128_000021_spec_in_manifests;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_fork_index::Migration),
             Box::new(m20261127_000019_search_key::Migration),
             Box::new(m20261128_000020_catalog_revision::Migration),
+            Box::new(m20261128_000021_spec_in_manifests::Migration),
         ]
     }
 }

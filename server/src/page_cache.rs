@@ -150,9 +150,14 @@ pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut requ
         metrics.count_page(PageOutcome::Kept);
         return page;
     }
-    // A pipe the visitor may not see gets the page that says so, rendered each time.
-    let Ok(details) = cache.orchestrator.pipe_details(None, &name).await else {
-        return next.run(request).await;
+    let details = match cache.orchestrator.pipe_details(None, &name).await {
+        Ok(details) => details,
+        Err(err) => {
+            // A pipe the visitor may not see gets the page that says so, rendered each time
+            // from this answer (not read again).
+            request.extensions_mut().insert(AnonymousPipeDetails { name: name.to_string(), details: Err(err.into()) });
+            return next.run(request).await;
+        }
     };
     let Ok(key) = serde_json::to_vec(&details) else {
         return next.run(request).await;
@@ -163,7 +168,7 @@ pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut requ
     }
     metrics.count_page(PageOutcome::Rendered);
     // The page is rendered from these details, so it is kept under them.
-    request.extensions_mut().insert(AnonymousPipeDetails { name: name.to_string(), details: Arc::new(details) });
+    request.extensions_mut().insert(AnonymousPipeDetails { name: name.to_string(), details: Ok(Arc::new(details)) });
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
         return response;

@@ -176,4 +176,28 @@ mod tests {
         assert_eq!(rows_of(&db, "sqlite_stat4").await, 0);
         assert!(rows_of(&db, "sqlite_stat1").await > 0);
     }
+
+    #[tokio::test]
+    async fn a_version_row_takes_its_spec_from_its_manifests_and_undoing_that_fills_the_column_again() {
+        use sea_orm::EntityTrait;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("tree/p/1.0.0");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("pipe.yaml"), "name: p\nversion: 1.0.0\ndescription: the pipe's\n").unwrap();
+        std::fs::write(folder.join("plugin.yaml"), "name: p\nversion: 1.0.0\ndescription: \"the plugin's, \\\"quoted\\\"\"\n").unwrap();
+        let db = connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
+        super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
+        let row = super::super::entities::pipe_versions::Entity::find().one(&db).await.unwrap().unwrap();
+        assert_eq!(row.spec().unwrap()["description"], "the plugin's, \"quoted\"", "plugin.yaml is stronger than pipe.yaml");
+
+        let spec_column = || db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, "SELECT spec FROM pipe_versions"));
+        assert!(spec_column().await.is_err(), "the column is gone");
+        Migrator::down(&db, Some(1)).await.unwrap();
+        let text: String = spec_column().await.unwrap().unwrap().try_get_by_index(0).unwrap();
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), *row.spec().unwrap(), "{text}");
+        Migrator::up(&db, None).await.unwrap();
+        assert!(spec_column().await.is_err());
+    }
 }

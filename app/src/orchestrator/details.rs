@@ -47,7 +47,7 @@ pub async fn pipe_details(db: &DatabaseConnection, caller: Option<&Caller>, name
     let can_publish = access.manage || (writer && options.is_some_and(|p| p.contribute));
     let can_fork = caller.is_some_and(|c| !c.read_only) && access.download && (writer || options.is_some_and(|p| p.fork));
     let manifest_yaml = match shown.filter(|_| access.download) {
-        Some(latest) => super::yaml::manifest_yaml_of_json(&latest.spec)?.to_string(),
+        Some(latest) => latest.spec_yaml()?.to_string(),
         None => String::new(),
     };
     let download_count = super::tallies::pipe_total(db, pipe.owner_id, pipe.id).await?;
@@ -155,18 +155,31 @@ async fn listed_versions(db: &DatabaseConnection, pipe_id: i32) -> Result<Vec<Li
     Ok(versions)
 }
 
-/// What the page shows of one version beyond the list: its README and manifest (its JSON text:
-/// the kept YAML is found by it, without reading it).
+/// What the page shows of one version beyond the list: its README and manifest.
 #[derive(FromQueryResult)]
 struct ShownVersion {
     readme: Option<String>,
-    spec: String,
+    /// The JSON text of its manifests, by file name.
+    manifests: String,
+}
+
+impl ShownVersion {
+    /// Its spec as YAML. The spec's JSON text is taken from the manifests' text unparsed: the
+    /// kept YAML is found by it.
+    fn spec_yaml(&self) -> Result<std::sync::Arc<str>> {
+        let manifests: std::collections::HashMap<String, &serde_json::value::RawValue> =
+            serde_json::from_str(&self.manifests).map_err(|err| Error::Internal(format!("reading stored manifests: {err}")))?;
+        match super::scan::strongest_manifest(|file| manifests.get(file).copied()) {
+            Some(spec) => super::yaml::manifest_yaml_of_json(spec.get()),
+            None => Ok("".into()),
+        }
+    }
 }
 
 async fn shown_version(db: &DatabaseConnection, pipe_id: i32, version: &str) -> Result<Option<ShownVersion>> {
     Ok(pipe_versions::Entity::find()
         .select_only()
-        .columns([pipe_versions::Column::Readme, pipe_versions::Column::Spec])
+        .columns([pipe_versions::Column::Readme, pipe_versions::Column::Manifests])
         .filter(pipe_versions::Column::PipeId.eq(pipe_id))
         .filter(pipe_versions::Column::Version.eq(version))
         .into_model::<ShownVersion>()

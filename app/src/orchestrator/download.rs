@@ -24,7 +24,6 @@ use crate::model::{DownloadClient, PackageEntry, shown};
 #[derive(sea_orm::FromQueryResult)]
 pub(crate) struct ChosenVersion {
     pub version: String,
-    pub spec: JsonText<Value>,
     pub manifests: JsonText<Map<String, Value>>,
     pub yanked: bool,
     pub package_sha256: Option<String>,
@@ -36,7 +35,6 @@ pub(crate) struct ChosenVersion {
 async fn chosen_version(db: &impl ConnectionTrait, pipe: &pipes::Model, version: &str) -> Result<ChosenVersion> {
     let columns = [
         pipe_versions::Column::Version,
-        pipe_versions::Column::Spec,
         pipe_versions::Column::Manifests,
         pipe_versions::Column::Yanked,
         pipe_versions::Column::PackageSha256,
@@ -56,7 +54,6 @@ async fn chosen_version(db: &impl ConnectionTrait, pipe: &pipes::Model, version:
 struct VersionRow {
     version: String,
     yanked: bool,
-    spec: Option<JsonText<Value>>,
     manifests: Option<JsonText<Map<String, Value>>>,
     package_sha256: Option<String>,
     package_size: Option<i64>,
@@ -103,7 +100,6 @@ pub(crate) async fn picked_version(
     let rows = pipe_versions::Entity::find()
         .select_only()
         .columns([V::Version, V::Yanked, V::PackageSha256])
-        .expr_as(only_guessed(Expr::col((pipe_versions::Entity, V::Spec)).into()), "spec")
         .expr_as(only_guessed(Expr::col((pipe_versions::Entity, V::Manifests)).into()), "manifests")
         .join(JoinType::LeftJoin, package)
         .column_as(packages::Column::Size, "package_size")
@@ -135,7 +131,6 @@ pub(crate) async fn picked_version(
     let picked = pick_version(db, pipe, &versions, pick).await?.version.clone();
     let read = rows.into_iter().find(|r| r.version == picked).and_then(|row| {
         let chosen = ChosenVersion {
-            spec: row.spec?,
             manifests: row.manifests?,
             version: row.version,
             yanked: row.yanked,
@@ -367,7 +362,7 @@ pub async fn download_pipe(
         pipe_name: pipe.name.clone(),
         version: chosen.version.clone(),
         versions: versions.iter().map(|v| v.version.clone()).collect(),
-        spec: chosen.spec.0,
+        spec: super::scan::strongest_manifest(|file| chosen.manifests.0.get(file)).cloned().unwrap_or_default(),
         manifests: Value::Object(chosen.manifests.0),
         owner,
         downloaded_at: now,

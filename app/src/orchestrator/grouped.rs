@@ -70,7 +70,7 @@ async fn write<W: Work>(db: DatabaseConnection, mut waiting: mpsc::Receiver<Wait
             }
         }
         let items: Vec<W::Item> = group.iter().map(|w| w.item.clone()).collect();
-        match in_one_transaction::<W>(&db, &items).await {
+        match stored::<W>(&db, items).await {
             Ok(outcomes) => {
                 for (one, outcome) in group.into_iter().zip(outcomes) {
                     let _ = one.done.send(Ok(outcome));
@@ -81,7 +81,7 @@ async fn write<W: Work>(db: DatabaseConnection, mut waiting: mpsc::Receiver<Wait
             }
             Err(_) => {
                 for one in group {
-                    let outcome = in_one_transaction::<W>(&db, std::slice::from_ref(&one.item)).await;
+                    let outcome = stored::<W>(&db, vec![one.item]).await;
                     let _ = one.done.send(outcome.and_then(|mut outcomes| outcomes.pop().ok_or_else(no_outcome)));
                 }
             }
@@ -93,6 +93,16 @@ fn no_outcome() -> Error {
     Error::Internal("a grouped write returned no outcome".into())
 }
 
+/// The items' writes in a task of their own: a panic while storing (a bug) fails these items'
+/// requests with an error, rolled back, and the writer goes on with the next group; without
+/// it, every write after it would fail until a restart.
+async fn stored<W: Work>(db: &DatabaseConnection, items: Vec<W::Item>) -> Result<Vec<W::Done>> {
+    let db = db.clone();
+    tokio::spawn(async move { in_one_transaction::<W>(&db, &items).await })
+        .await
+        .unwrap_or_else(|_| Err(Error::Internal("a grouped write failed unexpectedly".into())))
+}
+
 /// The items' writes, together or not at all.
 async fn in_one_transaction<W: Work>(db: &DatabaseConnection, items: &[W::Item]) -> Result<Vec<W::Done>> {
     let (txn, _turn) = super::db::begin_turn(db).await?;
@@ -102,4 +112,56 @@ async fn in_one_transaction<W: Work>(db: &DatabaseConnection, items: &[W::Item])
     }
     txn.commit().await?;
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    /// Stores numbers in a table of its own; the number 13 is a bug that panics.
+    struct Numbers;
+
+    impl Work for Numbers {
+        type Item = i64;
+        type Done = i64;
+
+        async fn store(txn: &DatabaseTransaction, items: &[i64]) -> Result<Vec<i64>> {
+            for &n in items {
+                let insert = Statement::from_sql_and_values(txn.get_database_backend(), "INSERT INTO numbers (n) VALUES (?)", [n.into()]);
+                txn.execute(insert).await?;
+                assert_ne!(n, 13, "a bug in a store");
+            }
+            Ok(items.to_vec())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_panics_fails_its_own_write_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        db.execute_unprepared("CREATE TABLE numbers (n INTEGER NOT NULL)").await.unwrap();
+        let writer = std::sync::Arc::new(Writer::<Numbers>::new(db.clone()));
+        // At the same moment, so that 13 may share a group with others.
+        let stores = (10..17).map(|n| {
+            let writer = writer.clone();
+            tokio::spawn(async move { (n, writer.store(n).await) })
+        });
+        for store in stores {
+            let (n, outcome) = store.await.unwrap();
+            match outcome {
+                Ok(done) => assert!(n != 13 && done == n, "{n} stored as {done}"),
+                Err(err) => assert!(n == 13 && matches!(err, Error::Internal(_)), "{n}: {err}"),
+            }
+        }
+        assert_eq!(writer.store(20).await.unwrap(), 20, "the writer still stores after a panic");
+        let stored: Vec<i64> = db
+            .query_all(Statement::from_string(db.get_database_backend(), "SELECT n FROM numbers ORDER BY n"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index(0).unwrap())
+            .collect();
+        assert_eq!(stored, [10, 11, 12, 14, 15, 16, 20], "the panicking write was rolled back alone");
+    }
 }

@@ -221,7 +221,6 @@ pub async fn publish(
     pipe_versions::ActiveModel {
         pipe_id: Set(pipe.id),
         version: Set(scanned.version.clone()),
-        spec: Set(JsonText(scanned.spec.clone())),
         manifests: Set(JsonText(scanned.manifests.clone())),
         content_hash: Set(package.sha256.clone()),
         source_path: Set(PUBLISHED.into()),

@@ -35,6 +35,12 @@ use crate::model::PipeName;
 
 /// Manifest file names, strongest first: where files of one folder disagree, the earlier wins.
 pub const MANIFEST_FILES: [&str; 4] = ["plug.yaml", "plugin.yaml", "glue.yaml", "pipe.yaml"];
+
+/// A version's spec: the strongest of its manifests, which `get` finds by file name (a
+/// version's `manifests` map, parsed or as raw JSON texts).
+pub fn strongest_manifest<'a, V: ?Sized>(get: impl Fn(&str) -> Option<&'a V>) -> Option<&'a V> {
+    MANIFEST_FILES.iter().find_map(|file| get(file))
+}
 /// A manifest larger than this is refused unread.
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Folders of these names group pipes by kind, not by category.
@@ -114,9 +120,7 @@ pub struct ScannedVersion {
     pub status: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    /// The strongest manifest of the folder.
-    pub spec: Value,
-    /// Every readable manifest of the folder, by file name.
+    /// Every readable manifest of the folder, by file name; the strongest is its spec.
     pub manifests: Map<String, Value>,
     /// The package's SHA-256 once packed (a scan packs the folder's files; empty until then),
     /// or as a remote catalogue gives it.
@@ -272,14 +276,12 @@ pub fn describe(
     let author = first_text("author").or_else(|| first_text("owner"));
     let status = first_text("status").map(|s| s.to_lowercase());
     let description = first_text("description").or_else(|| first_text("doc"));
-    let spec = found[0].1.clone();
     Ok(ScannedVersion {
         category,
         author,
         status,
         description,
         tags,
-        spec,
         manifests: found.into_iter().map(|(file, m)| (file.to_string(), m)).collect(),
         content_hash,
         source_path: source_path.to_path_buf(),
@@ -300,44 +302,23 @@ pub fn manifest_text(manifest: &Value, key: &str) -> Option<String> {
 /// (the parsed trees are dropped), so the scan's workers do that work and a batch waiting to
 /// be stored holds text only.
 struct PreparedVersion {
-    /// Its `spec` and `manifests` are emptied: they are in the texts below.
+    /// Its `manifests` are emptied: they are in the text below.
     scanned: ScannedVersion,
-    spec: String,
     manifests: String,
 }
 
 impl From<ScannedVersion> for PreparedVersion {
     fn from(mut scanned: ScannedVersion) -> Self {
-        // As `JsonText` writes them; plain data always serialises. Each manifest is written
-        // once: the spec is the strongest manifest (as `describe` makes it), whose text the
-        // map's text holds too.
-        let text = |value: &Value| serde_json::to_string(value).unwrap_or_default();
-        let spec = std::mem::take(&mut scanned.spec);
-        let manifests = std::mem::take(&mut scanned.manifests);
-        let strongest = MANIFEST_FILES.iter().find_map(|file| manifests.get(*file).map(|m| (*file, m)));
-        let mut spec_text = None;
-        let mut manifests_text = String::from("{");
-        for (file, manifest) in &manifests {
-            if manifests_text.len() > 1 {
-                manifests_text.push(',');
-            }
-            manifests_text.push_str(&serde_json::to_string(file).unwrap_or_default());
-            manifests_text.push(':');
-            let written = text(manifest);
-            manifests_text.push_str(&written);
-            if strongest.is_some_and(|(strongest, m)| strongest == file && *m == spec) {
-                spec_text = Some(written);
-            }
-        }
-        manifests_text.push('}');
-        PreparedVersion { scanned, spec: spec_text.unwrap_or_else(|| text(&spec)), manifests: manifests_text }
+        // As `JsonText` writes them; plain data always serialises.
+        let manifests = serde_json::to_string(&std::mem::take(&mut scanned.manifests)).unwrap_or_default();
+        PreparedVersion { scanned, manifests }
     }
 }
 
 impl PreparedVersion {
     /// Roughly what it holds in memory.
     fn bytes(&self) -> usize {
-        self.spec.len() + self.manifests.len() + self.scanned.package.as_ref().map_or(0, |p| p.bytes.len())
+        self.manifests.len() + self.scanned.package.as_ref().map_or(0, |p| p.bytes.len())
     }
 }
 
@@ -430,12 +411,10 @@ fn files_columns(
     now: DateTimeUtc,
 ) -> Vec<(pipe_versions::Column, SimpleExpr)> {
     use pipe_versions::Column;
-    let spec = std::mem::take(&mut prepared.spec);
     let manifests = std::mem::take(&mut prepared.manifests);
     let scanned = &prepared.scanned;
     let package = scanned.package.as_ref();
     vec![
-        (Column::Spec, spec.into()),
         (Column::Manifests, manifests.into()),
         (Column::ContentHash, scanned.content_hash.clone().into()),
         (Column::SourcePath, scanned.source_path.display().to_string().into()),
@@ -1019,7 +998,7 @@ mod tests {
         assert_eq!(v.status.as_deref(), Some("experimental"));
         assert_eq!(v.description.as_deref(), Some("pipe text"));
         assert_eq!(v.manifests.len(), 4);
-        assert_eq!(v.spec["name"], "from-plug");
+        assert_eq!(strongest_manifest(|file| v.manifests.get(file)).unwrap()["name"], "from-plug");
     }
 
     #[test]
@@ -1029,15 +1008,12 @@ mod tests {
         write(dir.path(), "x/p/1.0/plug.yaml", "name: from-plug\ntags: [a, b]\nschema: {type: object, n: 1.5}\n");
         let mut summary = ScanSummary::default();
         let scanned = read_version_folder(&dir.path().join("x/p/1.0"), &mut summary).unwrap();
-        let spec = serde_json::to_string(&scanned.spec).unwrap();
         let manifests = serde_json::to_string(&scanned.manifests).unwrap();
-        let mut remote = scanned.clone();
-        remote.spec = serde_json::json!({"name": "elsewhere"});
         let prepared = PreparedVersion::from(scanned);
-        assert_eq!((prepared.spec, prepared.manifests), (spec, manifests.clone()));
-        // A spec that is not the strongest manifest (a remote catalogue's) is written as it is.
-        let prepared = PreparedVersion::from(remote);
-        assert_eq!((prepared.spec.as_str(), prepared.manifests), (r#"{"name":"elsewhere"}"#, manifests));
+        assert_eq!(prepared.manifests, manifests);
+        let row: Map<String, Value> = serde_json::from_str(&prepared.manifests).unwrap();
+        assert_eq!(row["pipe.yaml"]["metadata"]["description"], "a \" quote, ü and \t");
+        assert_eq!(strongest_manifest(|file| row.get(file)).unwrap()["schema"]["n"], 1.5, "the spec is plug.yaml");
     }
 
     #[test]
@@ -1116,7 +1092,7 @@ mod tests {
         let dup_row = version(dup.id, "1.0.0").await;
         assert_eq!(dup.description.as_deref(), Some("second"), "the later folder updates");
         assert!(dup_row.source_path.ends_with("b/dup/1.0.0"));
-        assert_eq!(dup_row.spec.0["description"], "second");
+        assert_eq!(dup_row.spec().unwrap()["description"], "second");
         let package = dup_row.package_sha256.clone().unwrap();
         assert_eq!(package, dup_row.content_hash);
         assert!(packages::Entity::find_by_id(package).one(&db).await.unwrap().is_some());
@@ -1140,7 +1116,7 @@ mod tests {
         assert_eq!((again.added, again.updated, again.unchanged, again.skipped, again.invalid), (0, 1, 5, 2, 1), "{again:?}");
         assert_eq!(stored("dup").await.description.as_deref(), Some("first"));
         assert!(again.problems.iter().any(|p| p.reason.contains("was published")));
-        assert_eq!(version(many.id, "1.2.0").await.spec.0["description"], "middle");
+        assert_eq!(version(many.id, "1.2.0").await.spec().unwrap()["description"], "middle");
     }
 
     #[tokio::test]

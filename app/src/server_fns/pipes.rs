@@ -28,7 +28,8 @@ pub async fn filter_choices() -> Result<(Vec<String>, Vec<String>), AppError> {
 #[derive(Clone)]
 pub struct AnonymousPipeDetails {
     pub name: String,
-    pub details: std::sync::Arc<PipeDetails>,
+    /// The details, or why the visitor may not see them (the page says so).
+    pub details: Result<std::sync::Arc<PipeDetails>, AppError>,
 }
 
 /// A pipe's page; anonymous visitors see only active public shares.
@@ -37,7 +38,7 @@ pub async fn get_pipe(name: String) -> Result<PipeDetails, AppError> {
     let caller = caller_if_any().await?;
     let read_before = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<AnonymousPipeDetails>().cloned());
     if let Some(read) = read_before.filter(|read| caller.is_none() && read.name == name) {
-        return Ok((*read.details).clone());
+        return read.details.map(|details| (*details).clone());
     }
     Ok(orchestrator()?.pipe_details(caller.as_ref(), &parse(&name)?).await?)
 }

@@ -7,10 +7,8 @@ pub struct Model {
     pub id: i32,
     pub pipe_id: i32,
     pub version: String,
-    /// The winning manifest of the version folder.
-    #[sea_orm(column_type = "Text")]
-    pub spec: super::JsonText<serde_json::Value>,
-    /// Every manifest of the folder, keyed by file name.
+    /// Every manifest of the folder, keyed by file name; the strongest is the version's spec
+    /// (`scan::strongest_manifest`).
     #[sea_orm(column_type = "Text")]
     pub manifests: super::JsonText<serde_json::Map<String, serde_json::Value>>,
     /// SHA-256 over the folder's manifest files; a rescan with the same hash changes nothing.
@@ -33,6 +31,13 @@ pub struct Model {
     /// folder while it is the same.
     #[serde(default)]
     pub folder_stamp: Option<String>,
+}
+
+impl Model {
+    /// The version's spec: the strongest of its manifests.
+    pub fn spec(&self) -> Option<&serde_json::Value> {
+        crate::orchestrator::scan::strongest_manifest(|file| self.manifests.0.get(file))
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
