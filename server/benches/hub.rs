@@ -339,13 +339,6 @@ async fn list_stages(db: &DatabaseConnection, orchestrator: &Orchestrator, owner
             .await,
         },
         Stage {
-            stage: "load the settings".into(),
-            p50_ms: median(200, |_| async {
-                Settings::load(db).await.unwrap();
-            })
-            .await,
-        },
-        Stage {
             stage: "read the request's filters".into(),
             p50_ms: median(200, |i| {
                 let _ = filters(i);
