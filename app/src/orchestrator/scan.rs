@@ -41,6 +41,7 @@ pub const MANIFEST_FILES: [&str; 4] = ["plug.yaml", "plugin.yaml", "glue.yaml", 
 pub fn strongest_manifest<'a, V: ?Sized>(get: impl Fn(&str) -> Option<&'a V>) -> Option<&'a V> {
     MANIFEST_FILES.iter().find_map(|file| get(file))
 }
+
 /// A manifest larger than this is refused unread.
 pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Folders of these names group pipes by kind, not by category.
