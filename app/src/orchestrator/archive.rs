@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::error::Error;
-use super::scan::MANIFEST_FILES;
+use super::scan::strongest_manifest;
 
 /// How many files a package may hold unless told otherwise.
 pub const DEFAULT_MAX_FILES: usize = 10_000;
@@ -513,7 +513,7 @@ pub fn pack(files: &[PackageFile]) -> Result<Vec<u8>, Refusal> {
         // Writes a GNU long-name entry first for paths past 100 bytes.
         tar.append_data(&mut packed_header(&file.bytes), &file.path, file.bytes.as_slice()).map_err(broken)?;
     }
-    gzip(&tar.into_inner().map_err(broken)?).map_err(|err| Refusal::Invalid(format!("Cannot pack the package: {err}")))
+    gzip(&tar.into_inner().map_err(broken)?).map_err(|err| broken(io::Error::other(err)))
 }
 
 /// A packed file's tar header: a regular file of `bytes`' size, mode 0644, time 0, owner 0.
@@ -560,7 +560,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The strongest manifest at the root of a package: `plug.yaml`, `plugin.yaml`, `glue.yaml`,
 /// then `pipe.yaml`.
 pub fn manifest_at_root(files: &[PackageFile]) -> Option<&PackageFile> {
-    MANIFEST_FILES.iter().find_map(|name| files.iter().find(|file| file.path == *name))
+    strongest_manifest(|name| files.iter().find(|file| file.path == name))
 }
 
 /// Removes up to [`MAX_STRIPPED_FOLDERS`] folders that wrap every file while no manifest is

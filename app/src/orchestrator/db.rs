@@ -190,13 +190,14 @@ mod tests {
         let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
         super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
         let row = super::super::entities::pipe_versions::Entity::find().one(&db).await.unwrap().unwrap();
-        assert_eq!(row.spec().unwrap()["description"], "the plugin's, \"quoted\"", "plugin.yaml is stronger than pipe.yaml");
+        let spec = super::super::scan::strongest_manifest(|file| row.manifests.0.get(file)).unwrap();
+        assert_eq!(spec["description"], "the plugin's, \"quoted\"", "plugin.yaml is stronger than pipe.yaml");
 
         let spec_column = || db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, "SELECT spec FROM pipe_versions"));
         assert!(spec_column().await.is_err(), "the column is gone");
         Migrator::down(&db, Some(1)).await.unwrap();
         let text: String = spec_column().await.unwrap().unwrap().try_get_by_index(0).unwrap();
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), *row.spec().unwrap(), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), *spec, "{text}");
         Migrator::up(&db, None).await.unwrap();
         assert!(spec_column().await.is_err());
     }

@@ -958,6 +958,21 @@ mod tests {
         fs::write(path, text).unwrap();
     }
 
+    /// A version folder at `folder` holding `files` (name, text), as the scan reads it.
+    fn read_written(folder: &str, files: &[(&str, &str)]) -> (Option<ScannedVersion>, ScanSummary) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            write(dir.path(), &format!("{folder}/{name}"), text);
+        }
+        let mut summary = ScanSummary::default();
+        (read_version_folder(&dir.path().join(folder), &mut summary), summary)
+    }
+
+    /// A stored version's spec: the strongest of its manifests.
+    fn spec_of(row: &pipe_versions::Model) -> &Value {
+        strongest_manifest(|file| row.manifests.0.get(file)).unwrap()
+    }
+
     #[test]
     fn folder_names_fill_in_what_the_manifest_lacks() {
         let dir = tempfile::tempdir().unwrap();
@@ -987,13 +1002,16 @@ mod tests {
 
     #[test]
     fn plug_yaml_wins_over_the_others() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "x/p/1.0/pipe.yaml", "metadata:\n  name: from-pipe\n  description: pipe text\n");
-        write(dir.path(), "x/p/1.0/glue.yaml", "name: from-glue\nstatus: experimental\n");
-        write(dir.path(), "x/p/1.0/plugin.yaml", "name: from-plugin\ncategory: Data\n");
-        write(dir.path(), "x/p/1.0/plug.yaml", "name: from-plug\n");
-        let mut summary = ScanSummary::default();
-        let v = read_version_folder(&dir.path().join("x/p/1.0"), &mut summary).unwrap();
+        let (v, _) = read_written(
+            "x/p/1.0",
+            &[
+                ("pipe.yaml", "metadata:\n  name: from-pipe\n  description: pipe text\n"),
+                ("glue.yaml", "name: from-glue\nstatus: experimental\n"),
+                ("plugin.yaml", "name: from-plugin\ncategory: Data\n"),
+                ("plug.yaml", "name: from-plug\n"),
+            ],
+        );
+        let v = v.unwrap();
         assert_eq!(v.name, "from-plug");
         assert_eq!(v.category.as_deref(), Some("data"));
         assert_eq!(v.status.as_deref(), Some("experimental"));
@@ -1004,11 +1022,14 @@ mod tests {
 
     #[test]
     fn a_prepared_version_holds_its_manifests_as_json_writes_them() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "x/p/1.0/pipe.yaml", "metadata:\n  name: from-pipe\n  description: \"a \\\" quote, ü and \\t\"\n");
-        write(dir.path(), "x/p/1.0/plug.yaml", "name: from-plug\ntags: [a, b]\nschema: {type: object, n: 1.5}\n");
-        let mut summary = ScanSummary::default();
-        let scanned = read_version_folder(&dir.path().join("x/p/1.0"), &mut summary).unwrap();
+        let (scanned, _) = read_written(
+            "x/p/1.0",
+            &[
+                ("pipe.yaml", "metadata:\n  name: from-pipe\n  description: \"a \\\" quote, ü and \\t\"\n"),
+                ("plug.yaml", "name: from-plug\ntags: [a, b]\nschema: {type: object, n: 1.5}\n"),
+            ],
+        );
+        let scanned = scanned.unwrap();
         let manifests = serde_json::to_string(&scanned.manifests).unwrap();
         let prepared = PreparedVersion::from(scanned);
         assert_eq!(prepared.manifests, manifests);
@@ -1019,11 +1040,8 @@ mod tests {
 
     #[test]
     fn broken_files_are_reported_and_the_rest_of_the_folder_counts() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "c/p/1.0/plug.yaml", "name: [unclosed\n");
-        write(dir.path(), "c/p/1.0/pipe.yaml", "metadata:\n  name: ok\n");
-        let mut summary = ScanSummary::default();
-        let v = read_version_folder(&dir.path().join("c/p/1.0"), &mut summary).unwrap();
+        let (v, summary) = read_written("c/p/1.0", &[("plug.yaml", "name: [unclosed\n"), ("pipe.yaml", "metadata:\n  name: ok\n")]);
+        let v = v.unwrap();
         assert_eq!(v.name, "ok");
         assert_eq!(summary.invalid, 1);
         assert!(summary.problems[0].path.ends_with("plug.yaml"));
@@ -1093,7 +1111,7 @@ mod tests {
         let dup_row = version(dup.id, "1.0.0").await;
         assert_eq!(dup.description.as_deref(), Some("second"), "the later folder updates");
         assert!(dup_row.source_path.ends_with("b/dup/1.0.0"));
-        assert_eq!(dup_row.spec().unwrap()["description"], "second");
+        assert_eq!(spec_of(&dup_row)["description"], "second");
         let package = dup_row.package_sha256.clone().unwrap();
         assert_eq!(package, dup_row.content_hash);
         assert!(packages::Entity::find_by_id(package).one(&db).await.unwrap().is_some());
@@ -1117,7 +1135,7 @@ mod tests {
         assert_eq!((again.added, again.updated, again.unchanged, again.skipped, again.invalid), (0, 1, 5, 2, 1), "{again:?}");
         assert_eq!(stored("dup").await.description.as_deref(), Some("first"));
         assert!(again.problems.iter().any(|p| p.reason.contains("was published")));
-        assert_eq!(version(many.id, "1.2.0").await.spec().unwrap()["description"], "middle");
+        assert_eq!(spec_of(&version(many.id, "1.2.0").await)["description"], "middle");
     }
 
     #[tokio::test]

@@ -33,13 +33,6 @@ pub struct Model {
     pub folder_stamp: Option<String>,
 }
 
-impl Model {
-    /// The version's spec: the strongest of its manifests.
-    pub fn spec(&self) -> Option<&serde_json::Value> {
-        crate::orchestrator::scan::strongest_manifest(|file| self.manifests.0.get(file))
-    }
-}
-
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
