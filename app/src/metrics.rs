@@ -72,6 +72,8 @@ pub struct Metrics {
     scans: Mutex<BTreeMap<(&'static str, &'static str), Histogram>>,
     /// Anonymous visitors' pipe pages by outcome (see [`PageOutcome`]).
     pages: Mutex<BTreeMap<&'static str, u64>>,
+    /// Listings and downloads by kind and whether they were kept (see `orchestrator::kept`).
+    answers: Mutex<BTreeMap<(&'static str, bool), u64>>,
 }
 
 /// A source as the database holds it when scraped.
@@ -146,6 +148,13 @@ impl Metrics {
         }
     }
 
+    /// One answer of `kind` (`list`, `download`), sent as kept or read.
+    pub fn count_answer(&self, kind: &'static str, kept: bool) {
+        if let Ok(mut answers) = self.answers.lock() {
+            *answers.entry((kind, kept)).or_default() += 1;
+        }
+    }
+
     /// Everything, in the Prometheus text format.
     pub fn render(&self, pool: &PoolStats, queues: &QueueStats, sources: &[SourceStats]) -> String {
         let mut out = String::new();
@@ -212,6 +221,14 @@ impl Metrics {
         if let Ok(pages) = self.pages.lock() {
             for (outcome, count) in pages.iter() {
                 let _ = writeln!(out, "pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}} {count}");
+            }
+        }
+        let _ = writeln!(out, "# HELP pipeshare_answers_total Listings and downloads, by kind and outcome (kept: from memory; read).");
+        let _ = writeln!(out, "# TYPE pipeshare_answers_total counter");
+        if let Ok(answers) = self.answers.lock() {
+            for ((kind, kept), count) in answers.iter() {
+                let outcome = if *kept { "kept" } else { "read" };
+                let _ = writeln!(out, "pipeshare_answers_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {count}");
             }
         }
         render_sources(&mut out, sources);

@@ -415,7 +415,7 @@ text_enum! {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PipeFilters {
@@ -1038,10 +1038,13 @@ pub struct DownloadResult {
     pub version: String,
     /// Every version of the pipe, newest first.
     pub versions: Vec<String>,
-    /// The manifest of the version (the winning file of its folder).
-    pub spec: Value,
+    /// The manifest of the version (the winning file of its folder). Shared, not copied,
+    /// with the answer kept for the next download.
+    #[cfg_attr(feature = "ssr", schema(value_type = Value))]
+    pub spec: std::sync::Arc<Value>,
     /// Every manifest file of the version's folder, by file name.
-    pub manifests: Value,
+    #[cfg_attr(feature = "ssr", schema(value_type = Value))]
+    pub manifests: std::sync::Arc<Value>,
     pub owner: String,
     pub downloaded_at: DateTime<Utc>,
     /// The environment asked for, when the version was chosen by one.

@@ -23,6 +23,7 @@ mod m20261127_000018_fork_index;
 mod m20261127_000019_search_key;
 mod m20261128_000020_catalog_revision;
 mod m20261128_000021_spec_in_manifests;
+mod m20261129_000022_access_revision;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000019_search_key::Migration),
             Box::new(m20261128_000020_catalog_revision::Migration),
             Box::new(m20261128_000021_spec_in_manifests::Migration),
+            Box::new(m20261129_000022_access_revision::Migration),
         ]
     }
 }

@@ -195,13 +195,15 @@ async fn wait_until_up(base: &str, path: &str) {
     panic!("{base} did not start");
 }
 
-async fn start_pipeshare(url: &str, dir: &Path) -> (Serving, String) {
+/// `pipeshare serve` keeping `kept_answers_mib` of listings and downloads (see the README).
+async fn start_pipeshare(url: &str, dir: &Path, kept_answers_mib: u16) -> (Serving, String) {
     let addr = free_address();
-    let log = fs::File::create(dir.join("serve.log")).unwrap();
+    let log = fs::File::create(dir.join(format!("serve-{kept_answers_mib}.log"))).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_pipeshare"))
         .args(["serve", "--addr", &addr, "--site-root"])
         .arg(dir)
         .env("DATABASE_URL", url)
+        .env("PIPESHARE_KEPT_ANSWERS_MIB", kept_answers_mib.to_string())
         .env("PIPESHARE_SOURCE_POLL_MS", "3600000")
         .stdout(Stdio::null())
         .stderr(log)
@@ -330,6 +332,7 @@ async fn list_stages(db: &DatabaseConnection, orchestrator: &Orchestrator, owner
         list::PipeFilters::from_context(&fields).unwrap()
     };
     let sample = list::list_shareable(db, &caller, &filters(0)).await.unwrap();
+    let unkept = orchestrator.clone().keeping_answers(0);
     vec![
         Stage {
             stage: "authenticate the bearer token".into(),
@@ -365,7 +368,17 @@ async fn list_stages(db: &DatabaseConnection, orchestrator: &Orchestrator, owner
             .await,
         },
         Stage {
-            stage: "the whole action, in process".into(),
+            stage: "the whole action, in process, read".into(),
+            p50_ms: median(200, |i| {
+                let (caller, context, orchestrator) = (&caller, list_context(i), &unkept);
+                async move {
+                    orchestrator.process(caller, &context, &json!({})).await.unwrap();
+                }
+            })
+            .await,
+        },
+        Stage {
+            stage: "the whole action, in process, kept".into(),
             p50_ms: median(200, |i| {
                 let (caller, context) = (&caller, list_context(i));
                 async move {
@@ -471,7 +484,9 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
     txn.commit().await.unwrap();
     let tally_rebuild_seconds = rebuilding.elapsed().as_secs_f64();
 
-    let (_pipeshare, base) = start_pipeshare(&url, dir.path()).await;
+    let (_pipeshare, base) = start_pipeshare(&url, dir.path(), 16).await;
+    // The same server keeping no answers: every listing and download read from the database.
+    let (_uncached, uncached) = start_pipeshare(&url, dir.path(), 0).await;
     let (_bare, bare) = start_bare(&url).await;
     let mut loads = Vec::new();
     let mut add = |load: Load| {
@@ -480,7 +495,8 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
     };
 
     // The filtered first page of list_shareable, against the bare handler's same query.
-    for (target, url) in [("pipeshare", format!("{base}/api/v1/process")), ("bare", format!("{bare}/list"))] {
+    let targets = [("pipeshare", format!("{base}/api/v1/process")), ("uncached", format!("{uncached}/api/v1/process"))];
+    for (target, url) in targets.into_iter().chain([("bare", format!("{bare}/list"))]) {
         let token = format!("Bearer {}", tokens.owner);
         let make: MakeRequest = Arc::new(move |client, i| {
             client
@@ -491,20 +507,19 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
         });
         add(drive("list_shareable, category + status", target, CONNECTIONS, seconds, make).await);
     }
-    let search = {
-        let base = base.clone();
+    for (target, base) in [("pipeshare", base.clone()), ("uncached", uncached.clone())] {
         let token = tokens.owner.clone();
-        Arc::new(move |client: &reqwest::Client, i: usize| {
+        let search = Arc::new(move |client: &reqwest::Client, i: usize| {
             let words = ["number 1", "registry", "monitoring", "pipe_00", "team-7", "audit"];
             process_call(
                 &base,
                 &token,
                 json!({"action": "list_shareable", "limit": 50, "search": format!("{} {}", words[i % words.len()], i % 10)}),
             )(client)
-        }) as MakeRequest
-    };
-    add(drive("list_shareable, text search", "pipeshare", CONNECTIONS, seconds, search).await);
-    for (target, base) in [("pipeshare", base.clone()), ("bare", bare.clone())] {
+        }) as MakeRequest;
+        add(drive("list_shareable, text search", target, CONNECTIONS, seconds, search).await);
+    }
+    for (target, base) in [("pipeshare", base.clone()), ("uncached", uncached.clone()), ("bare", bare.clone())] {
         let token = format!("Bearer {}", tokens.reader);
         let make: MakeRequest =
             Arc::new(move |client, i| client.get(format!("{base}/pipes/pipe_{:06}/download", i % shared)).header("authorization", &token));
@@ -594,10 +609,11 @@ fn print_run(run: &SizeRun) {
     }
     println!("  {} downloads loaded, counted into the report tallies in {:.2} s", run.downloads, run.tally_rebuild_seconds);
     for pair in run.loads.iter().filter(|l| l.target == "bare") {
-        if let Some(ours) = run.loads.iter().find(|l| l.load == pair.load && l.target == "pipeshare") {
+        for ours in run.loads.iter().filter(|l| l.load == pair.load && l.target != "bare") {
             println!(
-                "  {:<42} {:.2}x the bare handler's requests/s, p99 {:.2}x",
+                "  {:<42} {:<9} {:.2}x the bare handler's requests/s, p99 {:.2}x",
                 pair.load,
+                ours.target,
                 ours.per_second / pair.per_second,
                 ours.p99_ms / pair.p99_ms.max(0.001)
             );

@@ -52,6 +52,10 @@ struct ServeArgs {
     /// Folder holding the browser app's files (`pkg/`), as built by `scripts/build-site`.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: String,
+    /// MiB of callers' listings, and as much of their downloads, kept in memory while what
+    /// they answer is unchanged; 0 keeps none.
+    #[arg(long, env = "PIPESHARE_KEPT_ANSWERS_MIB", default_value_t = 16, value_parser = clap::value_parser!(u16))]
+    kept_answers_mib: u16,
 }
 
 #[derive(Subcommand)]
@@ -628,7 +632,8 @@ async fn serve(db: DatabaseConnection, (listener, base_url): (tokio::net::TcpLis
         metrics_allow: args.metrics_allow,
         site_root: args.site_root,
     };
-    startup::serve(listener, Orchestrator::new(db, base_url), config).await.map_err(|e| Error::Internal(format!("server: {e}")))
+    let orchestrator = Orchestrator::new(db, base_url).keeping_answers(usize::from(args.kept_answers_mib) << 20);
+    startup::serve(listener, orchestrator, config).await.map_err(|e| Error::Internal(format!("server: {e}")))
 }
 
 async fn scan_with_progress(orchestrator: &Orchestrator, dir: &Path, owner: &str) -> Result<ScanSummary, Error> {

@@ -58,30 +58,11 @@ impl Kept {
 pub struct PageCache {
     orchestrator: Orchestrator,
     pages: Mutex<(HashMap<String, Kept>, usize)>,
-    /// The catalogue's revision as last read, and when that read began.
-    last_revision: tokio::sync::Mutex<Option<(Instant, i64)>>,
 }
 
 impl PageCache {
     pub fn new(orchestrator: Orchestrator) -> Self {
-        PageCache { orchestrator, pages: Mutex::new((HashMap::new(), 0)), last_revision: tokio::sync::Mutex::new(None) }
-    }
-
-    /// The catalogue's revision, from a read that began after this call did: such a read saw
-    /// every change committed before the visit came. One read at a time, and each serves all
-    /// the visits that were waiting when it began: a burst of visits costs a few reads.
-    async fn revision(&self) -> app::orchestrator::Result<i64> {
-        let asked = Instant::now();
-        let mut last = self.last_revision.lock().await;
-        if let Some((began, revision)) = *last
-            && began >= asked
-        {
-            return Ok(revision);
-        }
-        let began = Instant::now();
-        let revision = self.orchestrator.catalog_revision().await?;
-        *last = Some((began, revision));
-        Ok(revision)
+        PageCache { orchestrator, pages: Mutex::new((HashMap::new(), 0)) }
     }
 
     /// The page kept at `address`, if it was checked at `revision` lately.
@@ -143,7 +124,7 @@ pub async fn serve_kept(State(cache): State<std::sync::Arc<PageCache>>, mut requ
     let metrics = app::metrics::metrics();
     // Read before the details: a change committed between the two reads leaves the page
     // kept under an older revision, checked again on the next visit, never the other way.
-    let Ok(revision) = cache.revision().await else {
+    let Ok(revision) = cache.orchestrator.revisions().await.map(|r| r.catalog) else {
         return next.run(request).await;
     };
     if let Some(page) = cache.current(&address, revision) {

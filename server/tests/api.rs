@@ -797,3 +797,65 @@ async fn a_large_catalogue_comes_in_pages_of_at_most_a_thousand() {
     let refused = server.call(&token, json!({"action": "list_shareable", "limit": 1001})).await.failed(400);
     assert!(refused.contains("next_after"), "{refused}");
 }
+
+/// How many answers of `kind` (`list`, `download`) `server` sent by `outcome` (`kept`, `read`).
+async fn answers(server: &Server, kind: &str, outcome: &str) -> u64 {
+    server.counter(&format!("pipeshare_answers_total{{kind=\"{kind}\",outcome=\"{outcome}\"}}")).await
+}
+
+#[tokio::test]
+async fn kept_listings_and_downloads_follow_every_change_and_a_grants_end() {
+    let instance = Instance::new();
+    let alice = instance.user_with_token("alice", false);
+    let bob = instance.user_with_token("bob", false);
+    let tree = instance.path().join("tree");
+    write_tree(&tree, &[("sqlite/1.0.0/plug.yaml", &plug("sqlite", "1.0.0", "database", "stable", "A", "an embedded database"))]);
+    instance.scan(&tree, "alice");
+    let (one, two) = (instance.serve().await, instance.serve().await);
+    let shared_with_bob = json!({"pipe_filters": {"scope": "shared_with_me"}});
+    let download = json!({"action": "download_pipe", "pipe_name": "sqlite"});
+
+    assert!(names(one.call(&bob, shared_with_bob.clone()).await.ok()).is_empty());
+    one.call(&bob, download.clone()).await.failed(404);
+    // The same question again is answered from memory.
+    assert!(names(one.call(&bob, shared_with_bob.clone()).await.ok()).is_empty());
+    assert_eq!((answers(&one, "list", "read").await, answers(&one, "list", "kept").await), (1, 1));
+
+    // Shared and granted through the other server, until a few seconds from now: seen at once.
+    two.call(&alice, json!({"action": "share_pipe", "pipe_name": "sqlite"})).await.ok();
+    let ends = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let grant = json!({"action": "manage_permissions", "pipe_name": "sqlite",
+                       "permissions": {"users": ["bob"], "expiration": ends.to_rfc3339()}});
+    two.call(&alice, grant).await.ok();
+    assert_eq!(names(one.call(&bob, shared_with_bob.clone()).await.ok()), ["sqlite"]);
+    assert_eq!(one.call(&bob, download.clone()).await.ok()["version"], "1.0.0");
+    let kept = one.call(&bob, download.clone()).await.ok().clone();
+    assert_eq!(kept["version"], "1.0.0");
+    assert!(answers(&one, "download", "kept").await >= 1);
+
+    // A new version, scanned by the operator, is the next download; a description edited by
+    // hand in the database is in the next listing.
+    write_tree(&tree, &[("sqlite/1.1.0/plug.yaml", &plug("sqlite", "1.1.0", "database", "stable", "A", "an embedded database"))]);
+    instance.scan(&tree, "alice");
+    assert_eq!(one.call(&bob, download.clone()).await.ok()["versions"], json!(["1.1.0", "1.0.0"]));
+    let db = sea_orm::Database::connect(&instance.database_url).await.unwrap();
+    let by_hand = "UPDATE pipes SET description = 'edited by the operator' WHERE name = 'sqlite'";
+    sea_orm::ConnectionTrait::execute_unprepared(&db, by_hand).await.unwrap();
+    assert_eq!(entry(one.call(&bob, shared_with_bob.clone()).await.ok(), "sqlite")["description"], "edited by the operator");
+
+    // The grant ends with no write at all: the next answers say so.
+    let wait = (ends - chrono::Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(50);
+    tokio::time::sleep(wait).await;
+    one.call(&bob, download.clone()).await.failed(404);
+    assert!(names(one.call(&bob, shared_with_bob.clone()).await.ok()).is_empty());
+
+    // Granted again, then the share withdrawn through the other server.
+    let forever = json!({"action": "manage_permissions", "pipe_name": "sqlite", "permissions": {"users": ["bob"]}});
+    two.call(&alice, forever).await.ok();
+    assert_eq!(one.call(&bob, download.clone()).await.ok()["version"], "1.1.0");
+    two.call(&alice, json!({"action": "unshare_pipe", "pipe_name": "sqlite"})).await.ok();
+    one.call(&bob, download.clone()).await.failed(404);
+    assert!(names(one.call(&bob, shared_with_bob).await.ok()).is_empty());
+    // The owner's own answers were never bob's.
+    assert_eq!(one.call(&alice, download).await.ok()["version"], "1.1.0");
+}

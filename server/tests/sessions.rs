@@ -316,9 +316,7 @@ async fn browse_pages_link_to_each_other_by_name() {
 
 /// How many anonymous pipe pages `server` served by `outcome` (`kept`, `confirmed`, `rendered`).
 async fn anonymous_pages(server: &common::Server, outcome: &str) -> u64 {
-    let text = server.http.get(format!("{}/metrics", server.url)).send().await.unwrap().text().await.unwrap();
-    let series = format!("pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}} ");
-    text.lines().find_map(|l| l.strip_prefix(series.as_str())).map_or(0, |v| v.parse().unwrap())
+    server.counter(&format!("pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}}")).await
 }
 
 #[tokio::test]

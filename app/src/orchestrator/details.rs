@@ -1,9 +1,7 @@
 //! One pipe as its page shows it.
 pub use crate::model::PipeDetails;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect};
 
 use super::access::ShareStatus;
 use super::access::{FoundPipe, pipe_to_see, seen_by};
@@ -20,15 +18,6 @@ use crate::model::{ForkOrigin, PackageEntry, VersionInfo};
 
 /// How many of the latest sharing changes the page lists for the pipe's managers.
 const HISTORY_SHOWN: u64 = 10;
-
-/// The catalogue's revision: moved by the database on every committed change to what a public
-/// pipe page shows (migration 20's triggers), by any instance: a public page read at revision
-/// `n` is still right while it reads `n`.
-pub async fn catalog_revision(db: &DatabaseConnection) -> Result<i64> {
-    let statement = Statement::from_string(db.get_database_backend(), "SELECT revision FROM catalog_revision WHERE id = 1");
-    let row = db.query_one(statement).await?.ok_or_else(|| Error::Internal("the catalogue's revision row is missing".into()))?;
-    Ok(row.try_get_by_index(0)?)
-}
 
 /// The pipe, if `caller` may see it (`None`: an anonymous visitor, who sees only active
 /// public shares); otherwise the same not-found answer as for a pipe that does not exist.

@@ -8,6 +8,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
     QueryFilter, QuerySelect,
 };
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Orchestrator;
@@ -16,6 +17,7 @@ use super::accounts::Caller;
 use super::catalog::{VersionName, compare_versions, with_package_summary};
 use super::entities::{JsonText, downloads, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
+use super::kept::{Asker, asker};
 use super::publish::archive_url;
 use crate::model::{DownloadClient, PackageEntry, shown};
 
@@ -248,7 +250,7 @@ pub enum Record {
 }
 
 /// Which version a download asks for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum VersionPick {
     /// The newest version that is not yanked.
     Newest,
@@ -309,61 +311,38 @@ impl DownloadClient {
     }
 }
 
-/// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
-pub async fn download_pipe(
+/// What a download asks: whose answer, which pipe, which version.
+pub type Asked = (Asker, String, VersionPick);
+
+/// A download's answer but for its moment, with what counting it takes: kept while what it
+/// answers is unchanged (see [`super::kept`]).
+#[derive(Clone, Serialize)]
+pub struct Found {
+    pipe_id: i32,
+    category: Option<String>,
+    answer: DownloadResult,
+}
+
+/// The download's answer as read now, and whether the `downloads_since` user downloaded the
+/// chosen version since then, when the versions' statement could tell.
+async fn read_download(
     orchestrator: &Orchestrator,
     caller: Option<&Caller>,
-    client: Option<IpAddr>,
     pipe_name: &str,
     pick: &VersionPick,
-    record: Record,
-) -> Result<DownloadResult> {
+    downloads_since: Option<DownloadsSince>,
+    now: DateTime<Utc>,
+) -> Result<(Found, Option<bool>)> {
     let db = orchestrator.db();
     let FoundPipe { pipe, owner, .. } = pipe_to_download(db, caller, pipe_name).await?;
-    let now = crate::orchestrator::now();
-    let downloads_since =
-        caller.filter(|_| record == Record::Count).map(|c| DownloadsSince { user_id: c.user_id, since: now - COUNT_ONCE_PER });
     let (versions, chosen, counted) = picked_version(db, &pipe, pick, downloads_since).await?;
     let package = chosen.package_size.zip(chosen.package_files);
-    let counted_for = match caller {
-        Some(caller) => Some(Downloader::User(caller.user_id)),
-        None => client.map(Downloader::Address),
-    };
-    let key = counted_for.map(|who| (who, pipe.id, chosen.version.clone()));
-    let known = key.as_ref().is_some_and(|key| orchestrator.recently_counted().holds(key, now));
-    // The versions' statement already answered whether a signed-in caller's download was
-    // counted lately, when it read the chosen version.
-    let first_lately = record == Record::Count
-        && !known
-        && !match counted {
-            Some(counted) => counted,
-            None => counted_lately(db, caller, client, pipe.id, &chosen.version, now).await?,
-        };
-    if first_lately {
-        let download = downloads::Model {
-            id: 0,
-            pipe_id: pipe.id,
-            user_id: caller.map(|c| c.user_id),
-            version: chosen.version.clone(),
-            downloaded_at: now,
-            environment: match pick {
-                VersionPick::Environment(name) => Some(name.clone()),
-                _ => None,
-            },
-            client: Some(DownloadClient::of(caller)),
-            category: pipe.category.clone(),
-        };
-        orchestrator.downloads().store(download).await?;
-        if let Some(key) = key {
-            orchestrator.recently_counted().remember(key, now);
-        }
-    }
-    Ok(DownloadResult {
+    let answer = DownloadResult {
         pipe_name: pipe.name.clone(),
         version: chosen.version.clone(),
         versions: versions.iter().map(|v| v.version.clone()).collect(),
-        spec: super::scan::strongest_manifest(|file| chosen.manifests.0.get(file)).cloned().unwrap_or_default(),
-        manifests: Value::Object(chosen.manifests.0),
+        spec: super::scan::strongest_manifest(|file| chosen.manifests.0.get(file)).cloned().unwrap_or_default().into(),
+        manifests: Value::Object(chosen.manifests.0).into(),
         owner,
         downloaded_at: now,
         environment: match pick {
@@ -376,7 +355,64 @@ pub async fn download_pipe(
         size: package.as_ref().map(|(size, _)| (*size).max(0) as u64),
         files: package.map(|(_, files)| files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
         source: super::sources::source_of(db, &pipe).await?,
-    })
+    };
+    Ok((Found { pipe_id: pipe.id, category: pipe.category, answer }, counted))
+}
+
+/// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
+pub async fn download_pipe(
+    orchestrator: &Orchestrator,
+    caller: Option<&Caller>,
+    client: Option<IpAddr>,
+    pipe_name: &str,
+    pick: &VersionPick,
+    record: Record,
+) -> Result<DownloadResult> {
+    let db = orchestrator.db();
+    let now = crate::orchestrator::now();
+    let downloads_since =
+        caller.filter(|_| record == Record::Count).map(|c| DownloadsSince { user_id: c.user_id, since: now - COUNT_ONCE_PER });
+    let revisions = orchestrator.revisions().await?;
+    let asked = (asker(caller), pipe_name.to_string(), pick.clone());
+    let (Found { pipe_id, category, answer }, counted) = match orchestrator.kept_downloads().current(&asked, &revisions) {
+        Some(found) => (found, None),
+        None => {
+            let (found, counted) = read_download(orchestrator, caller, pipe_name, pick, downloads_since, now).await?;
+            orchestrator.kept_downloads().keep(asked, &revisions, &found);
+            (found, counted)
+        }
+    };
+    let counted_for = match caller {
+        Some(caller) => Some(Downloader::User(caller.user_id)),
+        None => client.map(Downloader::Address),
+    };
+    let key = counted_for.map(|who| (who, pipe_id, answer.version.clone()));
+    let known = key.as_ref().is_some_and(|key| orchestrator.recently_counted().holds(key, now));
+    // The versions' statement answered whether a signed-in caller's download was counted
+    // lately, when it was read now and read the chosen version.
+    let first_lately = record == Record::Count
+        && !known
+        && !match counted {
+            Some(counted) => counted,
+            None => counted_lately(db, caller, client, pipe_id, &answer.version, now).await?,
+        };
+    if first_lately {
+        let download = downloads::Model {
+            id: 0,
+            pipe_id,
+            user_id: caller.map(|c| c.user_id),
+            version: answer.version.clone(),
+            downloaded_at: now,
+            environment: answer.environment.clone(),
+            client: Some(DownloadClient::of(caller)),
+            category,
+        };
+        orchestrator.downloads().store(download).await?;
+        if let Some(key) = key {
+            orchestrator.recently_counted().remember(key, now);
+        }
+    }
+    Ok(DownloadResult { downloaded_at: now, ..answer })
 }
 
 /// A version's package for whoever may download the pipe, counted as a download; `None`

@@ -17,6 +17,7 @@ pub mod explain;
 pub mod grouped;
 pub mod inbox;
 pub mod input;
+pub mod kept;
 pub mod lease;
 pub mod list;
 pub mod notify;
@@ -72,18 +73,45 @@ pub struct Orchestrator {
     shares: Arc<grouped::Writer<share::Shares>>,
     /// The downloads this process counted in the last minute.
     recently_counted: Arc<download::RecentlyCounted>,
+    /// The database's revisions, read for many requests at once.
+    revisions: Arc<kept::RevisionReader>,
+    /// Listings and downloads, kept while what they answer is unchanged (see [`kept`]).
+    kept_lists: Arc<KeptLists>,
+    kept_downloads: Arc<KeptDownloads>,
 }
+
+type KeptLists = kept::Kept<(kept::Asker, PipeFilters), PipeList>;
+type KeptDownloads = kept::Kept<download::Asked, download::Found>;
+
+/// Room for `bytes` of listings and as much of downloads.
+fn kept_answers(bytes: usize) -> (Arc<KeptLists>, Arc<KeptDownloads>) {
+    (Arc::new(kept::Kept::new("list", bytes)), Arc::new(kept::Kept::new("download", bytes)))
+}
+
+/// The most bytes of answers of one kind kept, unless told otherwise.
+const KEPT_BYTES: usize = 16 << 20;
 
 impl Orchestrator {
     pub fn new(db: DatabaseConnection, base_url: impl Into<String>) -> Self {
+        let (kept_lists, kept_downloads) = kept_answers(KEPT_BYTES);
         Orchestrator {
             downloads: Arc::new(grouped::Writer::new(db.clone())),
             shares: Arc::new(grouped::Writer::new(db.clone())),
             recently_counted: Arc::default(),
+            revisions: Arc::default(),
+            kept_lists,
+            kept_downloads,
             db,
             base_url: base_url.into(),
             config: None,
         }
+    }
+
+    /// This orchestrator keeping at most `bytes` of listings, and as much of downloads (see
+    /// [`kept`]); 0 keeps none.
+    pub fn keeping_answers(self, bytes: usize) -> Self {
+        let (kept_lists, kept_downloads) = kept_answers(bytes);
+        Orchestrator { kept_lists, kept_downloads, ..self }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -100,6 +128,16 @@ impl Orchestrator {
 
     pub(crate) fn recently_counted(&self) -> &download::RecentlyCounted {
         &self.recently_counted
+    }
+
+    pub(crate) fn kept_downloads(&self) -> &KeptDownloads {
+        &self.kept_downloads
+    }
+
+    /// The database's revisions, from a read that began after this call did (see
+    /// [`kept::RevisionReader`]).
+    pub async fn revisions(&self) -> Result<kept::Revisions> {
+        self.revisions.read(&self.db).await
     }
 
     /// This orchestrator under the caller's `config` (checked now): the settings it loads are
@@ -129,7 +167,16 @@ impl Orchestrator {
 
     /// The listing; with `registry_status` for instance admins, or under `config.debug_mode`.
     pub async fn list_shareable(&self, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
-        let mut list = list::list_shareable(&self.db, caller, filters).await?;
+        let revisions = self.revisions().await?;
+        let key = (kept::asker(Some(caller)), filters.clone());
+        let mut list = match self.kept_lists.current(&key, &revisions) {
+            Some(list) => list,
+            None => {
+                let list = list::list_shareable(&self.db, caller, filters).await?;
+                self.kept_lists.keep(key, &revisions, &list);
+                list
+            }
+        };
         let debug = self.config.as_ref().is_some_and(|c| c.get("debug_mode").and_then(Value::as_bool) == Some(true));
         if caller.is_admin || debug {
             list.registry_status = Some(sources::registry_status(&self.db, caller.is_admin).await?);
@@ -164,11 +211,6 @@ impl Orchestrator {
     /// A pipe's page; `None` is an anonymous visitor, who sees only active public shares.
     pub async fn pipe_details(&self, caller: Option<&Caller>, name: &PipeName) -> Result<PipeDetails> {
         details::pipe_details(&self.db, caller, name).await
-    }
-
-    /// The catalogue's revision (see [`details::catalog_revision`]).
-    pub async fn catalog_revision(&self) -> Result<i64> {
-        details::catalog_revision(&self.db).await
     }
 
     pub async fn share_pipe(&self, caller: &Caller, name: &PipeName, options: ShareOptions) -> Result<ShareResult> {

@@ -252,6 +252,13 @@ impl Server {
         let response = self.http.get(format!("{}{path}", self.url)).send().await.expect("request");
         (response.status().as_u16(), response.text().await.expect("body"))
     }
+
+    /// The value of one counter in `/metrics`, named with its labels (0 when absent).
+    pub async fn counter(&self, series: &str) -> u64 {
+        let (_, text) = self.get("/metrics").await;
+        let prefix = format!("{series} ");
+        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map_or(0, |v| v.parse().unwrap())
+    }
 }
 
 /// Writes a small PlugPipe tree; returns its root.
