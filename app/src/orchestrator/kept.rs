@@ -5,7 +5,7 @@
 //!   writes it: any instance, a scan, an import, an operator's SQL) reads as it did before
 //!   the answer was read; and
 //! - no grant has ended since: a grant's end changes access with no write at all; and
-//! - it was read less than `MAX_AGE` ago: a safety net, should a change ever reach an
+//! - it was kept less than `MAX_AGE` ago: a safety net, should a change ever reach an
 //!   answer without moving the revision.
 //!
 //! Checking costs one small read, shared by all the requests that wait while it runs.
@@ -105,7 +105,8 @@ struct Answer<V> {
     access: i64,
     /// The first grant's end after that read.
     until: Option<DateTime<Utc>>,
-    read: Instant,
+    kept_at: Instant,
+    /// About the bytes it takes, with its key.
     size: usize,
     value: V,
 }
@@ -150,7 +151,7 @@ impl<K: Eq + Hash + Serialize, V: Clone + Serialize> Kept<K, V> {
         let value = self.answers.lock().ok().and_then(|answers| {
             let answer = answers.0.get(key)?;
             let current = answer.access == revisions.access && answer.until.is_none_or(|until| now < until);
-            (current && answer.read.elapsed() < MAX_AGE).then(|| answer.value.clone())
+            (current && answer.kept_at.elapsed() < MAX_AGE).then(|| answer.value.clone())
         });
         crate::metrics::metrics().count_answer(self.kind, value.is_some());
         value
@@ -160,7 +161,7 @@ impl<K: Eq + Hash + Serialize, V: Clone + Serialize> Kept<K, V> {
     /// takes more than a sixteenth of the budget. To make room, answers of older revisions
     /// go first, then all: they are read again.
     pub fn keep(&self, key: K, revisions: &Revisions, value: &V) {
-        let read = Instant::now();
+        let kept_at = Instant::now();
         let size = size_of(&key).saturating_add(size_of(value));
         if size > self.budget / 16 {
             return;
@@ -181,7 +182,7 @@ impl<K: Eq + Hash + Serialize, V: Clone + Serialize> Kept<K, V> {
             *used = 0;
         }
         *used += size;
-        let answer = Answer { access: revisions.access, until: revisions.next_grant_end, read, size, value: value.clone() };
+        let answer = Answer { access: revisions.access, until: revisions.next_grant_end, kept_at, size, value: value.clone() };
         answers.insert(key, answer);
     }
 }
