@@ -17,66 +17,97 @@ pub struct Migration;
 const TABLES: &[&str] =
     &["pipes", "shares", "pipe_versions", "packages", "settings", "environments", "environment_events", "sources", "download_tallies"];
 
-/// SQLite's triggers: each one's name and what fires it.
-fn sqlite_triggers() -> Vec<(String, String)> {
-    let mut triggers: Vec<(String, String)> = TABLES
-        .iter()
-        .flat_map(|table| {
-            ["INSERT", "UPDATE", "DELETE"]
-                .map(|event| (format!("{table}_revision_{}", event.to_lowercase()), format!("{event} ON {table}")))
-        })
-        .collect();
-    // Of a user, a page shows only the name (a lock row's counter moves on every write).
-    triggers.push(("users_revision_update".into(), "UPDATE OF username ON users".into()));
-    triggers.push(("users_revision_delete".into(), "DELETE ON users".into()));
-    triggers
+/// A revision row and the triggers that move it: writes to each of `tables`, and to users
+/// (an update of `user_columns`, a deletion). Migration 22 keeps a second one the same way.
+pub(crate) struct Revision {
+    pub row: i32,
+    /// Names its triggers (`{table}_{name}...`) and its PostgreSQL function and mark.
+    pub name: &'static str,
+    pub tables: &'static [&'static str],
+    pub user_columns: &'static str,
 }
 
+impl Revision {
+    /// SQLite's triggers: each one's name and what fires it.
+    fn sqlite_triggers(&self) -> Vec<(String, String)> {
+        let name = self.name;
+        let mut triggers: Vec<(String, String)> = self
+            .tables
+            .iter()
+            .flat_map(|table| {
+                ["INSERT", "UPDATE", "DELETE"]
+                    .map(|event| (format!("{table}_{name}_{}", event.to_lowercase()), format!("{event} ON {table}")))
+            })
+            .collect();
+        triggers.push((format!("users_{name}_update"), format!("UPDATE OF {} ON users", self.user_columns)));
+        triggers.push((format!("users_{name}_delete"), "DELETE ON users".into()));
+        triggers
+    }
+
+    pub fn sqlite_triggers_up(&self) -> Vec<String> {
+        let bump = format!("BEGIN UPDATE catalog_revision SET revision = revision + 1 WHERE id = {}; END", self.row);
+        self.sqlite_triggers().into_iter().map(|(name, fired_by)| format!("CREATE TRIGGER {name} AFTER {fired_by} {bump}")).collect()
+    }
+
+    pub fn sqlite_triggers_down(&self) -> Vec<String> {
+        self.sqlite_triggers().into_iter().map(|(name, _)| format!("DROP TRIGGER IF EXISTS {name}")).collect()
+    }
+
+    /// PostgreSQL's function and its deferred triggers.
+    pub fn postgres_triggers_up(&self) -> Vec<String> {
+        let (name, row) = (self.name, self.row);
+        // Every changed row queues the function; the first of a transaction moves the number,
+        // the others see the transaction's own mark and return.
+        let mut statements = vec![format!(
+            "CREATE FUNCTION pipeshare_next_{name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+               IF current_setting('pipeshare.{name}_moved', true) IS DISTINCT FROM 'yes' THEN \
+                 PERFORM set_config('pipeshare.{name}_moved', 'yes', true); \
+                 UPDATE catalog_revision SET revision = revision + 1 WHERE id = {row}; \
+               END IF; \
+               RETURN NULL; \
+             END $$"
+        )];
+        let deferred = format!("DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pipeshare_next_{name}()");
+        for table in self.tables {
+            statements.push(format!("CREATE CONSTRAINT TRIGGER {table}_{name} AFTER INSERT OR UPDATE OR DELETE ON {table} {deferred}"));
+        }
+        statements
+            .push(format!("CREATE CONSTRAINT TRIGGER users_{name} AFTER UPDATE OF {} OR DELETE ON users {deferred}", self.user_columns));
+        statements
+    }
+
+    pub fn postgres_triggers_down(&self) -> Vec<String> {
+        let name = self.name;
+        let mut statements: Vec<String> =
+            self.tables.iter().chain(&["users"]).map(|table| format!("DROP TRIGGER IF EXISTS {table}_{name} ON {table}")).collect();
+        statements.push(format!("DROP FUNCTION IF EXISTS pipeshare_next_{name}()"));
+        statements
+    }
+}
+
+/// The catalogue's revision, row 1. Of a user, a page shows only the name (a lock row's
+/// counter moves on every write).
+const CATALOG: Revision = Revision { row: 1, name: "revision", tables: TABLES, user_columns: "username" };
+
+const CREATE_TABLE: [&str; 2] = [
+    "CREATE TABLE catalog_revision (id integer PRIMARY KEY, revision bigint NOT NULL)",
+    "INSERT INTO catalog_revision (id, revision) VALUES (1, 0)",
+];
+
 fn sqlite_up() -> Vec<String> {
-    let mut statements = vec![
-        "CREATE TABLE catalog_revision (id integer PRIMARY KEY, revision bigint NOT NULL)".to_string(),
-        "INSERT INTO catalog_revision (id, revision) VALUES (1, 0)".to_string(),
-    ];
-    let bump = "BEGIN UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1; END";
-    statements.extend(sqlite_triggers().into_iter().map(|(name, fired_by)| format!("CREATE TRIGGER {name} AFTER {fired_by} {bump}")));
-    statements
+    [CREATE_TABLE.map(String::from).to_vec(), CATALOG.sqlite_triggers_up()].concat()
 }
 
 fn sqlite_down() -> Vec<String> {
-    let mut statements: Vec<String> = sqlite_triggers().into_iter().map(|(name, _)| format!("DROP TRIGGER IF EXISTS {name}")).collect();
-    statements.push("DROP TABLE IF EXISTS catalog_revision".into());
-    statements
+    [CATALOG.sqlite_triggers_down(), vec!["DROP TABLE IF EXISTS catalog_revision".into()]].concat()
 }
 
 fn postgres_up() -> Vec<String> {
-    let mut statements = vec![
-        "CREATE TABLE catalog_revision (id integer PRIMARY KEY, revision bigint NOT NULL)".to_string(),
-        "INSERT INTO catalog_revision (id, revision) VALUES (1, 0)".to_string(),
-        // Every changed row queues the function; the first of a transaction moves the number,
-        // the others see the transaction's own mark and return.
-        "CREATE FUNCTION pipeshare_next_revision() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-           IF current_setting('pipeshare.revision_moved', true) IS DISTINCT FROM 'yes' THEN \
-             PERFORM set_config('pipeshare.revision_moved', 'yes', true); \
-             UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1; \
-           END IF; \
-           RETURN NULL; \
-         END $$"
-            .to_string(),
-    ];
-    let deferred = "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION pipeshare_next_revision()";
-    for table in TABLES {
-        statements.push(format!("CREATE CONSTRAINT TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE ON {table} {deferred}"));
-    }
-    statements.push(format!("CREATE CONSTRAINT TRIGGER users_revision AFTER UPDATE OF username OR DELETE ON users {deferred}"));
-    statements
+    [CREATE_TABLE.map(String::from).to_vec(), CATALOG.postgres_triggers_up()].concat()
 }
 
 fn postgres_down() -> Vec<String> {
-    let mut statements: Vec<String> =
-        TABLES.iter().chain(&["users"]).map(|table| format!("DROP TRIGGER IF EXISTS {table}_revision ON {table}")).collect();
-    statements.push("DROP FUNCTION IF EXISTS pipeshare_next_revision()".into());
-    statements.push("DROP TABLE IF EXISTS catalog_revision".into());
-    statements
+    [CATALOG.postgres_triggers_down(), vec!["DROP TABLE IF EXISTS catalog_revision".into()]].concat()
 }
 
 #[async_trait::async_trait]

@@ -96,6 +96,7 @@ const MAX_AGE: Duration = Duration::from_secs(10);
 /// Whose answer it is: a signed-in caller's (with their role), or anonymous visitors' (`None`).
 pub type Asker = Option<(i32, bool)>;
 
+/// Whose answer `caller`'s is: what decides what they may see, besides the database.
 pub fn asker(caller: Option<&Caller>) -> Asker {
     caller.map(|c| (c.user_id, c.is_admin))
 }
