@@ -5,8 +5,7 @@ use std::{collections::HashMap, net::IpAddr};
 use chrono::{DateTime, Utc};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -153,15 +152,18 @@ pub(crate) async fn picked_version(
 /// their address.
 const COUNT_ONCE_PER: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-/// Whether this caller's download of this version was counted within `COUNT_ONCE_PER`.
+/// Whether this caller's download of this version was counted within `COUNT_ONCE_PER`. A
+/// signed-in caller's count found in the database (another instance's, or before a restart)
+/// is remembered as of when it was made, so the next download does not ask again.
 async fn counted_lately(
-    db: &DatabaseConnection,
+    orchestrator: &Orchestrator,
     caller: Option<&Caller>,
     client: Option<IpAddr>,
     pipe_id: i32,
     version: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    let db = orchestrator.db();
     let Some(caller) = caller else {
         let Some(address) = client else {
             return Ok(false);
@@ -169,14 +171,21 @@ async fn counted_lately(
         let key = format!("download:{pipe_id}:{version}:{address}");
         return Ok(!super::throttle::first_within(db, &key, COUNT_ONCE_PER).await?);
     };
-    let recent = downloads::Entity::find()
+    let last: Option<DateTime<Utc>> = downloads::Entity::find()
+        .select_only()
+        .expr(sea_orm::sea_query::Func::max(sea_orm::sea_query::Expr::col(downloads::Column::DownloadedAt)))
         .filter(downloads::Column::PipeId.eq(pipe_id))
         .filter(downloads::Column::UserId.eq(caller.user_id))
         .filter(downloads::Column::Version.eq(version))
         .filter(downloads::Column::DownloadedAt.gt(now - COUNT_ONCE_PER))
-        .count(db)
-        .await?;
-    Ok(recent > 0)
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    if let Some(at) = last {
+        orchestrator.recently_counted().remember((Downloader::User(caller.user_id), pipe_id, version.to_string()), at);
+    }
+    Ok(last.is_some())
 }
 
 /// Who a download counts for: a user, or an anonymous visitor's address.
@@ -368,7 +377,6 @@ pub async fn download_pipe(
     pick: &VersionPick,
     record: Record,
 ) -> Result<DownloadResult> {
-    let db = orchestrator.db();
     let now = crate::orchestrator::now();
     let downloads_since =
         caller.filter(|_| record == Record::Count).map(|c| DownloadsSince { user_id: c.user_id, since: now - COUNT_ONCE_PER });
@@ -394,7 +402,7 @@ pub async fn download_pipe(
         && !known
         && !match counted {
             Some(counted) => counted,
-            None => counted_lately(db, caller, client, pipe_id, &answer.version, now).await?,
+            None => counted_lately(orchestrator, caller, client, pipe_id, &answer.version, now).await?,
         };
     if first_lately {
         let download = downloads::Model {
@@ -448,6 +456,42 @@ mod tests {
         }
         let address = (Downloader::Address("10.0.0.1".parse().unwrap()), 1, "1.0.0".to_string());
         assert!(!counted.holds(&address, now));
+    }
+
+    #[tokio::test]
+    async fn a_count_found_in_the_database_is_remembered_as_of_when_it_was_made() {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("tree/sqlite/1.0.0");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("plug.yaml"), "name: sqlite\nversion: 1.0.0\ncategory: database\n").unwrap();
+        let db = super::super::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
+        super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
+        let pipe = pipes::Entity::find().one(&db).await.unwrap().unwrap();
+        // Counted half a minute ago, by another instance or before a restart.
+        let at = crate::orchestrator::now() - chrono::TimeDelta::seconds(30);
+        let earlier = downloads::ActiveModel {
+            pipe_id: Set(pipe.id),
+            user_id: Set(Some(owner.id)),
+            version: Set("1.0.0".into()),
+            downloaded_at: Set(at),
+            ..Default::default()
+        };
+        earlier.insert(&db).await.unwrap();
+
+        let orchestrator = Orchestrator::new(db.clone(), "http://hub");
+        let caller = Caller { user_id: owner.id, username: "owner".into(), is_admin: false, read_only: false, via_token: true };
+        // Read, then kept: neither counts again.
+        for _ in 0..2 {
+            download_pipe(&orchestrator, Some(&caller), None, "sqlite", &VersionPick::Newest, Record::Count).await.unwrap();
+        }
+        assert_eq!(downloads::Entity::find().count(&db).await.unwrap(), 1);
+        let key = (Downloader::User(owner.id), pipe.id, "1.0.0".to_string());
+        let counted = orchestrator.recently_counted();
+        assert!(counted.holds(&key, at + chrono::TimeDelta::seconds(59)));
+        assert!(!counted.holds(&key, at + COUNT_ONCE_PER), "remembered as of its count, not of the question");
     }
 
     #[test]
