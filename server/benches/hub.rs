@@ -12,7 +12,10 @@
 //! process and its unchanged rescan (with peak RSS); loads ten downloads per pipe spread over
 //! a year; starts `pipeshare serve` and a bare axum + sqlx handler on the same database, and
 //! drives both over HTTP from 64 connections (16 for `share_pipe`) for
-//! `PIPESHARE_BENCH_SECONDS` each (default 5). It prints one table with requests/s, p50 and
+//! `PIPESHARE_BENCH_SECONDS` each (default 5). The load generator is wrk (Debian's `wrk`
+//! package) when it is installed, in its own process on one thread; otherwise this process
+//! drives the load, and then its own work (receiving every answer) is part of the figures,
+//! largest for the largest answers (the pages). It prints one table with requests/s, p50 and
 //! p99 per load, the bare handler's figures beside pipeshare's, then where one list request's
 //! time goes. Everything is also written as JSON to `PIPESHARE_BENCH_JSON` (default
 //! `target/bench-hub.json`), so two runs can be compared.
@@ -240,9 +243,105 @@ struct Load {
 
 type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync>;
 
-/// `connections` clients, each on its own connection, sending requests back to back for
-/// `seconds`; every answer must be a success.
+/// Distinct requests a load cycles through (every load's own cycle divides it).
+const CYCLE: usize = 1800;
+
+/// `connections` clients sending requests back to back for `seconds`, by wrk when it is
+/// installed (a load generator in its own process, as the issue measures), otherwise by this
+/// process; every answer must be a success.
 async fn drive(load: &str, target: &str, connections: usize, seconds: f64, make: MakeRequest) -> Load {
+    let driven = match wrk_installed() {
+        true => drive_wrk(connections, seconds, &make),
+        false => drive_here(connections, seconds, make).await,
+    };
+    Load { load: load.into(), target: target.into(), connections, ..driven }
+}
+
+fn wrk_installed() -> bool {
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *INSTALLED.get_or_init(|| Command::new("wrk").arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok())
+}
+
+/// Which load generator drives the loads.
+fn load_generator() -> &'static str {
+    if wrk_installed() { "wrk" } else { "in-process" }
+}
+
+/// `text` as a Lua string literal.
+fn lua_string(text: &[u8]) -> String {
+    let mut quoted = String::from("\"");
+    for &byte in text {
+        match byte {
+            b'"' | b'\\' => quoted.extend(['\\', byte as char]),
+            b' '..=b'~' => quoted.push(byte as char),
+            _ => quoted.push_str(&format!("\\{byte:03}")),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// wrk on one thread, cycling through the first `CYCLE` requests `make` builds.
+fn drive_wrk(connections: usize, seconds: f64, make: &MakeRequest) -> Load {
+    let client = reqwest::Client::new();
+    let mut script = String::from("local requests = {}\nlocal formats = {\n");
+    let mut base = String::new();
+    for i in 0..CYCLE {
+        let request = make(&client, i).build().unwrap();
+        let url = request.url();
+        base = format!("{}://{}:{}", url.scheme(), url.host_str().unwrap(), url.port_or_known_default().unwrap());
+        let path = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        };
+        let headers: Vec<String> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| format!("[{}] = {}", lua_string(name.as_str().as_bytes()), lua_string(value.as_bytes())))
+            .collect();
+        let body = request.body().and_then(|b| b.as_bytes()).map_or("nil".to_string(), lua_string);
+        script += &format!(
+            "  {{{}, {}, {{{}}}, {}}},\n",
+            lua_string(request.method().as_str().as_bytes()),
+            lua_string(path.as_bytes()),
+            headers.join(", "),
+            body
+        );
+    }
+    script += "}\n\
+        init = function(args)\n  for i, f in ipairs(formats) do requests[i] = wrk.format(f[1], f[2], f[3], f[4]) end\nend\n\
+        local next = 0\n\
+        request = function()\n  next = next % #requests + 1\n  return requests[next]\nend\n\
+        done = function(summary, latency, requests)\n  local e = summary.errors\n  \
+          io.write(string.format(\"RESULT %d %d %d %d %d\\n\", summary.requests, summary.duration, \
+          latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))\nend\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("load.lua");
+    fs::write(&path, script).unwrap();
+    let output = Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s"), "--timeout", "10s", "-s"])
+        .arg(&path)
+        .arg(&base)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let result = text.lines().find_map(|line| line.strip_prefix("RESULT ")).unwrap_or_else(|| panic!("wrk said: {text}"));
+    let n: Vec<f64> = result.split(' ').map(|n| n.parse().unwrap()).collect();
+    let (requests, micros, p50, p99, errors) = (n[0], n[1], n[2], n[3], n[4]);
+    Load {
+        load: String::new(),
+        target: String::new(),
+        connections,
+        requests: requests as usize,
+        errors: errors as usize,
+        per_second: requests / (micros / 1e6),
+        p50_ms: p50 / 1000.0,
+        p99_ms: p99 / 1000.0,
+    }
+}
+
+/// This process as the load generator: `connections` clients, each on its own connection.
+async fn drive_here(connections: usize, seconds: f64, make: MakeRequest) -> Load {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -283,8 +382,8 @@ async fn drive(load: &str, target: &str, connections: usize, seconds: f64, make:
     let at =
         |q: f64| times.get(((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
     Load {
-        load: load.into(),
-        target: target.into(),
+        load: String::new(),
+        target: String::new(),
         connections,
         requests: times.len(),
         errors,
@@ -519,6 +618,14 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
         }) as MakeRequest;
         add(drive("list_shareable, text search", target, CONNECTIONS, seconds, search).await);
     }
+    // Each pipe asked for once first with a HEAD, which is answered (and the answer kept) but
+    // counts no download: the load meets downloads as scripts mostly do, kept, and still
+    // counts each pipe's first download, which the answer waits for.
+    let client = reqwest::Client::new();
+    for i in 0..shared {
+        let asked = client.head(format!("{base}/pipes/pipe_{i:06}/download")).bearer_auth(&tokens.reader).send().await.unwrap();
+        assert!(asked.status().is_success(), "{}", asked.status());
+    }
     for (target, base) in [("pipeshare", base.clone()), ("uncached", uncached.clone()), ("bare", bare.clone())] {
         let token = format!("Bearer {}", tokens.reader);
         let make: MakeRequest =
@@ -527,7 +634,6 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
     }
     // Each page once first (each is rendered then, as on its first visit after a change):
     // the load measures pages as visitors mostly meet them, kept.
-    let client = reqwest::Client::new();
     for i in 0..shared {
         let page = client.get(format!("{base}/pipes/pipe_{i:06}")).send().await.unwrap();
         assert!(page.status().is_success(), "{}", page.status());
@@ -647,13 +753,14 @@ fn main() {
     let json_path = PathBuf::from(std::env::var("PIPESHARE_BENCH_JSON").unwrap_or_else(|_| "target/bench-hub.json".into()));
     // One thread drives the load, as a separate load generator would.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    println!("load generator: {}", load_generator());
     println!("{:>7} {:<42} {:<9} {:>4} {:>9} {:>9} {:>9} {:>7}", "pipes", "load", "target", "conn", "req/s", "p50 ms", "p99 ms", "errors");
     let runs: Vec<SizeRun> = sizes.iter().map(|&pipes| runtime.block_on(run_size(pipes, seconds))).collect();
     for run in &runs {
         print_run(run);
     }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let report = json!({"benchmark": "hub", "cores": cores, "seconds_per_load": seconds, "runs": runs});
+    let report = json!({"benchmark": "hub", "cores": cores, "seconds_per_load": seconds, "load_generator": load_generator(), "runs": runs});
     if let Some(parent) = json_path.parent() {
         fs::create_dir_all(parent).unwrap();
     }
