@@ -10,7 +10,7 @@ use app::orchestrator::{
 };
 use axum::{
     extract::{Path, Query, State},
-    http::{Method, header},
+    http::{HeaderValue, Method, header},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -33,7 +33,8 @@ fn file_headers(pipe: &PipeName, version: &str) -> [(header::HeaderName, String)
     ]
 }
 
-/// A version's manifest as a YAML file; a GET counts one download, a HEAD does not.
+/// A version's manifest as a YAML file; a GET counts one download, a HEAD (its headers, its
+/// length told) does not.
 #[utoipa::path(get, path = "/pipes/{name}/download", tag = "files",
     params(("name" = String, Path, description = "The pipe's name"), DownloadQuery),
     responses((status = 200, description = "The manifest", content_type = "application/yaml", body = String)),
@@ -51,10 +52,13 @@ pub async fn download_manifest(
     // A HEAD asks whether the file is there: it is answered, but is no download.
     let record = if method == Method::HEAD { Record::Ask } else { Record::Count };
     let found = orchestrator.download_pipe(caller.as_ref(), client, &name, &pick, record).await?;
-    if record == Record::Ask {
-        return Ok(file_headers(&name, &found.version).into_response());
-    }
     let yaml = app::orchestrator::yaml::manifest_yaml(&found.spec)?;
+    if record == Record::Ask {
+        // The GET's headers, its length told.
+        let mut response = file_headers(&name, &found.version).into_response();
+        response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(yaml.len()));
+        return Ok(response);
+    }
     Ok((file_headers(&name, &found.version), yaml.to_string()).into_response())
 }
 

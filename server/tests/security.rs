@@ -178,6 +178,8 @@ async fn nothing_leaks_of_pipes_the_caller_cannot_list() {
     let head = w.server.http.head(format!("{}/pipes/sqlite/download", w.server.url)).send().await.unwrap();
     assert_eq!(head.status().as_u16(), 200);
     assert_eq!(head.headers()["content-disposition"], "attachment; filename=\"sqlite-1.0.0.yaml\"");
+    let length: usize = head.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    assert!(head.bytes().await.unwrap().is_empty(), "a HEAD has no body");
     let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 0);
     // A caller fetching the same version again within a minute counts once.
@@ -186,9 +188,10 @@ async fn nothing_leaks_of_pipes_the_caller_cannot_list() {
     }
     let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 1);
-    // So does an anonymous visitor, told apart by their address.
+    // So does an anonymous visitor, told apart by their address; the HEAD told the file's size.
     for _ in 0..3 {
-        assert_eq!(w.server.get("/pipes/sqlite/download").await.0, 200);
+        let (status, file) = w.server.get("/pipes/sqlite/download").await;
+        assert_eq!((status, file.len()), (200, length), "{file}");
     }
     let report = w.server.call(&w.alice, json!({"action": "generate_share_report"})).await;
     assert_eq!(report.ok()["usage_stats"]["downloads"], 2);

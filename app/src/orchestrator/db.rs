@@ -142,6 +142,21 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<usize> {
     Ok(pending)
 }
 
+/// For tests: a SQLite database in a new folder, with the user `owner` and, under `tree/`
+/// there, `files` (path and text) for them to scan.
+#[cfg(test)]
+pub(crate) async fn test_database(files: &[(&str, &str)]) -> (tempfile::TempDir, DatabaseConnection, super::entities::users::Model) {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join("tree").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let db = connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
+    let owner = super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+    (dir, db, owner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,13 +195,11 @@ mod tests {
     #[tokio::test]
     async fn a_version_row_takes_its_spec_from_its_manifests_and_undoing_that_fills_the_column_again() {
         use sea_orm::EntityTrait;
-        let dir = tempfile::tempdir().unwrap();
-        let folder = dir.path().join("tree/p/1.0.0");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("pipe.yaml"), "name: p\nversion: 1.0.0\ndescription: the pipe's\n").unwrap();
-        std::fs::write(folder.join("plugin.yaml"), "name: p\nversion: 1.0.0\ndescription: \"the plugin's, \\\"quoted\\\"\"\n").unwrap();
-        let db = connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let (dir, db, owner) = test_database(&[
+            ("p/1.0.0/pipe.yaml", "name: p\nversion: 1.0.0\ndescription: the pipe's\n"),
+            ("p/1.0.0/plugin.yaml", "name: p\nversion: 1.0.0\ndescription: \"the plugin's, \\\"quoted\\\"\"\n"),
+        ])
+        .await;
         let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
         super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
         let row = super::super::entities::pipe_versions::Entity::find().one(&db).await.unwrap().unwrap();

@@ -461,12 +461,8 @@ mod tests {
     #[tokio::test]
     async fn a_count_found_in_the_database_is_remembered_as_of_when_it_was_made() {
         use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
-        let dir = tempfile::tempdir().unwrap();
-        let folder = dir.path().join("tree/sqlite/1.0.0");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("plug.yaml"), "name: sqlite\nversion: 1.0.0\ncategory: database\n").unwrap();
-        let db = super::super::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let plug = ("sqlite/1.0.0/plug.yaml", "name: sqlite\nversion: 1.0.0\ncategory: database\n");
+        let (dir, db, owner) = super::super::db::test_database(&[plug]).await;
         let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
         super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
         let pipe = pipes::Entity::find().one(&db).await.unwrap().unwrap();

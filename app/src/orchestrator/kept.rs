@@ -201,12 +201,8 @@ mod tests {
     #[tokio::test]
     async fn the_access_revision_moves_with_what_answers_hold_and_not_with_downloads() {
         use super::super::entities::{downloads, group_members, pipes, user_groups};
-        let dir = tempfile::tempdir().unwrap();
-        let folder = dir.path().join("tree/sqlite/1.0.0");
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::write(folder.join("plug.yaml"), "name: sqlite\nversion: 1.0.0\ncategory: database\n").unwrap();
-        let db = super::super::db::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display())).await.unwrap();
-        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
+        let plug = ("sqlite/1.0.0/plug.yaml", "name: sqlite\nversion: 1.0.0\ncategory: database\n");
+        let (dir, db, owner) = super::super::db::test_database(&[plug]).await;
         let before = read_revisions(&db).await.unwrap();
         assert_eq!(before.next_grant_end, None);
 
