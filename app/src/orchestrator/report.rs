@@ -103,27 +103,29 @@ pub async fn generate_share_report(db: &DatabaseConnection, caller: &Caller, opt
     let owner = (!caller.is_admin).then_some(caller.user_id);
     tallies::ensure_current(db).await?;
 
-    let total_shared_pipes = shares_in(&scope, ShareStatus::Active).count(db).await?;
-    let public_pipes = shares_in(&scope, ShareStatus::Active).filter(shares::Column::IsPublic.eq(true)).count(db).await?;
-    let pending_approvals = shares_in(&scope, ShareStatus::PendingApproval).count(db).await?;
-    let active_pipe_ids = shares_in(&scope, ShareStatus::Active).select_only().column(shares::Column::PipeId).into_query();
-    let active_collaborations =
-        grants::Entity::find().filter(unexpired(now)).filter(grants::Column::PipeId.in_subquery(active_pipe_ids.clone())).count(db).await?;
-    let summary = Summary {
-        total_shared_pipes,
-        public_pipes,
-        private_pipes: total_shared_pipes - public_pipes,
-        active_collaborations,
-        pending_approvals,
+    // The sections are independent reads: they run side by side, each on its own connection.
+    let summary = async {
+        let active_pipe_ids = shares_in(&scope, ShareStatus::Active).select_only().column(shares::Column::PipeId).into_query();
+        let (total_shared_pipes, public_pipes, pending_approvals, active_collaborations) = tokio::try_join!(
+            shares_in(&scope, ShareStatus::Active).count(db),
+            shares_in(&scope, ShareStatus::Active).filter(shares::Column::IsPublic.eq(true)).count(db),
+            shares_in(&scope, ShareStatus::PendingApproval).count(db),
+            grants::Entity::find().filter(unexpired(now)).filter(grants::Column::PipeId.in_subquery(active_pipe_ids)).count(db),
+        )?;
+        Ok::<_, super::Error>(Summary {
+            total_shared_pipes,
+            public_pipes,
+            private_pipes: total_shared_pipes - public_pipes,
+            active_collaborations,
+            pending_approvals,
+        })
     };
 
     let sections = options.sections();
-    let usage_stats = if sections.usage {
-        let category_downloads: Vec<CategoryDownloads> = tallies::ranked(db, owner, Dimension::Category, window, TOP)
-            .await?
-            .into_iter()
-            .map(|r| CategoryDownloads { category: if r.key.is_empty() { "uncategorized".into() } else { r.key }, downloads: r.downloads })
-            .collect();
+    let usage_stats = async {
+        if !sections.usage {
+            return Ok(None);
+        }
         let named = |ranked: Vec<Ranked>| -> Vec<NamedCount> {
             ranked
                 .into_iter()
@@ -137,30 +139,48 @@ pub async fn generate_share_report(db: &DatabaseConnection, caller: &Caller, opt
                 })
                 .collect()
         };
-        Some(UsageStats {
-            downloads: tallies::total(db, owner, window).await?,
-            unique_users: tallies::unique_users(db, owner, window).await?,
+        let (categories, downloads, unique_users, by_version, by_environment, by_client, last_day, last_7_days, last_30_days, top_pipes) =
+            tokio::try_join!(
+                tallies::ranked(db, owner, Dimension::Category, window, TOP),
+                tallies::total(db, owner, window),
+                tallies::unique_users(db, owner, window),
+                tallies::ranked(db, owner, Dimension::Version, window, RANKED),
+                tallies::ranked(db, owner, Dimension::Environment, window, RANKED),
+                tallies::ranked(db, owner, Dimension::Client, window, RANKED),
+                tallies::unique_users(db, owner, Window::Days1),
+                tallies::unique_users(db, owner, Window::Days7),
+                tallies::unique_users(db, owner, Window::Days30),
+                tallies::ranked(db, owner, Dimension::Pipe, window, RANKED),
+            )?;
+        let category_downloads: Vec<CategoryDownloads> = categories
+            .into_iter()
+            .map(|r| CategoryDownloads { category: if r.key.is_empty() { "uncategorized".into() } else { r.key }, downloads: r.downloads })
+            .collect();
+        Ok::<_, super::Error>(Some(UsageStats {
+            downloads,
+            unique_users,
             popular_categories: category_downloads.iter().map(|c| c.category.clone()).collect(),
             category_downloads,
-            by_version: named(tallies::ranked(db, owner, Dimension::Version, window, RANKED).await?),
-            by_environment: named(tallies::ranked(db, owner, Dimension::Environment, window, RANKED).await?),
-            by_client: named(tallies::ranked(db, owner, Dimension::Client, window, RANKED).await?),
-            unique_downloaders: UniqueDownloaders {
-                last_day: tallies::unique_users(db, owner, Window::Days1).await?,
-                last_7_days: tallies::unique_users(db, owner, Window::Days7).await?,
-                last_30_days: tallies::unique_users(db, owner, Window::Days30).await?,
-            },
-            top_pipes: named(tallies::ranked(db, owner, Dimension::Pipe, window, RANKED).await?),
-        })
-    } else {
-        None
+            by_version: named(by_version),
+            by_environment: named(by_environment),
+            by_client: named(by_client),
+            unique_downloaders: UniqueDownloaders { last_day, last_7_days, last_30_days },
+            top_pipes: named(top_pipes),
+        }))
     };
 
-    let trend_analysis = if sections.trend { Some(trend(db, &scope, owner, first_day, today).await?) } else { None };
+    let trend_analysis = async {
+        match sections.trend {
+            true => trend(db, &scope, owner, first_day, today).await.map(Some),
+            false => Ok(None),
+        }
+    };
 
-    let user_metrics = if sections.users {
-        let top = tallies::ranked(db, owner, Dimension::User, window, TOP).await?;
-        let by_owner: Vec<(i32, i64)> = shares_in(&scope, ShareStatus::Active)
+    let user_metrics = async {
+        if !sections.users {
+            return Ok(None);
+        }
+        let by_owner = shares_in(&scope, ShareStatus::Active)
             .select_only()
             .column(pipes::Column::OwnerId)
             .column_as(Expr::col((shares::Entity, shares::Column::Id)).count(), "n")
@@ -168,19 +188,18 @@ pub async fn generate_share_report(db: &DatabaseConnection, caller: &Caller, opt
             .order_by(Expr::col(Alias::new("n")), Order::Desc)
             .order_by(pipes::Column::OwnerId, Order::Asc)
             .limit(TOP)
-            .into_tuple()
-            .all(db)
-            .await?;
+            .into_tuple::<(i32, i64)>()
+            .all(db);
+        let (top, by_owner) = tokio::try_join!(tallies::ranked(db, owner, Dimension::User, window, TOP), async { Ok(by_owner.await?) })?;
         let user_id = |ranked: &Ranked| ranked.key.parse::<i32>().ok();
         let names = usernames(db, top.iter().filter_map(user_id).chain(by_owner.iter().map(|(id, _)| *id))).await?;
         let name = |id: Option<i32>| id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "anonymous".into());
-        Some(UserMetrics {
+        Ok::<_, super::Error>(Some(UserMetrics {
             top_downloaders: top.iter().map(|r| UserCount { user: name(user_id(r)), count: r.downloads }).collect(),
             shares_by_owner: by_owner.into_iter().map(|(id, n)| UserCount { user: name(Some(id)), count: n.max(0) as u64 }).collect(),
-        })
-    } else {
-        None
+        }))
     };
+    let (summary, usage_stats, trend_analysis, user_metrics) = tokio::try_join!(summary, usage_stats, trend_analysis, user_metrics)?;
 
     // Advice drawn from the same numbers.
     let recommendations =
