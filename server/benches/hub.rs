@@ -250,10 +250,7 @@ const CYCLE: usize = 1800;
 /// installed (a load generator in its own process, as the issue measures), otherwise by this
 /// process; every answer must be a success.
 async fn drive(load: &str, target: &str, connections: usize, seconds: f64, make: MakeRequest) -> Load {
-    let driven = match wrk_installed() {
-        true => drive_wrk(connections, seconds, &make),
-        false => drive_here(connections, seconds, make).await,
-    };
+    let driven = if wrk_installed() { drive_wrk(connections, seconds, &make) } else { drive_here(connections, seconds, make).await };
     Load { load: load.into(), target: target.into(), connections, ..driven }
 }
 

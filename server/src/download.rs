@@ -53,13 +53,12 @@ pub async fn download_manifest(
     let record = if method == Method::HEAD { Record::Ask } else { Record::Count };
     let found = orchestrator.download_pipe(caller.as_ref(), client, &name, &pick, record).await?;
     let yaml = app::orchestrator::yaml::manifest_yaml(&found.spec)?;
+    let headers = file_headers(&name, &found.version);
     if record == Record::Ask {
         // The GET's headers, its length told.
-        let mut response = file_headers(&name, &found.version).into_response();
-        response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(yaml.len()));
-        return Ok(response);
+        return Ok((headers, [(header::CONTENT_LENGTH, HeaderValue::from(yaml.len()))]).into_response());
     }
-    Ok((file_headers(&name, &found.version), yaml.to_string()).into_response())
+    Ok((headers, yaml.to_string()).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
