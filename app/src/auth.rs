@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use tokio::sync::OnceCell;
 use tower_sessions::Session;
 
-use crate::orchestrator::{Caller, Error, Result, accounts, entities::users};
+use crate::orchestrator::{Caller, Error, Orchestrator, Result, entities::users};
 use crate::state::AppState;
 
 /// The session key holding the signed-in user's id.
@@ -49,7 +49,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
         let state = AppState::from_ref(state);
-        authenticate(parts, state.orchestrator.db()).await.map(Auth)
+        authenticate(parts, &state.orchestrator).await.map(Auth)
     }
 }
 
@@ -63,13 +63,13 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// Finds the caller of a request: the owner of its bearer token, else the user of its
 /// session, else nobody.
-pub async fn authenticate(parts: &Parts, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
+pub async fn authenticate(parts: &Parts, orchestrator: &Orchestrator) -> Result<Option<Caller>> {
     if let Some(token) = bearer(&parts.headers) {
-        let caller = accounts::authenticate_token(db, token).await?;
+        let caller = orchestrator.token_caller(token).await?;
         return caller.map(Some).ok_or_else(|| Error::Unauthorized("Invalid API token".into()));
     }
     match parts.extensions.get::<Session>() {
-        Some(session) => session_caller(session, db).await,
+        Some(session) => session_caller(session, orchestrator.db()).await,
         None => Ok(None),
     }
 }
@@ -126,8 +126,8 @@ where
 pub struct RequestCaller(Arc<OnceCell<Option<Caller>>>);
 
 impl RequestCaller {
-    pub async fn get_or_load(&self, parts: &Parts, db: &impl ConnectionTrait) -> Result<Option<Caller>> {
-        self.0.get_or_try_init(|| authenticate(parts, db)).await.cloned()
+    pub async fn get_or_load(&self, parts: &Parts, orchestrator: &Orchestrator) -> Result<Option<Caller>> {
+        self.0.get_or_try_init(|| authenticate(parts, orchestrator)).await.cloned()
     }
 }
 

@@ -24,6 +24,7 @@ mod m20261127_000019_search_key;
 mod m20261128_000020_catalog_revision;
 mod m20261128_000021_spec_in_manifests;
 mod m20261129_000022_access_revision;
+mod m20261130_000023_token_revision;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_catalog_revision::Migration),
             Box::new(m20261128_000021_spec_in_manifests::Migration),
             Box::new(m20261129_000022_access_revision::Migration),
+            Box::new(m20261130_000023_token_revision::Migration),
         ]
     }
 }

@@ -8,7 +8,10 @@ use app::orchestrator::{
     input::parse,
     remote::{self, CatalogueAnswer},
 };
+use std::sync::Arc;
+
 use axum::{
+    body::Bytes,
     extract::{Path, Query, State},
     http::{HeaderValue, Method, header},
     response::{IntoResponse, Response},
@@ -51,14 +54,22 @@ pub async fn download_manifest(
     let pick = VersionPick::from_fields(query.version.as_deref(), query.environment.as_deref())?;
     // A HEAD asks whether the file is there: it is answered, but is no download.
     let record = if method == Method::HEAD { Record::Ask } else { Record::Count };
-    let found = orchestrator.download_pipe(caller.as_ref(), client, &name, &pick, record).await?;
-    let yaml = app::orchestrator::yaml::manifest_yaml(&found.spec)?;
+    let (found, yaml) = orchestrator.download_manifest(caller.as_ref(), client, &name, &pick, record).await?;
     let headers = file_headers(&name, &found.version);
     if record == Record::Ask {
         // The GET's headers, its length told.
         return Ok((headers, [(header::CONTENT_LENGTH, HeaderValue::from(yaml.len()))]).into_response());
     }
-    Ok((headers, yaml.to_string()).into_response())
+    Ok((headers, Bytes::from_owner(Text(yaml))).into_response())
+}
+
+/// A shared text as a body's bytes, not copied.
+struct Text(Arc<str>);
+
+impl AsRef<[u8]> for Text {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

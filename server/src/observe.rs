@@ -44,7 +44,7 @@ pub async fn observe(request: Request<Body>, next: Next) -> Response {
     let method = request.method().to_string();
     let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = app::orchestrator::kept::arrived_at(started, next.run(request)).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
     metrics().observe_request(&route, &method, status, seconds);

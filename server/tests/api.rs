@@ -859,3 +859,39 @@ async fn kept_listings_and_downloads_follow_every_change_and_a_grants_end() {
     // The owner's own answers were never bob's.
     assert_eq!(one.call(&alice, download).await.ok()["version"], "1.1.0");
 }
+
+#[tokio::test]
+async fn a_token_known_from_memory_stops_at_once_when_revoked_expired_disabled_or_demoted_anywhere() {
+    let instance = Instance::new();
+    let root = instance.user_with_token("root", true);
+    let admin = instance.user_with_token("admin", true);
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(|name| instance.user_with_token(name, false));
+    let (one, two) = (instance.serve().await, instance.serve().await);
+    let list = json!({"action": "list_shareable"});
+    let admins_only = json!({"action": "list_tokens", "user": "alice"});
+    for token in [&alice, &bob, &carol] {
+        one.call(token, list.clone()).await.ok();
+    }
+    one.call(&admin, admins_only.clone()).await.ok();
+    let kept = answers(&one, "token", "kept").await;
+    one.call(&alice, list.clone()).await.ok();
+    assert_eq!(answers(&one, "token", "kept").await, kept + 1, "a token asked again is known from memory");
+
+    // Revoked, and a user disabled, through the other server: refused at once.
+    let id = two.call(&root, admins_only.clone()).await.ok()[0]["id"].clone();
+    two.call(&root, json!({"action": "revoke_token", "token_id": id})).await.ok();
+    assert_eq!(one.call(&alice, list.clone()).await.failed(401), "Invalid API token");
+    two.call(&root, json!({"action": "disable_user", "user": "bob"})).await.ok();
+    assert_eq!(one.call(&bob, list.clone()).await.failed(401), "This account is disabled");
+
+    // A token's end, and a role, changed by hand in the database: the next call knows.
+    let db = sea_orm::Database::connect(&instance.database_url).await.unwrap();
+    for by_hand in [
+        "UPDATE api_tokens SET expires_at = '2020-01-01 00:00:00+00:00' WHERE user_id = (SELECT id FROM users WHERE username = 'carol')",
+        "UPDATE users SET is_admin = false WHERE username = 'admin'",
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&db, by_hand).await.unwrap();
+    }
+    assert_eq!(one.call(&carol, list.clone()).await.failed(401), "This API token has expired");
+    assert!(one.call(&admin, admins_only).await.failed(403).contains("admin"));
+}

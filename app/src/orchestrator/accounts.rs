@@ -4,6 +4,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_ha
 use chrono::{DateTime, Utc};
 use rand::{RngCore, rngs::OsRng};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::entities::{api_tokens, group_members, user_groups, users};
@@ -200,9 +201,10 @@ pub async fn create_token(db: &impl ConnectionTrait, username: &str, new: &NewTo
 const LAST_USED_PRECISION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// What authenticating a token reads: the token's fields that decide, and its user's (every
-/// API call reads this, so nothing else of either row).
-#[derive(sea_orm::FromQueryResult)]
-struct TokenHolder {
+/// API call needs this, so nothing else of either row). Kept by the orchestrator while the
+/// access revision stands (see [`super::Orchestrator::token_caller`]).
+#[derive(Clone, Serialize, sea_orm::FromQueryResult)]
+pub(crate) struct TokenHolder {
     token_id: i32,
     expires_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
@@ -213,13 +215,40 @@ struct TokenHolder {
     disabled: bool,
 }
 
-/// The caller a bearer token belongs to: `None` for no such token; refused (401) when it has
-/// expired or its user is disabled.
-pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Result<Option<Caller>> {
-    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Expr};
-    if !token.starts_with(TOKEN_PREFIX) || token.len() > 128 {
-        return Ok(None);
+impl TokenHolder {
+    /// Whether the token's last use, as read, is still written down precisely enough at `now`.
+    pub(crate) fn use_noted(&self, now: DateTime<Utc>) -> bool {
+        self.last_used_at.is_some_and(|at| now - at < LAST_USED_PRECISION)
     }
+
+    /// The caller the token stands for at `now`: refused (401) when it has expired or its user
+    /// is disabled.
+    pub(crate) fn caller(&self, now: DateTime<Utc>) -> Result<Caller> {
+        if self.expires_at.is_some_and(|at| at <= now) {
+            return Err(Error::Unauthorized("This API token has expired".into()));
+        }
+        if self.disabled {
+            return Err(Error::Unauthorized("This account is disabled".into()));
+        }
+        Ok(Caller {
+            user_id: self.user_id,
+            username: self.username.clone(),
+            is_admin: self.is_admin,
+            read_only: self.scope == TokenScope::ReadOnly,
+            via_token: true,
+        })
+    }
+}
+
+/// The hash a bearer token is stored by; `None` for a text that cannot be one of ours.
+pub(crate) fn bearer_token_hash(token: &str) -> Option<String> {
+    (token.starts_with(TOKEN_PREFIX) && token.len() <= 128).then(|| token_hash(token))
+}
+
+/// The token stored with `hash` and its user, its last use written down as of `now` (once a
+/// `LAST_USED_PRECISION`, not on every request); `None` for no such token.
+pub(crate) async fn token_holder(db: &impl ConnectionTrait, hash: &str, now: DateTime<Utc>) -> Result<Option<TokenHolder>> {
+    use sea_orm::{JoinType, QuerySelect, RelationTrait, sea_query::Expr};
     let found = api_tokens::Entity::find()
         .select_only()
         .column_as(api_tokens::Column::Id, "token_id")
@@ -227,34 +256,32 @@ pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Resul
         .join(JoinType::InnerJoin, api_tokens::Relation::User.def())
         .columns([users::Column::Username, users::Column::IsAdmin])
         .expr_as(Expr::col((users::Entity, users::Column::DisabledAt)).is_not_null(), "disabled")
-        .filter(api_tokens::Column::TokenHash.eq(token_hash(token)))
+        .filter(api_tokens::Column::TokenHash.eq(hash))
         .into_model::<TokenHolder>()
         .one(db)
         .await?;
-    let Some(holder) = found else {
+    let Some(mut holder) = found else {
         return Ok(None);
     };
-    let now = crate::orchestrator::now();
-    if holder.expires_at.is_some_and(|at| at <= now) {
-        return Err(Error::Unauthorized("This API token has expired".into()));
-    }
-    if holder.disabled {
-        return Err(Error::Unauthorized("This account is disabled".into()));
-    }
-    if holder.last_used_at.is_none_or(|at| now - at >= LAST_USED_PRECISION) {
+    if !holder.use_noted(now) {
         api_tokens::Entity::update_many()
             .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
             .filter(api_tokens::Column::Id.eq(holder.token_id))
             .exec(db)
             .await?;
+        holder.last_used_at = Some(now);
     }
-    Ok(Some(Caller {
-        user_id: holder.user_id,
-        username: holder.username,
-        is_admin: holder.is_admin,
-        read_only: holder.scope == TokenScope::ReadOnly,
-        via_token: true,
-    }))
+    Ok(Some(holder))
+}
+
+/// The caller a bearer token belongs to, read from the database: `None` for no such token;
+/// refused (401) when it has expired or its user is disabled.
+pub async fn authenticate_token(db: &impl ConnectionTrait, token: &str) -> Result<Option<Caller>> {
+    let Some(hash) = bearer_token_hash(token) else {
+        return Ok(None);
+    };
+    let now = crate::orchestrator::now();
+    token_holder(db, &hash, now).await?.map(|holder| holder.caller(now)).transpose()
 }
 
 pub async fn create_group(db: &impl ConnectionTrait, name: &GroupName) -> Result<user_groups::Model> {

@@ -1,6 +1,10 @@
 //! `download_pipe`: a pipe's manifest, recorded as one download.
 pub use crate::model::DownloadResult;
-use std::{collections::HashMap, net::IpAddr};
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::{Arc, OnceLock},
+};
 
 use chrono::{DateTime, Utc};
 
@@ -330,6 +334,21 @@ pub struct Found {
     pipe_id: i32,
     category: Option<String>,
     answer: DownloadResult,
+    /// The spec as YAML, written when a manifest file is first asked for, then shared by
+    /// every copy of the kept answer: finding it again costs nothing.
+    #[serde(skip)]
+    yaml: Arc<OnceLock<Arc<str>>>,
+}
+
+impl Found {
+    /// The spec as YAML, written once.
+    fn yaml(&self) -> Result<Arc<str>> {
+        if let Some(yaml) = self.yaml.get() {
+            return Ok(yaml.clone());
+        }
+        let yaml = super::yaml::manifest_yaml(&self.answer.spec)?;
+        Ok(self.yaml.get_or_init(|| yaml).clone())
+    }
 }
 
 /// The download's answer as read now, and whether the `downloads_since` user downloaded the
@@ -365,7 +384,7 @@ async fn read_download(
         files: package.map(|(_, files)| files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
         source: super::sources::source_of(db, &pipe).await?,
     };
-    Ok((Found { pipe_id: pipe.id, category: pipe.category, answer }, counted))
+    Ok((Found { pipe_id: pipe.id, category: pipe.category, answer, yaml: Arc::default() }, counted))
 }
 
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
@@ -377,12 +396,38 @@ pub async fn download_pipe(
     pick: &VersionPick,
     record: Record,
 ) -> Result<DownloadResult> {
+    Ok(download(orchestrator, caller, client, pipe_name, pick, record).await?.answer)
+}
+
+/// [`download_pipe`], with the chosen version's spec as a YAML file's text.
+pub async fn download_manifest(
+    orchestrator: &Orchestrator,
+    caller: Option<&Caller>,
+    client: Option<IpAddr>,
+    pipe_name: &str,
+    pick: &VersionPick,
+    record: Record,
+) -> Result<(DownloadResult, Arc<str>)> {
+    let found = download(orchestrator, caller, client, pipe_name, pick, record).await?;
+    let yaml = found.yaml()?;
+    Ok((found.answer, yaml))
+}
+
+/// The download's answer, counted as [`download_pipe`] says.
+async fn download(
+    orchestrator: &Orchestrator,
+    caller: Option<&Caller>,
+    client: Option<IpAddr>,
+    pipe_name: &str,
+    pick: &VersionPick,
+    record: Record,
+) -> Result<Found> {
     let now = crate::orchestrator::now();
     let downloads_since =
         caller.filter(|_| record == Record::Count).map(|c| DownloadsSince { user_id: c.user_id, since: now - COUNT_ONCE_PER });
     let revisions = orchestrator.revisions().await?;
     let asked = (asker(caller), pipe_name.to_string(), pick.clone());
-    let (Found { pipe_id, category, answer }, counted) = match orchestrator.kept_downloads().current(&asked, &revisions) {
+    let (found, counted) = match orchestrator.kept_downloads().current(&asked, &revisions) {
         Some(found) => (found, None),
         None => {
             let (found, counted) = read_download(orchestrator, caller, pipe_name, pick, downloads_since, now).await?;
@@ -394,7 +439,7 @@ pub async fn download_pipe(
         Some(caller) => Some(Downloader::User(caller.user_id)),
         None => client.map(Downloader::Address),
     };
-    let key = counted_for.map(|who| (who, pipe_id, answer.version.clone()));
+    let key = counted_for.map(|who| (who, found.pipe_id, found.answer.version.clone()));
     let known = key.as_ref().is_some_and(|key| orchestrator.recently_counted().holds(key, now));
     // The versions' statement answered whether a signed-in caller's download was counted
     // lately, when it was read now and read the chosen version.
@@ -402,25 +447,25 @@ pub async fn download_pipe(
         && !known
         && !match counted {
             Some(counted) => counted,
-            None => counted_lately(orchestrator, caller, client, pipe_id, &answer.version, now).await?,
+            None => counted_lately(orchestrator, caller, client, found.pipe_id, &found.answer.version, now).await?,
         };
     if first_lately {
         let download = downloads::Model {
             id: 0,
-            pipe_id,
+            pipe_id: found.pipe_id,
             user_id: caller.map(|c| c.user_id),
-            version: answer.version.clone(),
+            version: found.answer.version.clone(),
             downloaded_at: now,
-            environment: answer.environment.clone(),
+            environment: found.answer.environment.clone(),
             client: Some(DownloadClient::of(caller)),
-            category,
+            category: found.category.clone(),
         };
         orchestrator.downloads().store(download).await?;
         if let Some(key) = key {
             orchestrator.recently_counted().remember(key, now);
         }
     }
-    Ok(DownloadResult { downloaded_at: now, ..answer })
+    Ok(Found { answer: DownloadResult { downloaded_at: now, ..found.answer }, ..found })
 }
 
 /// A version's package for whoever may download the pipe, counted as a download; `None`

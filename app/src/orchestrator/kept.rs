@@ -67,16 +67,29 @@ pub async fn read_revisions(db: &DatabaseConnection) -> Result<Revisions> {
     })
 }
 
+tokio::task_local! {
+    /// When the request being answered came in.
+    static ARRIVED: Instant;
+}
+
+/// Answers a request that came in at `arrived`: its reads of the revisions may share one
+/// read begun after that moment (an answer checked by the token and again by the download
+/// waits for one read, not two).
+pub async fn arrived_at<F: Future>(arrived: Instant, answer: F) -> F::Output {
+    ARRIVED.scope(arrived, answer).await
+}
+
 /// Reads the revisions for many requests at once.
 #[derive(Default)]
 pub struct RevisionReader(tokio::sync::Mutex<Option<(Instant, Revisions)>>);
 
 impl RevisionReader {
-    /// The revisions, from a read that began after this call did: such a read saw every
-    /// change committed before the request came. One read at a time, and each serves all the
-    /// requests that were waiting when it began: a burst of requests costs a few reads.
+    /// The revisions, from a read that began after the request came in (see [`arrived_at`];
+    /// otherwise after this call): such a read saw every change committed before the request
+    /// came. One read at a time, and each serves all the requests that were waiting when it
+    /// began: a burst of requests costs a few reads.
     pub async fn read(&self, db: &DatabaseConnection) -> Result<Revisions> {
-        let asked = Instant::now();
+        let asked = ARRIVED.try_with(|arrived| *arrived).unwrap_or_else(|_| Instant::now());
         let mut last = self.0.lock().await;
         if let Some((began, revisions)) = *last
             && began >= asked

@@ -75,17 +75,28 @@ pub struct Orchestrator {
     recently_counted: Arc<download::RecentlyCounted>,
     /// The database's revisions, read for many requests at once.
     revisions: Arc<kept::RevisionReader>,
-    /// Listings and downloads, kept while what they answer is unchanged (see [`kept`]).
-    kept_lists: Arc<KeptLists>,
-    kept_downloads: Arc<KeptDownloads>,
+    /// Listings, downloads and bearer tokens, kept while what they answer is unchanged (see
+    /// [`kept`]).
+    kept: Arc<KeptAnswers>,
 }
 
-type KeptLists = kept::Kept<(kept::Asker, PipeFilters), PipeList>;
 type KeptDownloads = kept::Kept<download::Asked, download::Found>;
 
-/// Room for `bytes` of listings and as much of downloads.
-fn kept_answers(bytes: usize) -> (Arc<KeptLists>, Arc<KeptDownloads>) {
-    (Arc::new(kept::Kept::new("list", bytes)), Arc::new(kept::Kept::new("download", bytes)))
+struct KeptAnswers {
+    lists: kept::Kept<(kept::Asker, PipeFilters), PipeList>,
+    downloads: KeptDownloads,
+    /// By the token's hash.
+    tokens: kept::Kept<String, accounts::TokenHolder>,
+}
+
+/// Room for `bytes` of listings, as much of downloads, and a sixteenth of that of tokens
+/// (thousands of them).
+fn kept_answers(bytes: usize) -> Arc<KeptAnswers> {
+    Arc::new(KeptAnswers {
+        lists: kept::Kept::new("list", bytes),
+        downloads: kept::Kept::new("download", bytes),
+        tokens: kept::Kept::new("token", bytes / 16),
+    })
 }
 
 /// The most bytes of answers of one kind kept, unless told otherwise.
@@ -93,25 +104,22 @@ const KEPT_BYTES: usize = 16 << 20;
 
 impl Orchestrator {
     pub fn new(db: DatabaseConnection, base_url: impl Into<String>) -> Self {
-        let (kept_lists, kept_downloads) = kept_answers(KEPT_BYTES);
         Orchestrator {
             downloads: Arc::new(grouped::Writer::new(db.clone())),
             shares: Arc::new(grouped::Writer::new(db.clone())),
             recently_counted: Arc::default(),
             revisions: Arc::default(),
-            kept_lists,
-            kept_downloads,
+            kept: kept_answers(KEPT_BYTES),
             db,
             base_url: base_url.into(),
             config: None,
         }
     }
 
-    /// This orchestrator keeping at most `bytes` of listings, and as much of downloads (see
-    /// [`kept`]); 0 keeps none.
+    /// This orchestrator keeping at most `bytes` of listings, as much of downloads, and a
+    /// sixteenth of that of bearer tokens (see [`kept`]); 0 keeps none.
     pub fn keeping_answers(self, bytes: usize) -> Self {
-        let (kept_lists, kept_downloads) = kept_answers(bytes);
-        Orchestrator { kept_lists, kept_downloads, ..self }
+        Orchestrator { kept: kept_answers(bytes), ..self }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -131,13 +139,36 @@ impl Orchestrator {
     }
 
     pub(crate) fn kept_downloads(&self) -> &KeptDownloads {
-        &self.kept_downloads
+        &self.kept.downloads
     }
 
     /// The database's revisions, from a read that began after this call did (see
     /// [`kept::RevisionReader`]).
     pub async fn revisions(&self) -> Result<kept::Revisions> {
         self.revisions.read(&self.db).await
+    }
+
+    /// The caller a bearer token belongs to: `None` for no such token; refused (401) when it
+    /// has expired or its user is disabled. A token read lately is known without reading it
+    /// again while the access revision stands: the database moves it when a token is revoked
+    /// or changed, and when its user is disabled, deleted, renamed or their role changes.
+    pub async fn token_caller(&self, token: &str) -> Result<Option<Caller>> {
+        let Some(hash) = accounts::bearer_token_hash(token) else {
+            return Ok(None);
+        };
+        let revisions = self.revisions().await?;
+        let now = now();
+        let holder = match self.kept.tokens.current(&hash, &revisions).filter(|holder| holder.use_noted(now)) {
+            Some(holder) => holder,
+            None => {
+                let Some(holder) = accounts::token_holder(&self.db, &hash, now).await? else {
+                    return Ok(None);
+                };
+                self.kept.tokens.keep(hash, &revisions, &holder);
+                holder
+            }
+        };
+        holder.caller(now).map(Some)
     }
 
     /// This orchestrator under the caller's `config` (checked now): the settings it loads are
@@ -169,11 +200,11 @@ impl Orchestrator {
     pub async fn list_shareable(&self, caller: &Caller, filters: &PipeFilters) -> Result<PipeList> {
         let revisions = self.revisions().await?;
         let key = (kept::asker(Some(caller)), filters.clone());
-        let mut list = match self.kept_lists.current(&key, &revisions) {
+        let mut list = match self.kept.lists.current(&key, &revisions) {
             Some(list) => list,
             None => {
                 let list = list::list_shareable(&self.db, caller, filters).await?;
-                self.kept_lists.keep(key, &revisions, &list);
+                self.kept.lists.keep(key, &revisions, &list);
                 list
             }
         };
@@ -245,6 +276,18 @@ impl Orchestrator {
         record: download::Record,
     ) -> Result<DownloadResult> {
         download::download_pipe(self, caller, client, name, pick, record).await
+    }
+
+    /// [`Orchestrator::download_pipe`], with the chosen version's spec as a YAML file's text.
+    pub async fn download_manifest(
+        &self,
+        caller: Option<&Caller>,
+        client: Option<IpAddr>,
+        name: &PipeName,
+        pick: &download::VersionPick,
+        record: download::Record,
+    ) -> Result<(DownloadResult, Arc<str>)> {
+        download::download_manifest(self, caller, client, name, pick, record).await
     }
 
     /// A page of the pipes the caller may download, for another instance reading this one

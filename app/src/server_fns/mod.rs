@@ -125,8 +125,8 @@ pub(crate) mod ssr {
         let parts = use_context::<Parts>().ok_or_else(|| Error::Internal("no request parts".into()))?;
         let orchestrator = orchestrator()?;
         let found = match use_context::<RequestCaller>() {
-            Some(cached) => cached.get_or_load(&parts, orchestrator.db()).await,
-            None => authenticate(&parts, orchestrator.db()).await,
+            Some(cached) => cached.get_or_load(&parts, &orchestrator).await,
+            None => authenticate(&parts, &orchestrator).await,
         };
         Ok(found?)
     }
