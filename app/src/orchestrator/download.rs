@@ -63,30 +63,18 @@ struct VersionRow {
     package_sha256: Option<String>,
     package_size: Option<i64>,
     package_files: Option<JsonText<Vec<PackageEntry>>>,
-    /// Whether the user of [`DownloadsSince`] downloaded the guessed version since then (NULL
-    /// in the other rows, and when no user was given).
-    counted_lately: Option<bool>,
-}
-
-/// A user whose downloads since a moment [`picked_version`] looks for, in the same statement.
-pub(crate) struct DownloadsSince {
-    pub user_id: i32,
-    pub since: DateTime<Utc>,
 }
 
 /// The pipe's versions, newest first, and the one `pick` names with its contents. One
 /// statement when the version is known before reading: an exact version, or the newest,
 /// which is the pipe's latest version unless that was yanked; a second one otherwise.
-/// With `downloads_since`, also whether that user downloaded the chosen version since then,
-/// when the one statement could tell (`None`: ask [`counted_lately`]).
 pub(crate) async fn picked_version(
     db: &DatabaseConnection,
     pipe: &pipes::Model,
     pick: &VersionPick,
-    downloads_since: Option<DownloadsSince>,
-) -> Result<(Vec<VersionName>, ChosenVersion, Option<bool>)> {
+) -> Result<(Vec<VersionName>, ChosenVersion)> {
     use pipe_versions::Column as V;
-    use sea_orm::sea_query::{Expr, IntoCondition, Query, SimpleExpr};
+    use sea_orm::sea_query::{Expr, IntoCondition, SimpleExpr};
     let guess = match pick {
         VersionPick::Exact(version) => Some(version.clone()),
         VersionPick::Newest => Some(pipe.latest_version.clone()),
@@ -109,24 +97,6 @@ pub(crate) async fn picked_version(
         .join(JoinType::LeftJoin, package)
         .column_as(packages::Column::Size, "package_size")
         .column_as(packages::Column::Files, "package_files")
-        .expr_as(
-            match downloads_since {
-                Some(DownloadsSince { user_id, since }) => {
-                    use downloads::Column as D;
-                    let recent = Query::select()
-                        .expr(Expr::val(1))
-                        .from(downloads::Entity)
-                        .and_where(Expr::col((downloads::Entity, D::PipeId)).eq(pipe.id))
-                        .and_where(Expr::col((downloads::Entity, D::UserId)).eq(user_id))
-                        .and_where(Expr::col((downloads::Entity, D::Version)).equals((pipe_versions::Entity, V::Version)))
-                        .and_where(Expr::col((downloads::Entity, D::DownloadedAt)).gt(since))
-                        .to_owned();
-                    only_guessed(Expr::exists(recent)).into()
-                }
-                None => Expr::cust("NULL"),
-            },
-            "counted_lately",
-        )
         .filter(V::PipeId.eq(pipe.id))
         .into_model::<VersionRow>()
         .all(db)
@@ -135,19 +105,18 @@ pub(crate) async fn picked_version(
     versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
     let picked = pick_version(db, pipe, &versions, pick).await?.version.clone();
     let read = rows.into_iter().find(|r| r.version == picked).and_then(|row| {
-        let chosen = ChosenVersion {
+        Some(ChosenVersion {
             manifests: row.manifests?,
             version: row.version,
             yanked: row.yanked,
             package_sha256: row.package_sha256,
             package_size: row.package_size,
             package_files: row.package_files,
-        };
-        Some((chosen, row.counted_lately))
+        })
     });
     Ok(match read {
-        Some((chosen, counted_lately)) => (versions, chosen, counted_lately),
-        None => (versions, chosen_version(db, pipe, &picked).await?, None),
+        Some(chosen) => (versions, chosen),
+        None => (versions, chosen_version(db, pipe, &picked).await?),
     })
 }
 
@@ -156,40 +125,12 @@ pub(crate) async fn picked_version(
 /// their address.
 const COUNT_ONCE_PER: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-/// Whether this caller's download of this version was counted within `COUNT_ONCE_PER`. A
-/// signed-in caller's count found in the database (another instance's, or before a restart)
-/// is remembered as of when it was made, so the next download does not ask again.
-async fn counted_lately(
-    orchestrator: &Orchestrator,
-    caller: Option<&Caller>,
-    client: Option<IpAddr>,
-    pipe_id: i32,
-    version: &str,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let db = orchestrator.db();
-    let Some(caller) = caller else {
-        let Some(address) = client else {
-            return Ok(false);
-        };
-        let key = format!("download:{pipe_id}:{version}:{address}");
-        return Ok(!super::throttle::first_within(db, &key, COUNT_ONCE_PER).await?);
-    };
-    let last: Option<DateTime<Utc>> = downloads::Entity::find()
-        .select_only()
-        .expr(sea_orm::sea_query::Func::max(sea_orm::sea_query::Expr::col(downloads::Column::DownloadedAt)))
-        .filter(downloads::Column::PipeId.eq(pipe_id))
-        .filter(downloads::Column::UserId.eq(caller.user_id))
-        .filter(downloads::Column::Version.eq(version))
-        .filter(downloads::Column::DownloadedAt.gt(now - COUNT_ONCE_PER))
-        .into_tuple()
-        .one(db)
-        .await?
-        .flatten();
-    if let Some(at) = last {
-        orchestrator.recently_counted().remember((Downloader::User(caller.user_id), pipe_id, version.to_string()), at);
-    }
-    Ok(last.is_some())
+/// Whether an anonymous visitor at `address` downloaded this version within
+/// `COUNT_ONCE_PER` (as the throttle table, which every instance shares, remembers). A
+/// signed-in caller's earlier count is looked for by the writer (see [`CountedDownloads`]).
+async fn anonymous_counted_lately(db: &DatabaseConnection, address: IpAddr, pipe_id: i32, version: &str) -> Result<bool> {
+    let key = format!("download:{pipe_id}:{version}:{address}");
+    Ok(!super::throttle::first_within(db, &key, COUNT_ONCE_PER).await?)
 }
 
 /// Who a download counts for: a user, or an anonymous visitor's address.
@@ -233,26 +174,83 @@ impl RecentlyCounted {
 }
 
 /// Counted downloads, stored in groups: one multi-row insert, and one count into the tallies.
+/// A signed-in caller's download that was already counted within `COUNT_ONCE_PER` (by another
+/// instance, before a restart, or earlier in the same group) is not stored again. That is
+/// looked up in the writing transaction: on SQLite, where one writer writes at a time, two
+/// downloads at once never both count.
 pub struct CountedDownloads;
+
+/// Whose download of what: a signed-in user, a pipe, a version.
+type UserDownload = (i32, i32, String);
 
 impl super::grouped::Work for CountedDownloads {
     type Item = downloads::Model;
-    type Done = ();
+    /// When the download was counted: as it was stored, or earlier within the minute.
+    type Done = DateTime<Utc>;
 
     /// Ignores the downloads' `id`s.
-    async fn store(txn: &DatabaseTransaction, downloads: &[downloads::Model]) -> Result<Vec<()>> {
-        let rows = downloads.iter().map(|d| {
+    async fn store(txn: &DatabaseTransaction, downloads: &[downloads::Model]) -> Result<Vec<DateTime<Utc>>> {
+        // The first statement writes (see `grouped::Work::store`): an update of no row takes
+        // the write lock before the lookup.
+        downloads::Entity::update_many()
+            .col_expr(downloads::Column::Id, sea_orm::sea_query::Expr::col(downloads::Column::Id).into())
+            .filter(downloads::Column::Id.lt(0))
+            .exec(txn)
+            .await?;
+        let mut counted = counted_since(txn, downloads).await?;
+        let mut new = Vec::new();
+        let when = downloads
+            .iter()
+            .map(|download| {
+                let key = download.user_id.map(|user| (user, download.pipe_id, download.version.clone()));
+                let earlier = key.as_ref().and_then(|key| counted.get(key)).filter(|at| download.downloaded_at - **at < COUNT_ONCE_PER);
+                if let Some(at) = earlier {
+                    return *at;
+                }
+                if let Some(key) = key {
+                    counted.insert(key, download.downloaded_at);
+                }
+                new.push(download.clone());
+                download.downloaded_at
+            })
+            .collect();
+        let rows = new.iter().map(|d| {
             let mut row = d.clone().into_active_model();
             row.id = sea_orm::ActiveValue::NotSet;
             row
         });
-        // The first statement writes (see `grouped::Work::store`).
         for rows in super::scan::per_statement::<downloads::Entity, _>(rows.collect()) {
             downloads::Entity::insert_many(rows).exec_without_returning(txn).await?;
         }
-        super::tallies::count_downloads(txn, downloads).await?;
-        Ok(vec![(); downloads.len()])
+        super::tallies::count_downloads(txn, &new).await?;
+        Ok(when)
     }
+}
+
+/// The latest counts of the signed-in downloads among `downloads` within `COUNT_ONCE_PER` of
+/// the earliest of them.
+async fn counted_since(db: &impl ConnectionTrait, downloads: &[downloads::Model]) -> Result<HashMap<UserDownload, DateTime<Utc>>> {
+    use downloads::Column as D;
+    let signed_in: Vec<&downloads::Model> = downloads.iter().filter(|d| d.user_id.is_some()).collect();
+    let Some(since) = signed_in.iter().map(|d| d.downloaded_at).min().map(|at| at - COUNT_ONCE_PER) else {
+        return Ok(HashMap::new());
+    };
+    let pipes: std::collections::BTreeSet<i32> = signed_in.iter().map(|d| d.pipe_id).collect();
+    let users: std::collections::BTreeSet<i32> = signed_in.iter().filter_map(|d| d.user_id).collect();
+    let rows: Vec<(i32, i32, String, DateTime<Utc>)> = downloads::Entity::find()
+        .select_only()
+        .columns([D::UserId, D::PipeId, D::Version])
+        .expr(sea_orm::sea_query::Func::max(sea_orm::sea_query::Expr::col(D::DownloadedAt)))
+        .filter(D::PipeId.is_in(pipes))
+        .filter(D::UserId.is_in(users))
+        .filter(D::DownloadedAt.gt(since))
+        .group_by(D::UserId)
+        .group_by(D::PipeId)
+        .group_by(D::Version)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(user, pipe, version, at)| ((user, pipe, version), at)).collect())
 }
 
 /// Whether a download is counted: a HEAD asks whether it is there, and is no download.
@@ -351,19 +349,17 @@ impl Found {
     }
 }
 
-/// The download's answer as read now, and whether the `downloads_since` user downloaded the
-/// chosen version since then, when the versions' statement could tell.
+/// The download's answer as read now.
 async fn read_download(
     orchestrator: &Orchestrator,
     caller: Option<&Caller>,
     pipe_name: &str,
     pick: &VersionPick,
-    downloads_since: Option<DownloadsSince>,
     now: DateTime<Utc>,
-) -> Result<(Found, Option<bool>)> {
+) -> Result<Found> {
     let db = orchestrator.db();
     let FoundPipe { pipe, owner, .. } = pipe_to_download(db, caller, pipe_name).await?;
-    let (versions, chosen, counted) = picked_version(db, &pipe, pick, downloads_since).await?;
+    let (versions, chosen) = picked_version(db, &pipe, pick).await?;
     let package = chosen.package_size.zip(chosen.package_files);
     let answer = DownloadResult {
         pipe_name: pipe.name.clone(),
@@ -384,7 +380,7 @@ async fn read_download(
         files: package.map(|(_, files)| files.0.into_iter().map(|f| f.path).collect()).unwrap_or_default(),
         source: super::sources::source_of(db, &pipe).await?,
     };
-    Ok((Found { pipe_id: pipe.id, category: pipe.category, answer, yaml: Arc::default() }, counted))
+    Ok(Found { pipe_id: pipe.id, category: pipe.category, answer, yaml: Arc::default() })
 }
 
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
@@ -423,16 +419,14 @@ async fn download(
     record: Record,
 ) -> Result<Found> {
     let now = crate::orchestrator::now();
-    let downloads_since =
-        caller.filter(|_| record == Record::Count).map(|c| DownloadsSince { user_id: c.user_id, since: now - COUNT_ONCE_PER });
     let revisions = orchestrator.revisions().await?;
     let asked = (asker(caller), pipe_name.to_string(), pick.clone());
-    let (found, counted) = match orchestrator.kept_downloads().current(&asked, &revisions) {
-        Some(found) => (found, None),
+    let found = match orchestrator.kept_downloads().current(&asked, &revisions) {
+        Some(found) => found,
         None => {
-            let (found, counted) = read_download(orchestrator, caller, pipe_name, pick, downloads_since, now).await?;
+            let found = read_download(orchestrator, caller, pipe_name, pick, now).await?;
             orchestrator.kept_downloads().keep(asked, &revisions, &found);
-            (found, counted)
+            found
         }
     };
     let counted_for = match caller {
@@ -441,15 +435,14 @@ async fn download(
     };
     let key = counted_for.map(|who| (who, found.pipe_id, found.answer.version.clone()));
     let known = key.as_ref().is_some_and(|key| orchestrator.recently_counted().holds(key, now));
-    // The versions' statement answered whether a signed-in caller's download was counted
-    // lately, when it was read now and read the chosen version.
-    let first_lately = record == Record::Count
+    let to_count = record == Record::Count
         && !known
-        && !match counted {
-            Some(counted) => counted,
-            None => counted_lately(orchestrator, caller, client, found.pipe_id, &found.answer.version, now).await?,
+        && match (caller, client) {
+            (Some(_), _) => true,
+            (None, Some(address)) => !anonymous_counted_lately(orchestrator.db(), address, found.pipe_id, &found.answer.version).await?,
+            (None, None) => true,
         };
-    if first_lately {
+    if to_count {
         let download = downloads::Model {
             id: 0,
             pipe_id: found.pipe_id,
@@ -460,9 +453,10 @@ async fn download(
             client: Some(DownloadClient::of(caller)),
             category: found.category.clone(),
         };
-        orchestrator.downloads().store(download).await?;
+        // Counted now, or found counted earlier within the minute: remembered as of then.
+        let counted_at = orchestrator.downloads().store(download).await?;
         if let Some(key) = key {
-            orchestrator.recently_counted().remember(key, now);
+            orchestrator.recently_counted().remember(key, counted_at);
         }
     }
     Ok(Found { answer: DownloadResult { downloaded_at: now, ..found.answer }, ..found })
@@ -533,6 +527,38 @@ mod tests {
         let counted = orchestrator.recently_counted();
         assert!(counted.holds(&key, at + chrono::TimeDelta::seconds(59)));
         assert!(!counted.holds(&key, at + COUNT_ONCE_PER), "remembered as of its count, not of the question");
+    }
+
+    #[tokio::test]
+    async fn one_users_downloads_of_a_version_at_once_count_once() {
+        use super::super::entities::download_tallies::{self, Dimension};
+        use sea_orm::PaginatorTrait;
+        let plug = ("sqlite/1.0.0/plug.yaml", "name: sqlite\nversion: 1.0.0\ncategory: database\n");
+        let (dir, db, owner) = super::super::db::test_database(&[plug]).await;
+        let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
+        super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
+        let orchestrator = Orchestrator::new(db.clone(), "http://hub");
+        let caller = Caller { user_id: owner.id, username: "owner".into(), is_admin: false, read_only: false, via_token: true };
+        // A script's parallel fetches: none knows of another's count before it is stored.
+        let fetches: Vec<_> = (0..16)
+            .map(|_| {
+                let (orchestrator, caller) = (orchestrator.clone(), caller.clone());
+                tokio::spawn(async move {
+                    download_pipe(&orchestrator, Some(&caller), None, "sqlite", &VersionPick::Newest, Record::Count).await.unwrap()
+                })
+            })
+            .collect();
+        for fetch in fetches {
+            fetch.await.unwrap();
+        }
+        assert_eq!(downloads::Entity::find().count(&db).await.unwrap(), 1);
+        let tally = download_tallies::Entity::find()
+            .filter(download_tallies::Column::Dimension.eq(Dimension::Pipe))
+            .one(&db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(tally.total, 1, "the tallies counted it once too");
     }
 
     #[test]

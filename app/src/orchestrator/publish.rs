@@ -349,7 +349,7 @@ pub async fn fork(
             pipe.name
         )));
     }
-    let (_, chosen, _) = super::download::picked_version(db, &pipe, pick, None).await?;
+    let (_, chosen) = super::download::picked_version(db, &pipe, pick).await?;
     let sha256 = chosen
         .package_sha256
         .as_deref()
