@@ -223,7 +223,10 @@ impl Metrics {
                 let _ = writeln!(out, "pipeshare_anonymous_pages_total{{outcome=\"{outcome}\"}} {count}");
             }
         }
-        let _ = writeln!(out, "# HELP pipeshare_answers_total Listings, downloads and bearer tokens, by kind and outcome (kept: from memory; read).");
+        let _ = writeln!(
+            out,
+            "# HELP pipeshare_answers_total Listings, downloads and bearer tokens, by kind and outcome (kept: from memory; read)."
+        );
         let _ = writeln!(out, "# TYPE pipeshare_answers_total counter");
         if let Ok(answers) = self.answers.lock() {
             for ((kind, kept), count) in answers.iter() {

@@ -339,13 +339,20 @@ pub struct Found {
 }
 
 impl Found {
-    /// The spec as YAML, written once.
-    fn yaml(&self) -> Result<Arc<str>> {
-        if let Some(yaml) = self.yaml.get() {
-            return Ok(yaml.clone());
-        }
-        let yaml = super::yaml::manifest_yaml(&self.answer.spec)?;
-        Ok(self.yaml.get_or_init(|| yaml).clone())
+    pub(crate) fn into_answer(self) -> DownloadResult {
+        self.answer
+    }
+
+    /// The answer, with its spec as YAML (written once).
+    pub(crate) fn with_yaml(self) -> Result<(DownloadResult, Arc<str>)> {
+        let yaml = match self.yaml.get() {
+            Some(yaml) => yaml.clone(),
+            None => {
+                let yaml = super::yaml::manifest_yaml(&self.answer.spec)?;
+                self.yaml.get_or_init(|| yaml).clone()
+            }
+        };
+        Ok((self.answer, yaml))
     }
 }
 
@@ -384,33 +391,7 @@ async fn read_download(
 }
 
 /// Anyone may download a pipe they may see; `caller` is `None` for an anonymous visitor.
-pub async fn download_pipe(
-    orchestrator: &Orchestrator,
-    caller: Option<&Caller>,
-    client: Option<IpAddr>,
-    pipe_name: &str,
-    pick: &VersionPick,
-    record: Record,
-) -> Result<DownloadResult> {
-    Ok(download(orchestrator, caller, client, pipe_name, pick, record).await?.answer)
-}
-
-/// [`download_pipe`], with the chosen version's spec as a YAML file's text.
-pub async fn download_manifest(
-    orchestrator: &Orchestrator,
-    caller: Option<&Caller>,
-    client: Option<IpAddr>,
-    pipe_name: &str,
-    pick: &VersionPick,
-    record: Record,
-) -> Result<(DownloadResult, Arc<str>)> {
-    let found = download(orchestrator, caller, client, pipe_name, pick, record).await?;
-    let yaml = found.yaml()?;
-    Ok((found.answer, yaml))
-}
-
-/// The download's answer, counted as [`download_pipe`] says.
-async fn download(
+pub(crate) async fn download_pipe(
     orchestrator: &Orchestrator,
     caller: Option<&Caller>,
     client: Option<IpAddr>,
@@ -473,7 +454,7 @@ pub async fn download_package(
     record: Record,
 ) -> Result<packages::Model> {
     let found = download_pipe(orchestrator, caller, client, pipe_name, &VersionPick::Exact(version.to_string()), record).await?;
-    let sha256 = found.sha256.ok_or_else(|| Error::NotFound(format!("Version {version} of '{pipe_name}' has no package yet")))?;
+    let sha256 = found.answer.sha256.ok_or_else(|| Error::NotFound(format!("Version {version} of '{pipe_name}' has no package yet")))?;
     super::publish::package_bytes(orchestrator.db(), &sha256).await
 }
 
@@ -497,33 +478,40 @@ mod tests {
         assert!(!counted.holds(&address, now));
     }
 
-    #[tokio::test]
-    async fn a_count_found_in_the_database_is_remembered_as_of_when_it_was_made() {
-        use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
+    /// A database holding the pipe `sqlite` (1.0.0) of `owner`, the orchestrator over it, and
+    /// `owner` calling with a token.
+    async fn one_pipe() -> (tempfile::TempDir, DatabaseConnection, Orchestrator, Caller) {
         let plug = ("sqlite/1.0.0/plug.yaml", "name: sqlite\nversion: 1.0.0\ncategory: database\n");
         let (dir, db, owner) = super::super::db::test_database(&[plug]).await;
         let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
         super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
+        let orchestrator = Orchestrator::new(db.clone(), "http://hub");
+        let caller = Caller { user_id: owner.id, username: "owner".into(), is_admin: false, read_only: false, via_token: true };
+        (dir, db, orchestrator, caller)
+    }
+
+    #[tokio::test]
+    async fn a_count_found_in_the_database_is_remembered_as_of_when_it_was_made() {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
+        let (_dir, db, orchestrator, caller) = one_pipe().await;
         let pipe = pipes::Entity::find().one(&db).await.unwrap().unwrap();
         // Counted half a minute ago, by another instance or before a restart.
         let at = crate::orchestrator::now() - chrono::TimeDelta::seconds(30);
         let earlier = downloads::ActiveModel {
             pipe_id: Set(pipe.id),
-            user_id: Set(Some(owner.id)),
+            user_id: Set(Some(caller.user_id)),
             version: Set("1.0.0".into()),
             downloaded_at: Set(at),
             ..Default::default()
         };
         earlier.insert(&db).await.unwrap();
 
-        let orchestrator = Orchestrator::new(db.clone(), "http://hub");
-        let caller = Caller { user_id: owner.id, username: "owner".into(), is_admin: false, read_only: false, via_token: true };
         // Read, then kept: neither counts again.
         for _ in 0..2 {
             download_pipe(&orchestrator, Some(&caller), None, "sqlite", &VersionPick::Newest, Record::Count).await.unwrap();
         }
         assert_eq!(downloads::Entity::find().count(&db).await.unwrap(), 1);
-        let key = (Downloader::User(owner.id), pipe.id, "1.0.0".to_string());
+        let key = (Downloader::User(caller.user_id), pipe.id, "1.0.0".to_string());
         let counted = orchestrator.recently_counted();
         assert!(counted.holds(&key, at + chrono::TimeDelta::seconds(59)));
         assert!(!counted.holds(&key, at + COUNT_ONCE_PER), "remembered as of its count, not of the question");
@@ -533,12 +521,7 @@ mod tests {
     async fn one_users_downloads_of_a_version_at_once_count_once() {
         use super::super::entities::download_tallies::{self, Dimension};
         use sea_orm::PaginatorTrait;
-        let plug = ("sqlite/1.0.0/plug.yaml", "name: sqlite\nversion: 1.0.0\ncategory: database\n");
-        let (dir, db, owner) = super::super::db::test_database(&[plug]).await;
-        let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
-        super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
-        let orchestrator = Orchestrator::new(db.clone(), "http://hub");
-        let caller = Caller { user_id: owner.id, username: "owner".into(), is_admin: false, read_only: false, via_token: true };
+        let (_dir, db, orchestrator, caller) = one_pipe().await;
         // A script's parallel fetches: none knows of another's count before it is stored.
         let fetches: Vec<_> = (0..16)
             .map(|_| {

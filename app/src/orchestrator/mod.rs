@@ -275,7 +275,7 @@ impl Orchestrator {
         pick: &download::VersionPick,
         record: download::Record,
     ) -> Result<DownloadResult> {
-        download::download_pipe(self, caller, client, name, pick, record).await
+        Ok(download::download_pipe(self, caller, client, name, pick, record).await?.into_answer())
     }
 
     /// [`Orchestrator::download_pipe`], with the chosen version's spec as a YAML file's text.
@@ -287,7 +287,7 @@ impl Orchestrator {
         pick: &download::VersionPick,
         record: download::Record,
     ) -> Result<(DownloadResult, Arc<str>)> {
-        download::download_manifest(self, caller, client, name, pick, record).await
+        download::download_pipe(self, caller, client, name, pick, record).await?.with_yaml()
     }
 
     /// A page of the pipes the caller may download, for another instance reading this one
