@@ -54,7 +54,7 @@ pub async fn download_manifest(
     let pick = VersionPick::from_fields(query.version.as_deref(), query.environment.as_deref())?;
     // A HEAD asks whether the file is there: it is answered, but is no download.
     let record = if method == Method::HEAD { Record::Ask } else { Record::Count };
-    let (found, yaml) = orchestrator.download_manifest(caller.as_ref(), client, &name, &pick, record).await?;
+    let (found, yaml) = orchestrator.download_pipe(caller.as_ref(), client, &name, &pick, record).await?.with_yaml()?;
     let headers = file_headers(&name, &found.version);
     if record == Record::Ask {
         // The GET's headers, its length told.

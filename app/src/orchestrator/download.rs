@@ -339,12 +339,13 @@ pub struct Found {
 }
 
 impl Found {
-    pub(crate) fn into_answer(self) -> DownloadResult {
+    /// The answer, as the JSON API gives it.
+    pub fn into_answer(self) -> DownloadResult {
         self.answer
     }
 
-    /// The answer, with its spec as YAML (written once).
-    pub(crate) fn with_yaml(self) -> Result<(DownloadResult, Arc<str>)> {
+    /// The answer, with its spec as YAML (written once), for a manifest file.
+    pub fn with_yaml(self) -> Result<(DownloadResult, Arc<str>)> {
         let yaml = match self.yaml.get() {
             Some(yaml) => yaml.clone(),
             None => {

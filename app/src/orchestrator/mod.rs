@@ -53,9 +53,9 @@ pub use process::Action;
 use throttle::Kind;
 
 use crate::model::{
-    AccessRequestView, AccessRequests, AuditAction, AuditLog, Decision, Directory, DownloadResult, ExplainedAccess, GroupName,
-    PendingPromotions, PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList, PipeName, PromoteResult, PublishResult,
-    ReportOptions, ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName, YankResult,
+    AccessRequestView, AccessRequests, AuditAction, AuditLog, Decision, Directory, ExplainedAccess, GroupName, PendingPromotions,
+    PendingShares, PermissionsResult, PipeDetails, PipeFilters, PipeList, PipeName, PromoteResult, PublishResult, ReportOptions,
+    ReviewResult, Settings, ShareOptions, ShareReport, ShareResult, TokenInfo, UnshareResult, UserName, YankResult,
 };
 
 /// The one door into pipeshare's rules. The JSON API (through [`Orchestrator::process`]), the
@@ -266,7 +266,8 @@ impl Orchestrator {
     }
 
     /// A pipe's manifest, recorded as one download (once a minute per caller and version);
-    /// `None` is an anonymous visitor, told apart by `client`, their address.
+    /// `None` is an anonymous visitor, told apart by `client`, their address. The answer is
+    /// taken as it is, or with the spec as a YAML file's text.
     pub async fn download_pipe(
         &self,
         caller: Option<&Caller>,
@@ -274,20 +275,8 @@ impl Orchestrator {
         name: &PipeName,
         pick: &download::VersionPick,
         record: download::Record,
-    ) -> Result<DownloadResult> {
-        Ok(download::download_pipe(self, caller, client, name, pick, record).await?.into_answer())
-    }
-
-    /// [`Orchestrator::download_pipe`], with the chosen version's spec as a YAML file's text.
-    pub async fn download_manifest(
-        &self,
-        caller: Option<&Caller>,
-        client: Option<IpAddr>,
-        name: &PipeName,
-        pick: &download::VersionPick,
-        record: download::Record,
-    ) -> Result<(DownloadResult, Arc<str>)> {
-        download::download_pipe(self, caller, client, name, pick, record).await?.with_yaml()
+    ) -> Result<download::Found> {
+        download::download_pipe(self, caller, client, name, pick, record).await
     }
 
     /// A page of the pipes the caller may download, for another instance reading this one

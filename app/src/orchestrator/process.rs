@@ -229,7 +229,7 @@ impl Orchestrator {
             Action::UnsharePipe { pipe_name } => to_json(self.unshare_pipe(caller, &pipe_name).await?),
             Action::ManagePermissions { pipe_name, change } => to_json(self.manage_permissions(caller, &pipe_name, change).await?),
             Action::DownloadPipe { pipe_name, pick } => {
-                to_json(self.download_pipe(Some(caller), None, &pipe_name, &pick, Record::Count).await?)
+                to_json(self.download_pipe(Some(caller), None, &pipe_name, &pick, Record::Count).await?.into_answer())
             }
             Action::PublishPipe { manifest, manifest_file, files } => {
                 let limits = self.package_limits().await?;

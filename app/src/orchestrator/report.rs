@@ -170,10 +170,10 @@ pub async fn generate_share_report(db: &DatabaseConnection, caller: &Caller, opt
     };
 
     let trend_analysis = async {
-        match sections.trend {
-            true => trend(db, &scope, owner, first_day, today).await.map(Some),
-            false => Ok(None),
+        if !sections.trend {
+            return Ok(None);
         }
+        trend(db, &scope, owner, first_day, today).await.map(Some)
     };
 
     let user_metrics = async {
