@@ -693,13 +693,15 @@ async fn downloads_at_once_are_each_counted_once() {
     let instance = Instance::new();
     let token = instance.user_with_token("erin", false);
     instance.scan(&numbered_tree(&instance.path().join("tree"), "d", 24), "erin");
-    let server = instance.serve().await;
-    // Stored together, each still counts once, in every tally; the same again within the
-    // minute counts nothing more.
+    let (server, other) = (instance.serve().await, instance.serve().await);
+    // Stored together, each still counts once, in every tally, though every pipe is fetched
+    // through both servers at the same moment; the same again within the minute counts
+    // nothing more.
     for _ in 0..2 {
-        let replies = futures::future::join_all(
-            (0..24).map(|i| server.call(&token, json!({"action": "download_pipe", "pipe_name": format!("d{i:02}")}))),
-        )
+        let replies = futures::future::join_all((0..48).map(|i| {
+            let through = if i % 2 == 0 { &server } else { &other };
+            through.call(&token, json!({"action": "download_pipe", "pipe_name": format!("d{:02}", i / 2)}))
+        }))
         .await;
         for reply in replies {
             reply.ok();

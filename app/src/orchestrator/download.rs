@@ -176,8 +176,8 @@ impl RecentlyCounted {
 /// Counted downloads, stored in groups: one multi-row insert, and one count into the tallies.
 /// A signed-in caller's download that was already counted within `COUNT_ONCE_PER` (by another
 /// instance, before a restart, or earlier in the same group) is not stored again. That is
-/// looked up in the writing transaction: on SQLite, where one writer writes at a time, two
-/// downloads at once never both count.
+/// looked up in the writing transaction, which counts alone (`take_counting_turn`): two
+/// downloads at once never both count, on one instance or several.
 pub struct CountedDownloads;
 
 /// Whose download of what: a signed-in user, a pipe, a version.
@@ -190,13 +190,7 @@ impl super::grouped::Work for CountedDownloads {
 
     /// Ignores the downloads' `id`s.
     async fn store(txn: &DatabaseTransaction, downloads: &[downloads::Model]) -> Result<Vec<DateTime<Utc>>> {
-        // The first statement writes (see `grouped::Work::store`): an update of no row takes
-        // the write lock before the lookup.
-        downloads::Entity::update_many()
-            .col_expr(downloads::Column::Id, sea_orm::sea_query::Expr::col(downloads::Column::Id).into())
-            .filter(downloads::Column::Id.lt(0))
-            .exec(txn)
-            .await?;
+        take_counting_turn(txn).await?;
         let mut counted = counted_since(txn, downloads).await?;
         let mut new = Vec::new();
         let when = downloads
@@ -226,6 +220,28 @@ impl super::grouped::Work for CountedDownloads {
         Ok(when)
     }
 }
+
+/// Makes `txn` the only one counting downloads until it ends, on every instance, so that what
+/// it looks up as counted stays true until it stores. SQLite: the first statement writes (see
+/// `grouped::Work::store`), and an update of no row takes the database's write lock.
+/// PostgreSQL: a transaction-scoped advisory lock; a transaction that waited for it reads what
+/// the one before committed.
+async fn take_counting_turn(txn: &DatabaseTransaction) -> Result<()> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({COUNTING_LOCK})")).await?;
+    } else {
+        downloads::Entity::update_many()
+            .col_expr(downloads::Column::Id, sea_orm::sea_query::Expr::col(downloads::Column::Id).into())
+            .filter(downloads::Column::Id.lt(0))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL advisory lock key of counting downloads: "pipedl" in ASCII, then 1, so that
+/// another application's key on the same server is unlikely to be the same.
+const COUNTING_LOCK: i64 = 0x7069_7065_646c_0001;
 
 /// The latest counts of the signed-in downloads among `downloads` within `COUNT_ONCE_PER` of
 /// the earliest of them.
