@@ -207,10 +207,13 @@ impl<'a> Collector<'a> {
     }
 
     /// Reads a file's content, never more than one byte past what the limit leaves: a
-    /// declared size is not believed.
-    fn read(&mut self, name: &str, reader: impl Read, broken: &dyn Fn(io::Error) -> Refusal) -> Result<u64, Refusal> {
+    /// declared size is not believed. `size` is what a file on disk measured when listed (0
+    /// for an archive's entries, whose headers may lie): room for it, within the limit, is
+    /// taken at once, so the file is read in one call instead of a dozen growing ones.
+    fn read(&mut self, name: &str, reader: impl Read, size: u64, broken: &dyn Fn(io::Error) -> Refusal) -> Result<u64, Refusal> {
         let path = self.admit(name)?;
-        let mut bytes = Vec::new();
+        let room = size.min(self.remaining()).saturating_add(1);
+        let mut bytes = Vec::with_capacity(usize::try_from(room).unwrap_or(0));
         reader.take(self.remaining().saturating_add(1)).read_to_end(&mut bytes).map_err(broken)?;
         let read = bytes.len() as u64;
         self.push(path, bytes)?;
@@ -305,7 +308,7 @@ fn unpack_tar_gz(body: &[u8], limits: &Limits, used: &Cell<u64>) -> Result<Vec<P
         match entry.header().entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let declared = entry.size();
-                if files.read(&name, &mut entry, &broken)? < declared {
+                if files.read(&name, &mut entry, 0, &broken)? < declared {
                     return Err(invalid(&name, "is cut short"));
                 }
             }
@@ -355,7 +358,7 @@ fn unpack_zip(body: &[u8], limits: &Limits) -> Result<Vec<PackageFile>, Refusal>
             continue;
         }
         let mut file = archive.by_index(index).map_err(|err| invalid(&name, format_args!("cannot be read: {err}")))?;
-        files.read(&name, &mut file, &|err| invalid(&name, format_args!("cannot be read: {err}")))?;
+        files.read(&name, &mut file, 0, &|err| invalid(&name, format_args!("cannot be read: {err}")))?;
     }
     files.finish()
 }
@@ -467,7 +470,7 @@ impl Listing {
             if !file.metadata().is_ok_and(|meta| meta.is_file()) {
                 return Err(invalid(&name, "changed while it was read"));
             }
-            files.read(&name, file, &|err| cannot(&entry.path().display(), &err))?;
+            files.read(&name, file, meta.len(), &|err| cannot(&entry.path().display(), &err))?;
         }
         files.finish()
     }
