@@ -10,8 +10,6 @@ use super::error::Result;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://pipeshare.db?mode=rwc";
 /// Connections each process keeps open at most.
 pub const DEFAULT_POOL_SIZE: u32 = 10;
-/// The page size of a new SQLite file.
-pub const SQLITE_PAGE_BYTES: u32 = 16 << 10;
 
 /// Connects and applies every pending migration, so a new database file just works.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
@@ -34,11 +32,6 @@ pub async fn connect_only(url: &str, pool_size: u32) -> Result<DatabaseConnectio
     // round trip per query); a PostgreSQL connection can, and is.
     let sqlite = url.starts_with("sqlite:");
     options.test_before_acquire(!sqlite);
-    // A new SQLite file gets 16 KiB pages: a version's row (its manifests, about 5 KB) then
-    // fits in its page instead of spilling to an overflow page, and a scan of 10k manifests
-    // writes 37k pages instead of 127k (100k manifests: 12.6 s instead of 14.0 s). A file
-    // made before keeps the size it was made with; SQLite ignores the setting there.
-    options.map_sqlx_sqlite_opts(|sqlite| sqlite.page_size(SQLITE_PAGE_BYTES));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers go on while one writer writes; it is stored in the file, so
@@ -197,38 +190,6 @@ mod tests {
         let db = connect(&url).await.unwrap();
         assert_eq!(rows_of(&db, "sqlite_stat4").await, 0);
         assert!(rows_of(&db, "sqlite_stat1").await > 0);
-    }
-
-    async fn page_size(db: &DatabaseConnection) -> i64 {
-        let row = db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA page_size")).await.unwrap();
-        row.unwrap().try_get_by_index(0).unwrap()
-    }
-
-    /// A new file is made with large pages; a file made before keeps its pages and works on.
-    #[tokio::test]
-    async fn a_new_sqlite_file_gets_large_pages_and_an_older_file_keeps_its_own() {
-        let (dir, db, _) = test_database(&[]).await;
-        assert_eq!(page_size(&db).await, i64::from(SQLITE_PAGE_BYTES));
-
-        // A file made with SQLite's default pages, as earlier releases made them.
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("older.db").display());
-        let older = Database::connect(&url).await.unwrap();
-        older.execute_unprepared("PRAGMA page_size = 4096").await.unwrap();
-        older.execute_unprepared("PRAGMA journal_mode = WAL").await.unwrap();
-        older.execute_unprepared("CREATE TABLE kept (note TEXT)").await.unwrap();
-        older.execute_unprepared("INSERT INTO kept VALUES ('written before')").await.unwrap();
-        older.close().await.unwrap();
-        let db = connect(&url).await.unwrap();
-        assert_eq!(page_size(&db).await, 4096);
-        assert_eq!(rows_of(&db, "kept").await, 1);
-        let owner = super::super::accounts::create_user(&db, &"owner".parse().unwrap(), "correct horse battery", false).await.unwrap();
-        std::fs::create_dir_all(dir.path().join("tree/p/1.0.0")).unwrap();
-        std::fs::write(dir.path().join("tree/p/1.0.0/plug.yaml"), format!("name: p\nversion: 1.0.0\ndescription: {}\n", "x".repeat(9000)))
-            .unwrap();
-        let target = super::super::scan::ScanTarget { owner_id: owner.id, source_id: None };
-        let summary = super::super::scan::scan_dir(&db, &dir.path().join("tree"), target, |_| {}).await.unwrap();
-        assert_eq!(summary.added, 1);
-        assert_eq!(rows_of(&db, "pipe_versions").await, 1);
     }
 
     #[tokio::test]
