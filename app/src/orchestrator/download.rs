@@ -225,7 +225,8 @@ impl super::grouped::Work for CountedDownloads {
 /// it looks up as counted stays true until it stores. SQLite: the first statement writes (see
 /// `grouped::Work::store`), and an update of no row takes the database's write lock.
 /// PostgreSQL: a transaction-scoped advisory lock; a transaction that waited for it reads what
-/// the one before committed.
+/// the one before committed. Not `tallies::lock`: a transfer updates its pipes before it takes
+/// that, while counting reads the pipes' owners after its turn, so the two would deadlock.
 async fn take_counting_turn(txn: &DatabaseTransaction) -> Result<()> {
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({COUNTING_LOCK})")).await?;
