@@ -863,7 +863,9 @@ pub async fn scan_dir(
         limits: Limits::new(Settings::load(db).await?.max_archive_bytes),
     });
     let (queue, mut turns) = mpsc::channel(QUEUED_TURNS);
-    for _ in 0..thread::available_parallelism().map_or(1, usize::from) {
+    // One worker more than there are cores: a worker waiting for the disk (a folder or file
+    // not cached yet) leaves its core to the spare one.
+    for _ in 0..=thread::available_parallelism().map_or(1, usize::from) {
         let (walk, queue) = (walk.clone(), queue.clone());
         // The workers end by themselves once the walk is done or nobody listens.
         thread::Builder::new()
