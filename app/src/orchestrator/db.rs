@@ -193,24 +193,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_search_index_merges_sixteen_segments_at_a_time_until_undone() {
-        let (_dir, db, _owner) = test_database(&[]).await;
-        let db = &db;
-        let automerge = move || async move {
-            let sql = "SELECT v FROM pipes_search_config WHERE k = 'automerge'";
-            let row = db.query_one(sea_orm::Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap();
-            row.map(|row| row.try_get_by_index::<i64>(0).unwrap())
-        };
-        assert_eq!(automerge().await, Some(16));
-        let migrations: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_string()).collect();
-        let index = migrations.iter().position(|name| name == "m20261201_000024_search_merges").unwrap();
-        Migrator::down(db, Some((migrations.len() - index) as u32)).await.unwrap();
-        assert_eq!(automerge().await, Some(4), "FTS5's own default again");
-        Migrator::up(db, None).await.unwrap();
-        assert_eq!(automerge().await, Some(16));
-    }
-
-    #[tokio::test]
     async fn a_version_row_takes_its_spec_from_its_manifests_and_undoing_that_fills_the_column_again() {
         use sea_orm::EntityTrait;
         let (dir, db, owner) = test_database(&[
