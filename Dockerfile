@@ -11,6 +11,8 @@ RUN apt-get update \
  && cargo install wasm-bindgen-cli --version 0.2.130
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# How the SQLite built into pipeshare is compiled.
+COPY .cargo .cargo
 COPY app app
 COPY server server
 COPY frontend frontend
