@@ -1,7 +1,10 @@
 //! No Docker engine runs here, so the Dockerfile is checked for what can be checked: every
 //! path it copies from the repository exists, and what it copies out of the build stage is
-//! what the build scripts produce.
+//! what the build scripts produce. The SQLite built into pipeshare is checked for the flags
+//! the repository compiles it with (`.cargo/config.toml`), which the image build copies too.
 use std::path::Path;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 #[test]
 fn the_dockerfile_copies_what_exists() {
@@ -32,8 +35,21 @@ fn the_dockerfile_copies_what_exists() {
     for member in ["app", "server", "frontend", "migrations"] {
         assert!(members.contains(&format!("\"{member}\"")) && dockerfile.contains(&format!("COPY {member} {member}")), "{member}");
     }
+    assert!(dockerfile.contains("COPY .cargo .cargo"), "the image builds SQLite with the repository's flags");
     assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("/healthz"));
     for variable in ["DATABASE_URL", "PIPESHARE_ADDR", "PIPESHARE_BASE_URL"] {
         assert!(dockerfile.contains(variable), "{variable} documented");
+    }
+}
+
+#[tokio::test]
+async fn the_built_in_sqlite_has_the_repositorys_flags() {
+    let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+    // No memory statistics (a process-wide lock on every allocation); statement journals kept
+    // in memory up to 16 MiB.
+    for option in ["DEFAULT_MEMSTATUS=0", "STMTJRNL_SPILL=16777216"] {
+        let sql = format!("SELECT sqlite_compileoption_used('{option}')");
+        let row = db.query_one(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap().unwrap();
+        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 1, "SQLite compiled with {option}");
     }
 }
