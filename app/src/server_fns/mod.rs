@@ -143,3 +143,17 @@ pub(crate) mod ssr {
         Ok(caller_if_any().await?.ok_or_else(sign_in_required)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use leptos::server_fn::{ServerFn, xxhash_rust::const_xxh64::xxh64};
+
+    #[test]
+    fn server_function_addresses_do_not_depend_on_the_folder_built_in() {
+        // `.cargo/config.toml` sets the key; with the folder in the hash, a site and a server
+        // built in two checkouts would not find each other's functions (405).
+        let hash = xxh64(b"pipeshare:app::server_fns::pipes", 0);
+        assert_eq!(super::pipes::SharePipe::PATH, format!("/api/share_pipe{hash}"));
+        assert_eq!(super::account::Login::PATH, "/api/login", "named endpoints keep their names");
+    }
+}
