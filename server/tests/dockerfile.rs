@@ -45,11 +45,13 @@ fn the_dockerfile_copies_what_exists() {
 #[tokio::test]
 async fn the_built_in_sqlite_has_the_repositorys_flags() {
     let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-    // No memory statistics (a process-wide lock on every allocation); statement journals kept
-    // in memory up to 16 MiB.
-    for option in ["DEFAULT_MEMSTATUS=0", "STMTJRNL_SPILL=16777216"] {
-        let sql = format!("SELECT sqlite_compileoption_used('{option}')");
-        let row = db.query_one(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap().unwrap();
+    // Each `-DSQLITE_<option>` of `.cargo/config.toml`, as SQLite names it (`<option>`).
+    let flags = env!("LIBSQLITE3_FLAGS");
+    let options: Vec<&str> = flags.split_whitespace().filter_map(|flag| flag.strip_prefix("-DSQLITE_")).collect();
+    assert!(options.len() >= 2, "the flags are read: {flags}");
+    for option in options {
+        let sql = Statement::from_sql_and_values(DbBackend::Sqlite, "SELECT sqlite_compileoption_used($1)", [option.into()]);
+        let row = db.query_one(sql).await.unwrap().unwrap();
         assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 1, "SQLite compiled with {option}");
     }
 }

@@ -150,9 +150,10 @@ mod tests {
 
     #[test]
     fn server_function_addresses_do_not_depend_on_the_folder_built_in() {
-        // `.cargo/config.toml` sets the key; with the folder in the hash, a site and a server
-        // built in two checkouts would not find each other's functions (405).
-        let hash = xxh64(b"pipeshare:app::server_fns::pipes", 0);
+        // `.cargo/config.toml` sets the key (without it this does not compile); with the
+        // folder in the hash, a site and a server built in two checkouts would not find each
+        // other's functions (405).
+        let hash = xxh64(concat!(env!("SERVER_FN_OVERRIDE_KEY"), ":app::server_fns::pipes").as_bytes(), 0);
         assert_eq!(super::pipes::SharePipe::PATH, format!("/api/share_pipe{hash}"));
         assert_eq!(super::account::Login::PATH, "/api/login", "named endpoints keep their names");
     }
