@@ -25,6 +25,7 @@ mod m20261128_000020_catalog_revision;
 mod m20261128_000021_spec_in_manifests;
 mod m20261129_000022_access_revision;
 mod m20261130_000023_token_revision;
+mod m20261201_000024_unused_packages;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000021_spec_in_manifests::Migration),
             Box::new(m20261129_000022_access_revision::Migration),
             Box::new(m20261130_000023_token_revision::Migration),
+            Box::new(m20261201_000024_unused_packages::Migration),
         ]
     }
 }

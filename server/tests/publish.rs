@@ -386,3 +386,54 @@ async fn concurrent_publishes_all_land() {
     let busy = s.call(&w.alice, json!({"action": "get_pipe", "pipe_name": "busy"})).await.ok().clone();
     assert_eq!(busy["versions"].as_array().unwrap().len(), 5);
 }
+
+/// A package that a transaction not yet committed is storing (for a version that will refer
+/// to it) is not removed as unused beside it, and one stored while another transaction
+/// removes it is stored anew: on PostgreSQL, where writers run side by side (SQLite has one
+/// writer at a time).
+#[tokio::test]
+async fn removing_unused_packages_beside_a_transaction_that_stores_one() {
+    use app::orchestrator::{
+        db,
+        publish::{NewPackage, remove_unused_packages_in, store_package},
+    };
+    use sea_orm::{EntityTrait, TransactionTrait};
+    let Some(instance) = common::Instance::postgres_if_reachable() else {
+        eprintln!("PostgreSQL is not reachable: skipped");
+        return;
+    };
+    let db = db::connect(&instance.database_url).await.unwrap();
+    let package = NewPackage::of(&[file("pipe.yaml", &manifest("kept", "1.0.0"))]).unwrap();
+    let stored = || async { app::orchestrator::entities::packages::Entity::find_by_id(package.sha256.clone()).one(&db).await.unwrap() };
+    // Stored and committed, referred to by nothing: unused.
+    store_package(&db, &package).await.unwrap();
+
+    // A transaction storing it (as a publish does before its version row) holds it: a
+    // removal beside it passes it over.
+    let storing = db.begin().await.unwrap();
+    store_package(&storing, &package).await.unwrap();
+    let removing = db.begin().await.unwrap();
+    assert_eq!(remove_unused_packages_in(&removing).await.unwrap(), 0);
+    removing.commit().await.unwrap();
+    storing.commit().await.unwrap();
+    assert!(stored().await.is_some());
+
+    // The other order: the removal takes it first; the store waits for it to end and then
+    // stores the package again.
+    let removing = db.begin().await.unwrap();
+    assert_eq!(remove_unused_packages_in(&removing).await.unwrap(), 1);
+    let storing = tokio::spawn({
+        let (db, package) = (db.clone(), package.clone());
+        async move {
+            let txn = db.begin().await.unwrap();
+            store_package(&txn, &package).await.unwrap();
+            txn.commit().await.unwrap();
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!storing.is_finished(), "the store waits for the removal's transaction");
+    removing.commit().await.unwrap();
+    storing.await.unwrap();
+    assert_eq!(stored().await.map(|row| row.content), Some(package.bytes.clone()));
+    db.close().await.unwrap();
+}

@@ -6,9 +6,9 @@
 //! only (one being written, the next filling).
 use std::{
     borrow::Cow,
-    collections::{HashMap, HashSet},
+    collections::{BTreeMap, HashMap, HashSet},
     fs,
-    io::Read,
+    io::{self, Read},
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
     thread,
@@ -19,7 +19,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, JoinType, QueryFilter, QueryOrder,
     QuerySelect,
     prelude::DateTimeUtc,
-    sea_query::{Expr, OnConflict, Query, SimpleExpr},
+    sea_query::{Expr, Query, SimpleExpr},
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -29,7 +29,7 @@ use super::archive::{self, Limits, PackageFile};
 use super::catalog::compare_versions;
 use super::entities::{JsonText, packages, pipe_versions, pipes};
 use super::error::{Error, Result};
-use super::publish::NewPackage;
+use super::publish::{NewPackage, keep_stored_package, remove_unused_packages};
 use super::settings::Settings;
 use crate::model::PipeName;
 
@@ -311,7 +311,9 @@ struct PreparedVersion {
 impl From<ScannedVersion> for PreparedVersion {
     fn from(mut scanned: ScannedVersion) -> Self {
         // As `JsonText` writes them; plain data always serialises.
-        let manifests = serde_json::to_string(&std::mem::take(&mut scanned.manifests)).unwrap_or_default();
+        let mut manifests = serde_json::to_string(&std::mem::take(&mut scanned.manifests)).unwrap_or_default();
+        // Grown by doubling: up to half of it would wait in the batch unused.
+        manifests.shrink_to_fit();
         PreparedVersion { scanned, manifests }
     }
 }
@@ -490,8 +492,6 @@ async fn store_batch(db: &DatabaseConnection, target: ScanTarget, mut batch: Vec
     }
 
     // What each version does, in order, to the rows as the earlier ones leave them.
-    let mut packages: Vec<usize> = Vec::new();
-    let mut packed: HashSet<&str> = HashSet::new();
     for (at, prepared) in batch.iter().enumerate() {
         let scanned = &prepared.scanned;
         let pipe_index = *pipe_at.entry(scanned.name.clone()).or_insert_with(|| {
@@ -505,11 +505,6 @@ async fn store_batch(db: &DatabaseConnection, target: ScanTarget, mut batch: Vec
         if !pipe.mine {
             record(&mut summary, Outcome::Skipped, scanned);
             continue;
-        }
-        if let Some(package) = &scanned.package
-            && packed.insert(&package.sha256)
-        {
-            packages.push(at);
         }
         let key = (pipe_index, scanned.version.clone());
         let outcome = match version_at.get(&key).copied() {
@@ -551,23 +546,31 @@ async fn store_batch(db: &DatabaseConnection, target: ScanTarget, mut batch: Vec
         record(&mut summary, outcome, scanned);
     }
 
-    // Then the writes: packages, new pipes, new versions, and the rows that changed.
-    // The bytes are moved out; the versions' rows need only the hash and the README.
-    let mut new_packages = Vec::with_capacity(packages.len());
-    for at in packages {
-        let Some(package) = batch[at].scanned.package.as_mut() else { continue };
-        new_packages.push(packages::ActiveModel {
-            sha256: Set(package.sha256.clone()),
-            size: Set(package.bytes.len() as i64),
-            files: Set(JsonText(std::mem::take(&mut package.entries))),
-            content: Set(std::mem::take(&mut package.bytes)),
-            created_at: Set(now),
-        });
+    // Then the writes: the packages the rows end with (not those of folders a later one
+    // replaced, or of published versions), new pipes, new versions, and the rows that
+    // changed. The bytes are moved out; the versions' rows need only the hash and the README.
+    // Packages go in by hash: on PostgreSQL storing one that is there holds its row, and
+    // transactions that hold rows in one order never wait on each other in a circle.
+    let mut new_packages = BTreeMap::new();
+    for row in &versions {
+        let Some(package) = row.files_from.and_then(|at| batch[at].scanned.package.as_mut()) else { continue };
+        if new_packages.contains_key(&package.sha256) {
+            continue;
+        }
+        new_packages.insert(
+            package.sha256.clone(),
+            packages::ActiveModel {
+                sha256: Set(package.sha256.clone()),
+                size: Set(package.bytes.len() as i64),
+                files: Set(JsonText(std::mem::take(&mut package.entries))),
+                content: Set(std::mem::take(&mut package.bytes)),
+                created_at: Set(now),
+            },
+        );
     }
-    for rows in per_statement::<packages::Entity, _>(new_packages) {
+    for rows in per_statement::<packages::Entity, _>(new_packages.into_values().collect()) {
         packages::Entity::insert_many(rows)
-            .on_conflict(OnConflict::column(packages::Column::Sha256).do_nothing().to_owned())
-            .do_nothing()
+            .on_conflict(keep_stored_package(txn.get_database_backend()))
             .exec_without_returning(&txn)
             .await?;
     }
@@ -697,6 +700,16 @@ pub async fn store_versions(
         let batch: Vec<PreparedVersion> = versions.by_ref().take(BATCH).collect();
         summary.absorb(store_batch(db, target, batch).await?);
     }
+    after_storing(db, summary).await
+}
+
+/// What follows a scan's last batch: the packages of the versions it updated are removed
+/// when nothing else refers to them (with any a scan that stopped early left), and the
+/// planner's statistics are refreshed.
+async fn after_storing(db: &DatabaseConnection, summary: &ScanSummary) -> Result<()> {
+    if summary.updated > 0 {
+        remove_unused_packages(db).await?;
+    }
     super::db::refresh_statistics(db).await
 }
 
@@ -740,13 +753,41 @@ async fn known_folders(db: &DatabaseConnection, target: ScanTarget) -> Result<Ha
 /// Stored versions read at once by [`known_folders`].
 const KNOWN_PER_PAGE: u64 = 5000;
 
-/// What the scan's workers share: the walk, handed out one entry at a time, and what reading
-/// a folder needs.
+/// What the scan's workers share: the walk, handed out a few folders at a time, and what
+/// reading a folder needs.
 struct Walk {
-    entries: Mutex<walkdir::IntoIter>,
-    root: PathBuf,
+    entries: Mutex<FolderWalk>,
     known: HashMap<String, (String, String)>,
     limits: Limits,
+}
+
+/// A folder of the tree and its entries, as the walk listed them.
+struct Folder {
+    path: PathBuf,
+    entries: Vec<archive::FolderEntry>,
+}
+
+/// The scan's walk of a tree: folder by folder, depth first in name order, each folder listed
+/// once, its entries handed on with it. Links are not followed, and folders that packages
+/// leave out (`.git`, `node_modules`, `__pycache__`) are not entered.
+struct FolderWalk {
+    /// The folders still to list, the next one last.
+    pending: Vec<PathBuf>,
+}
+
+impl Iterator for FolderWalk {
+    type Item = std::result::Result<Folder, (PathBuf, io::Error)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let path = self.pending.pop()?;
+        let entries = match archive::folder_entries(&path) {
+            Ok(entries) => entries,
+            Err(err) => return Some(Err((path, err))),
+        };
+        let inner = entries.iter().rev().filter(|entry| entry.kind.is_dir() && !archive::left_out(&entry.name, entry.kind));
+        self.pending.extend(inner.map(|entry| path.join(&entry.name)));
+        Some(Ok(Folder { path, entries }))
+    }
 }
 
 /// One entry of the walk as a worker found it.
@@ -774,8 +815,7 @@ fn examine_folders(walk: &Walk, queue: &mpsc::Sender<oneshot::Receiver<Vec<Exami
     loop {
         let (folders, reply) = {
             let mut entries = walk.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            let folders: Vec<_> =
-                entries.by_ref().filter(|entry| entry.as_ref().map_or(true, |e| e.file_type().is_dir())).take(FOLDERS_PER_TURN).collect();
+            let folders: Vec<_> = entries.by_ref().take(FOLDERS_PER_TURN).collect();
             let (reply, examined) = oneshot::channel();
             if folders.is_empty() || queue.blocking_send(examined).is_err() {
                 return;
@@ -788,27 +828,26 @@ fn examine_folders(walk: &Walk, queue: &mpsc::Sender<oneshot::Receiver<Vec<Exami
 }
 
 /// Reads and packs one folder of the walk, unless its stamp says it is as last stored.
-fn examine(walk: &Walk, entry: walkdir::Result<walkdir::DirEntry>) -> Examined {
+fn examine(walk: &Walk, folder: std::result::Result<Folder, (PathBuf, io::Error)>) -> Examined {
     let mut trouble = ScanSummary::default();
-    let entry = match entry {
-        Ok(entry) => entry,
-        Err(err) => {
-            let path = err.path().unwrap_or(&walk.root);
+    let folder = match folder {
+        Ok(folder) => folder,
+        Err((path, err)) => {
             trouble.invalid += 1;
-            trouble.problem(path, format!("cannot read: {err}"));
+            trouble.problem(&path, format!("cannot read: {err}"));
             return Examined { trouble, found: Found::Nothing };
         }
     };
-    let dir = entry.path();
+    let dir = folder.path.as_path();
     // A version folder whose files are as the last scan stored them is not read again. The
     // stamp is taken from the listing, before any read, so a change made while reading shows
     // next time.
     let known_here = dir.to_str().and_then(|path| walk.known.get(path));
-    let holds_manifest = || MANIFEST_FILES.iter().any(|file| fs::symlink_metadata(dir.join(file)).is_ok());
+    let holds_manifest = || folder.entries.iter().any(|entry| entry.name.to_str().is_some_and(|name| MANIFEST_FILES.contains(&name)));
     if known_here.is_none() && !holds_manifest() {
         return Examined { trouble, found: Found::Nothing };
     }
-    let listing = archive::list_dir(dir);
+    let listing = archive::list_entries(dir, &folder.entries);
     let stamp = listing.stamp();
     if let Some((name, known_stamp)) = known_here
         && stamp.as_ref() == Some(known_stamp)
@@ -857,8 +896,7 @@ pub async fn scan_dir(
         return Err(Error::bad(format!("{} is not a folder", root.display())));
     }
     let walk = Arc::new(Walk {
-        entries: Mutex::new(walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name().into_iter()),
-        root: root.to_path_buf(),
+        entries: Mutex::new(FolderWalk { pending: vec![root.to_path_buf()] }),
         known: known_folders(db, target).await?,
         limits: Limits::new(Settings::load(db).await?.max_archive_bytes),
     });
@@ -918,7 +956,7 @@ pub async fn scan_dir(
         handover.collect(&mut summary).await
     };
     tokio::try_join!(read, write)?;
-    super::db::refresh_statistics(db).await?;
+    after_storing(db, &summary).await?;
     progress(&summary);
     Ok(summary)
 }
@@ -1061,6 +1099,24 @@ mod tests {
         format!("name: {name}\nversion: {version}\ndescription: {description}\n")
     }
 
+    /// The stored packages, and those no version refers to.
+    async fn packages_and_unused(db: &DatabaseConnection) -> (Vec<String>, Vec<String>) {
+        let stored: Vec<String> =
+            packages::Entity::find().select_only().column(packages::Column::Sha256).into_tuple().all(db).await.unwrap();
+        let referred: HashSet<String> = pipe_versions::Entity::find()
+            .select_only()
+            .column(pipe_versions::Column::PackageSha256)
+            .into_tuple::<Option<String>>()
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .flatten()
+            .collect();
+        let unused = stored.iter().filter(|sha| !referred.contains(*sha)).cloned().collect();
+        (stored, unused)
+    }
+
     #[tokio::test]
     async fn a_scan_stores_its_folders_as_one_after_another_would() {
         let dir = tempfile::tempdir().unwrap();
@@ -1090,6 +1146,9 @@ mod tests {
         assert_eq!(summary.problems.len(), 2);
         assert!(summary.problems[0].path.ends_with("a/broken/1.0.0/plug.yaml"), "read problems first: {:?}", summary.problems);
         assert_eq!(summary.seen, ["dup", "many", "many", "many", "same", "dup", "same"]);
+        // a/dup's package was replaced by b/dup's in the same batch: it was never stored.
+        let (stored_packages, unused) = packages_and_unused(&db).await;
+        assert_eq!((stored_packages.len(), unused), (6, vec![]), "with bob's");
 
         let stored = |name: &str| {
             let db = db.clone();
@@ -1116,7 +1175,7 @@ mod tests {
         assert_eq!(spec_of(&dup_row)["description"], "second");
         let package = dup_row.package_sha256.clone().unwrap();
         assert_eq!(package, dup_row.content_hash);
-        assert!(packages::Entity::find_by_id(package).one(&db).await.unwrap().is_some());
+        assert!(packages::Entity::find_by_id(package.clone()).one(&db).await.unwrap().is_some());
         let same = version(stored("same").await.id, "1.0.0").await;
         assert!(same.source_path.ends_with("a/same/1.0.0"), "unchanged files: the first folder's row stays");
         assert_eq!(same.folder_stamp, archive::list_dir(&tree.join("b/same/1.0.0")).stamp(), "with the later folder's stamp");
@@ -1138,6 +1197,78 @@ mod tests {
         assert_eq!(stored("dup").await.description.as_deref(), Some("first"));
         assert!(again.problems.iter().any(|p| p.reason.contains("was published")));
         assert_eq!(spec_of(&version(many.id, "1.2.0").await)["description"], "middle");
+        // b/dup's package went with its files; the published version's edit stored nothing.
+        let (after, unused) = packages_and_unused(&db).await;
+        assert_eq!(unused, Vec::<String>::new());
+        assert!(!after.contains(&package), "the replaced package is removed");
+        assert_eq!(after.len(), 6);
+    }
+
+    #[tokio::test]
+    async fn migrating_removes_the_packages_earlier_scans_left_unused() {
+        use migration::MigratorTrait;
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let alice = user(&db, "alice").await;
+        let tree = dir.path().join("tree");
+        write(&tree, "c/kept/1.0.0/plug.yaml", &plug("kept", "1.0.0", "in use"));
+        scan_dir(&db, &tree, ScanTarget { owner_id: alice, source_id: None }, |_| {}).await.unwrap();
+        let left = NewPackage::of(&[PackageFile { path: "plug.yaml".into(), bytes: b"name: left\n".to_vec() }]).unwrap();
+        super::super::publish::store_package(&db, &left).await.unwrap();
+        assert_eq!(packages_and_unused(&db).await.1, vec![left.sha256.clone()]);
+        // Back to before migration 24, then up again, as an upgrade runs it.
+        let since = migration::Migrator::migrations().iter().rev().position(|m| m.name() == "m20261201_000024_unused_packages").unwrap();
+        migration::Migrator::down(&db, Some(since as u32 + 1)).await.unwrap();
+        migration::Migrator::up(&db, None).await.unwrap();
+        let (stored, unused) = packages_and_unused(&db).await;
+        assert_eq!((stored.len(), unused), (1, vec![]));
+    }
+
+    #[tokio::test]
+    async fn folders_that_packages_leave_out_are_not_searched_for_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let alice = user(&db, "alice").await;
+        let tree = dir.path().join("tree");
+        write(&tree, "c/real/1.0.0/plug.yaml", &plug("real", "1.0.0", "the team's own"));
+        write(&tree, "c/real/1.0.0/node_modules/dep/1.0.0/plug.yaml", &plug("dep", "1.0.0", "a dependency's"));
+        write(&tree, "node_modules/other/2.0.0/pipe.yaml", &plug("other", "2.0.0", "installed"));
+        write(&tree, ".git/kept/1.0.0/pipe.yaml", &plug("kept", "1.0.0", "in git's own folder"));
+        write(&tree, "c/__pycache__/cached/1.0.0/pipe.yaml", &plug("cached", "1.0.0", "a cache"));
+        let summary = scan_dir(&db, &tree, ScanTarget { owner_id: alice, source_id: None }, |_| {}).await.unwrap();
+        assert_eq!((summary.added, summary.invalid), (1, 0), "{summary:?}");
+        assert_eq!(summary.seen, ["real"]);
+        let row = pipe_versions::Entity::find().one(&db).await.unwrap().unwrap();
+        let package = packages::Entity::find_by_id(row.package_sha256.unwrap()).one(&db).await.unwrap().unwrap();
+        assert_eq!(package.files.0.len(), 1, "node_modules is left out of the package too: {:?}", package.files.0);
+    }
+
+    #[tokio::test]
+    async fn a_package_goes_when_the_last_version_referring_to_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let alice = user(&db, "alice").await;
+        let target = ScanTarget { owner_id: alice, source_id: None };
+        let tree = dir.path().join("tree");
+        // The same files in two folders, named by their folders: one package for both.
+        write(&tree, "c/alpha/1.0.0/plug.yaml", "description: the same files\n");
+        write(&tree, "c/beta/1.0.0/plug.yaml", "description: the same files\n");
+        scan_dir(&db, &tree, target, |_| {}).await.unwrap();
+        let (shared, _) = packages_and_unused(&db).await;
+        assert_eq!(shared.len(), 1);
+
+        write(&tree, "c/alpha/1.0.0/plug.yaml", "description: alpha's own now\n");
+        let summary = scan_dir(&db, &tree, target, |_| {}).await.unwrap();
+        assert_eq!((summary.updated, summary.unchanged), (1, 1), "{summary:?}");
+        let (stored, unused) = packages_and_unused(&db).await;
+        assert_eq!((stored.len(), unused.len()), (2, 0));
+        assert!(stored.contains(&shared[0]), "beta still refers to it");
+
+        write(&tree, "c/beta/1.0.0/plug.yaml", "description: beta's own now\n");
+        scan_dir(&db, &tree, target, |_| {}).await.unwrap();
+        let (stored, unused) = packages_and_unused(&db).await;
+        assert_eq!((stored.len(), unused.len()), (2, 0));
+        assert!(!stored.contains(&shared[0]), "nothing refers to it any more");
     }
 
     #[tokio::test]
