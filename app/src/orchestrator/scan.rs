@@ -1099,6 +1099,15 @@ mod tests {
         format!("name: {name}\nversion: {version}\ndescription: {description}\n")
     }
 
+    /// A database with the user alice (her id), and where her tree goes.
+    async fn alices_tree() -> (tempfile::TempDir, DatabaseConnection, i32, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let alice = user(&db, "alice").await;
+        let tree = dir.path().join("tree");
+        (dir, db, alice, tree)
+    }
+
     /// The stored packages, and those no version refers to.
     async fn packages_and_unused(db: &DatabaseConnection) -> (Vec<String>, Vec<String>) {
         let stored: Vec<String> =
@@ -1207,10 +1216,7 @@ mod tests {
     #[tokio::test]
     async fn migrating_removes_the_packages_earlier_scans_left_unused() {
         use migration::MigratorTrait;
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
-        let alice = user(&db, "alice").await;
-        let tree = dir.path().join("tree");
+        let (_dir, db, alice, tree) = alices_tree().await;
         write(&tree, "c/kept/1.0.0/plug.yaml", &plug("kept", "1.0.0", "in use"));
         scan_dir(&db, &tree, ScanTarget { owner_id: alice, source_id: None }, |_| {}).await.unwrap();
         let left = NewPackage::of(&[PackageFile { path: "plug.yaml".into(), bytes: b"name: left\n".to_vec() }]).unwrap();
@@ -1226,10 +1232,7 @@ mod tests {
 
     #[tokio::test]
     async fn folders_that_packages_leave_out_are_not_searched_for_versions() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
-        let alice = user(&db, "alice").await;
-        let tree = dir.path().join("tree");
+        let (_dir, db, alice, tree) = alices_tree().await;
         write(&tree, "c/real/1.0.0/plug.yaml", &plug("real", "1.0.0", "the team's own"));
         write(&tree, "c/real/1.0.0/node_modules/dep/1.0.0/plug.yaml", &plug("dep", "1.0.0", "a dependency's"));
         write(&tree, "node_modules/other/2.0.0/pipe.yaml", &plug("other", "2.0.0", "installed"));
@@ -1245,11 +1248,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_package_goes_when_the_last_version_referring_to_it_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
-        let alice = user(&db, "alice").await;
+        let (_dir, db, alice, tree) = alices_tree().await;
         let target = ScanTarget { owner_id: alice, source_id: None };
-        let tree = dir.path().join("tree");
         // The same files in two folders, named by their folders: one package for both.
         write(&tree, "c/alpha/1.0.0/plug.yaml", "description: the same files\n");
         write(&tree, "c/beta/1.0.0/plug.yaml", "description: the same files\n");
@@ -1273,10 +1273,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_manifest_that_is_a_link_is_reported_and_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = database(dir.path()).await;
-        let alice = user(&db, "alice").await;
-        let tree = dir.path().join("tree");
+        let (dir, db, alice, tree) = alices_tree().await;
         write(&tree, "c/p/1.0.0/pipe.yaml", &plug("p", "1.0.0", "the folder's own"));
         write(dir.path(), "elsewhere.yaml", &plug("p", "1.0.0", "from outside the tree"));
         std::os::unix::fs::symlink(dir.path().join("elsewhere.yaml"), tree.join("c/p/1.0.0/plug.yaml")).unwrap();
