@@ -19,7 +19,7 @@ use super::audit;
 use super::catalog::{compare_versions, versions_of};
 use super::entities::{JsonText, packages, pipe_versions, pipes, shares};
 use super::error::{Error, Result};
-use super::scan::{self, FolderHints, MANIFEST_FILES, ScannedVersion};
+use super::scan::{self, FolderHints, MANIFEST_FILES, MAX_BIND_PARAMETERS, ScannedVersion};
 use super::settings::Settings;
 use crate::model::{AuditAction, ForkOrigin, PackageEntry, PipeName, PublishResult, ShareStatus, YankResult, shown};
 
@@ -114,8 +114,9 @@ pub async fn remove_unused_packages_in(txn: &DatabaseTransaction) -> Result<u64>
         .into_tuple()
         .all(txn)
         .await?;
+    // Each statement passes over the versions again: as few as the bind limit allows.
     let mut removed = 0;
-    for chunk in taken.chunks(BIND_CHUNK) {
+    for chunk in taken.chunks(MAX_BIND_PARAMETERS) {
         removed += packages::Entity::delete_many()
             .filter(packages::Column::Sha256.is_in(chunk.to_vec()))
             .filter(unused())
@@ -125,9 +126,6 @@ pub async fn remove_unused_packages_in(txn: &DatabaseTransaction) -> Result<u64>
     }
     Ok(removed)
 }
-
-/// Packages named per statement: well within either backend's bind limit.
-const BIND_CHUNK: usize = 1000;
 
 /// The version a package holds, from the manifests at its root. Publishing has no folder
 /// to fall back on: the manifest names the pipe and gives a semantic version.

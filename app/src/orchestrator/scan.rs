@@ -345,8 +345,8 @@ pub(crate) fn set_summary(pipe: &mut pipes::ActiveModel, scanned: &ScannedVersio
     pipe.updated_at = Set(crate::orchestrator::now());
 }
 
-/// SQLite binds at most this many values in one statement.
-const MAX_BIND_PARAMETERS: usize = 32_766;
+/// SQLite binds at most this many values in one statement (PostgreSQL 65,535).
+pub(crate) const MAX_BIND_PARAMETERS: usize = 32_766;
 // A batch's names, pipe ids and versions each go into one `IN (...)`.
 const _: () = assert!(2 * BATCH < MAX_BIND_PARAMETERS);
 /// Rows inserted per statement: the driver and the database copy a statement's values, so
@@ -775,8 +775,11 @@ struct FolderWalk {
     pending: Vec<PathBuf>,
 }
 
+/// A folder the walk listed, or the one it could not list and why.
+type Listed = std::result::Result<Folder, (PathBuf, io::Error)>;
+
 impl Iterator for FolderWalk {
-    type Item = std::result::Result<Folder, (PathBuf, io::Error)>;
+    type Item = Listed;
 
     fn next(&mut self) -> Option<Self::Item> {
         let path = self.pending.pop()?;
@@ -828,7 +831,7 @@ fn examine_folders(walk: &Walk, queue: &mpsc::Sender<oneshot::Receiver<Vec<Exami
 }
 
 /// Reads and packs one folder of the walk, unless its stamp says it is as last stored.
-fn examine(walk: &Walk, folder: std::result::Result<Folder, (PathBuf, io::Error)>) -> Examined {
+fn examine(walk: &Walk, folder: Listed) -> Examined {
     let mut trouble = ScanSummary::default();
     let folder = match folder {
         Ok(folder) => folder,
