@@ -7,17 +7,17 @@
 //! PIPESHARE_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432 cargo bench -p server --bench hub
 //! ```
 //!
-//! For each size, on fresh temporary databases: it writes that many manifests (about 6 KB
-//! each, deterministic), times reading + parsing them alone, then `pipeshare scan` as a whole
-//! process and its unchanged rescan (with peak RSS); loads ten downloads per pipe spread over
-//! a year; starts `pipeshare serve` and a bare axum + sqlx handler on the same database, and
-//! drives both over HTTP from 64 connections (16 for `share_pipe`) for
-//! `PIPESHARE_BENCH_SECONDS` each (default 5). The load generator is wrk (Debian's `wrk`
-//! package) when it is installed, in its own process on one thread; otherwise this process
-//! drives the load, and then its own work (receiving every answer) is part of the figures,
-//! largest for the largest answers (the pages). It prints one table with requests/s, p50 and
-//! p99 per load, the bare handler's figures beside pipeshare's, then where one list request's
-//! time goes. Everything is also written as JSON to `PIPESHARE_BENCH_JSON` (default
+//! For each size, on fresh temporary databases: it writes that many manifests (about 6 KB each,
+//! deterministic), times reading + parsing them alone, then `pipeshare scan` as a whole process
+//! and its unchanged rescan (with peak RSS, and how many cores each kept busy); loads ten
+//! downloads per pipe spread over a year; starts `pipeshare serve` and a bare axum + sqlx
+//! handler on the same database, and drives both over HTTP from 64 connections (16 for
+//! `share_pipe`) for `PIPESHARE_BENCH_SECONDS` each (default 5). The load generator is wrk
+//! (Debian's `wrk` package) when it is installed, in its own process on one thread; otherwise
+//! this process drives the load, and then its own work (receiving every answer) is part of the
+//! figures, largest for the largest answers (the pages). It prints one table with requests/s,
+//! p50 and p99 per load, the bare handler's figures beside pipeshare's, then where one list
+//! request's time goes. Everything is also written as JSON to `PIPESHARE_BENCH_JSON` (default
 //! `target/bench-hub.json`), so two runs can be compared.
 use std::{
     fs,
@@ -80,9 +80,11 @@ fn write_tree(root: &Path, pipes: usize) {
     }
 }
 
-/// The floor under any scan: every manifest read and parsed, on one thread.
-fn read_and_parse(root: &Path) -> (usize, Duration) {
+/// The floor under any scan: every manifest read and parsed, on one thread. How many, the
+/// wall time and the thread's CPU time.
+fn read_and_parse(root: &Path) -> (usize, Duration, Duration) {
     let start = Instant::now();
+    let cpu_start = thread_cpu_time();
     let mut parsed = 0;
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.unwrap();
@@ -91,13 +93,24 @@ fn read_and_parse(root: &Path) -> (usize, Duration) {
             parsed += 1;
         }
     }
-    (parsed, start.elapsed())
+    (parsed, start.elapsed(), thread_cpu_time() - cpu_start)
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu_time() -> Duration {
+    // SAFETY: an all-zero timespec is a valid value for clock_gettime to fill in.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid clock id and a pointer to a local.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 #[derive(Serialize)]
 struct ProcessRun {
     seconds: f64,
     per_second: f64,
+    /// User plus system CPU time: `cpu_seconds / seconds` is how many cores were busy.
+    cpu_seconds: f64,
     peak_rss_mib: f64,
 }
 
@@ -113,7 +126,13 @@ fn run_measured(command: &mut Command, items: usize) -> ProcessRun {
     let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     let seconds = start.elapsed().as_secs_f64();
     assert!(waited > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{command:?} failed");
-    ProcessRun { seconds, per_second: items as f64 / seconds, peak_rss_mib: usage.ru_maxrss as f64 / 1024.0 }
+    let cpu = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    ProcessRun {
+        seconds,
+        per_second: items as f64 / seconds,
+        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
 }
 
 /// A fresh database for one size: a SQLite file in `dir`, or a new PostgreSQL database.
@@ -537,10 +556,14 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
     // took both cores' time from whatever ran then (a scan of 100k took twice as long).
     // SAFETY: sync takes no arguments and cannot fail.
     unsafe { libc::sync() };
-    let (parsed, parse_time) = read_and_parse(&tree);
+    let (parsed, parse_time, parse_cpu) = read_and_parse(&tree);
     assert_eq!(parsed, pipes);
-    let read_and_parse =
-        ProcessRun { seconds: parse_time.as_secs_f64(), per_second: pipes as f64 / parse_time.as_secs_f64(), peak_rss_mib: 0.0 };
+    let read_and_parse = ProcessRun {
+        seconds: parse_time.as_secs_f64(),
+        per_second: pipes as f64 / parse_time.as_secs_f64(),
+        cpu_seconds: parse_cpu.as_secs_f64(),
+        peak_rss_mib: 0.0,
+    };
 
     let url = fresh_database(dir.path(), pipes).await;
     let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
@@ -714,11 +737,16 @@ fn print_run(run: &SizeRun) {
     for (label, figures) in
         [("read + parse alone, one thread", &run.read_and_parse), ("pipeshare scan", &run.scan), ("pipeshare scan, unchanged", &run.rescan)]
     {
+        // The baseline runs in this process: its memory is not its own.
+        let rss = if figures.peak_rss_mib > 0.0 { format!("peak RSS {:>5.0} MiB", figures.peak_rss_mib) } else { String::new() };
         println!(
-            "  {label:<34} {:>8.2} s {:>9.0} manifests/s  peak RSS {:>5.0} MiB",
-            figures.seconds, figures.per_second, figures.peak_rss_mib
+            "  {label:<34} {:>8.2} s {:>9.0} manifests/s  {:>4.2} cores busy  {rss}",
+            figures.seconds,
+            figures.per_second,
+            figures.cpu_seconds / figures.seconds
         );
     }
+    println!("  the scan took {:.2}x the time of read + parse alone", run.scan.seconds / run.read_and_parse.seconds);
     println!("  {} downloads loaded, counted into the report tallies in {:.2} s", run.downloads, run.tally_rebuild_seconds);
     for pair in run.loads.iter().filter(|l| l.target == "bare") {
         for ours in run.loads.iter().filter(|l| l.load == pair.load && l.target != "bare") {
