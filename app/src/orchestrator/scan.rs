@@ -554,19 +554,15 @@ async fn store_batch(db: &DatabaseConnection, target: ScanTarget, mut batch: Vec
     let mut new_packages = BTreeMap::new();
     for row in &versions {
         let Some(package) = row.files_from.and_then(|at| batch[at].scanned.package.as_mut()) else { continue };
-        if new_packages.contains_key(&package.sha256) {
-            continue;
-        }
-        new_packages.insert(
-            package.sha256.clone(),
-            packages::ActiveModel {
+        if let std::collections::btree_map::Entry::Vacant(slot) = new_packages.entry(package.sha256.clone()) {
+            slot.insert(packages::ActiveModel {
                 sha256: Set(package.sha256.clone()),
                 size: Set(package.bytes.len() as i64),
                 files: Set(JsonText(std::mem::take(&mut package.entries))),
                 content: Set(std::mem::take(&mut package.bytes)),
                 created_at: Set(now),
-            },
-        );
+            });
+        }
     }
     for rows in per_statement::<packages::Entity, _>(new_packages.into_values().collect()) {
         packages::Entity::insert_many(rows)
