@@ -343,7 +343,11 @@ async fn run(cli: Cli) -> Result<(), Error> {
     if let Command::Migrate(command) = &cli.command {
         return migrate(&cli.database_url, command).await;
     }
-    let db = db::connect_with_pool(&cli.database_url, cli.db_pool_size).await?;
+    let workload = match cli.command {
+        Command::Serve(_) | Command::Demo { .. } => db::Workload::Serving,
+        _ => db::Workload::Command,
+    };
+    let db = db::connect_with_pool(&cli.database_url, cli.db_pool_size, workload).await?;
     // The operator at the terminal: every action runs as `None`, trusted like an admin.
     let orchestrator = Orchestrator::new(db.clone(), String::new());
     match cli.command {
@@ -571,7 +575,7 @@ async fn manage_sources(orchestrator: &Orchestrator, command: SourceCommand) -> 
 }
 
 async fn migrate(database_url: &str, command: &MigrateCommand) -> Result<(), Error> {
-    let db = db::connect_only(database_url, 1).await?;
+    let db = db::connect_only(database_url, 1, db::Workload::Command).await?;
     match command {
         MigrateCommand::Up => {
             let applied = db::migrate_up(&db).await?;
