@@ -17,7 +17,8 @@
 //! this process drives the load, and then its own work (receiving every answer) is part of the
 //! figures, largest for the largest answers (the pages). It prints one table with requests/s,
 //! p50 and p99 per load, the bare handler's figures beside pipeshare's, then where one list
-//! request's time goes. Everything is also written as JSON to `PIPESHARE_BENCH_JSON` (default
+//! request's time goes and how long text searches take by how much of the catalogue they
+//! match. Everything is also written as JSON to `PIPESHARE_BENCH_JSON` (default
 //! `target/bench-hub.json`), so two runs can be compared.
 use std::{
     fs,
@@ -506,6 +507,38 @@ async fn list_stages(db: &DatabaseConnection, orchestrator: &Orchestrator, owner
 }
 
 #[derive(Serialize)]
+struct SearchTime {
+    search: String,
+    matches: u64,
+    p50_ms: f64,
+    max_ms: f64,
+}
+
+/// Searches matching ever more of the catalogue: one pipe, about 1%, 5%, 12.5% and every pipe.
+const SEARCH_BREADTH: [&str; 5] = ["pipe_000123", "number 12", "team-7", "data plug", "registry"];
+
+/// Each search of [`SEARCH_BREADTH`] asked alone, 21 times in turn, over HTTP of the server at
+/// `base` that keeps no answers: the text index's cost as it grows with the matches (every
+/// match is counted for `total_count`, and the page is the first 50 by name).
+async fn search_breadth(base: &str, token: &str) -> Vec<SearchTime> {
+    let client = reqwest::Client::new();
+    let mut measured = Vec::new();
+    for search in SEARCH_BREADTH {
+        let call = process_call(base, token, json!({"action": "list_shareable", "limit": 50, "search": search}));
+        let (mut times, mut matches) = (Vec::new(), 0);
+        for _ in 0..21 {
+            let start = Instant::now();
+            let answer: Value = call(&client).send().await.unwrap().json().await.unwrap();
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+            matches = answer["result"]["total_count"].as_u64().unwrap_or_else(|| panic!("{answer}"));
+        }
+        times.sort_by(f64::total_cmp);
+        measured.push(SearchTime { search: search.into(), matches, p50_ms: times[times.len() / 2], max_ms: times[times.len() - 1] });
+    }
+    measured
+}
+
+#[derive(Serialize)]
 struct Plan {
     filter: String,
     steps: Vec<String>,
@@ -546,6 +579,7 @@ struct SizeRun {
     list_stages: Vec<Stage>,
     list_stages_over_http_ms: f64,
     list_plans: Vec<Plan>,
+    search_breadth: Vec<SearchTime>,
 }
 
 async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
@@ -722,6 +756,7 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
         list_stages,
         list_stages_over_http_ms: one.p50_ms,
         list_plans: list_plans(&db, &tokens.owner).await,
+        search_breadth: search_breadth(&uncached, &tokens.owner).await,
     }
 }
 
@@ -764,6 +799,16 @@ fn print_run(run: &SizeRun) {
         println!("    {:<40} {:>7.3} ms", stage.stage, stage.p50_ms);
     }
     println!("    {:<40} {:>7.3} ms", "over HTTP, one connection", run.list_stages_over_http_ms);
+    println!("  text search by how much it matches (one at a time, over HTTP, no kept answers):");
+    for search in &run.search_breadth {
+        println!(
+            "    {:<16} {:>7} matches   p50 {:>8.2} ms   max {:>8.2} ms",
+            format!("\"{}\"", search.search),
+            search.matches,
+            search.p50_ms,
+            search.max_ms
+        );
+    }
     println!("  query plans of the owner's listing:");
     for plan in &run.list_plans {
         println!("    {}:", plan.filter);
