@@ -112,7 +112,8 @@ struct ProcessRun {
     per_second: f64,
     /// User plus system CPU time: `cpu_seconds / seconds` is how many cores were busy.
     cpu_seconds: f64,
-    peak_rss_mib: f64,
+    /// `None` for the baseline, which runs in this process: its memory is not its own.
+    peak_rss_mib: Option<f64>,
 }
 
 /// Runs a command to its end; its wall time and peak resident memory.
@@ -132,7 +133,7 @@ fn run_measured(command: &mut Command, items: usize) -> ProcessRun {
         seconds,
         per_second: items as f64 / seconds,
         cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+        peak_rss_mib: Some(usage.ru_maxrss as f64 / 1024.0),
     }
 }
 
@@ -510,30 +511,25 @@ async fn list_stages(db: &DatabaseConnection, orchestrator: &Orchestrator, owner
 struct SearchTime {
     search: String,
     matches: u64,
-    p50_ms: f64,
-    max_ms: f64,
+    load: Load,
 }
 
 /// Searches matching ever more of the catalogue: one pipe, about 1%, 5%, 12.5% and every pipe.
 const SEARCH_BREADTH: [&str; 5] = ["pipe_000123", "number 12", "team-7", "data plug", "registry"];
 
-/// Each search of [`SEARCH_BREADTH`] asked alone, 21 times in turn, over HTTP of the server at
-/// `base` that keeps no answers: the text index's cost as it grows with the matches (every
-/// match is counted for `total_count`, and the page is the first 50 by name).
-async fn search_breadth(base: &str, token: &str) -> Vec<SearchTime> {
+/// Each search of [`SEARCH_BREADTH`] asked from one connection, one request at a time, of the
+/// server at `base` that keeps no answers: the text index's cost as it grows with the matches
+/// (every match is counted for `total_count`, and the page is the first 50 by name).
+async fn search_breadth(base: &str, token: &str, seconds: f64) -> Vec<SearchTime> {
     let client = reqwest::Client::new();
     let mut measured = Vec::new();
     for search in SEARCH_BREADTH {
         let call = process_call(base, token, json!({"action": "list_shareable", "limit": 50, "search": search}));
-        let (mut times, mut matches) = (Vec::new(), 0);
-        for _ in 0..21 {
-            let start = Instant::now();
-            let answer: Value = call(&client).send().await.unwrap().json().await.unwrap();
-            times.push(start.elapsed().as_secs_f64() * 1000.0);
-            matches = answer["result"]["total_count"].as_u64().unwrap_or_else(|| panic!("{answer}"));
-        }
-        times.sort_by(f64::total_cmp);
-        measured.push(SearchTime { search: search.into(), matches, p50_ms: times[times.len() / 2], max_ms: times[times.len() - 1] });
+        let answer: Value = call(&client).send().await.unwrap().json().await.unwrap();
+        let matches = answer["result"]["total_count"].as_u64().unwrap_or_else(|| panic!("{answer}"));
+        let make: MakeRequest = Arc::new(move |client, _| call(client));
+        let load = drive(&format!("text search \"{search}\", one connection"), "uncached", 1, seconds, make).await;
+        measured.push(SearchTime { search: search.into(), matches, load });
     }
     measured
 }
@@ -596,7 +592,7 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
         seconds: parse_time.as_secs_f64(),
         per_second: pipes as f64 / parse_time.as_secs_f64(),
         cpu_seconds: parse_cpu.as_secs_f64(),
-        peak_rss_mib: 0.0,
+        peak_rss_mib: None,
     };
 
     let url = fresh_database(dir.path(), pipes).await;
@@ -756,7 +752,7 @@ async fn run_size(pipes: usize, seconds: f64) -> SizeRun {
         list_stages,
         list_stages_over_http_ms: one.p50_ms,
         list_plans: list_plans(&db, &tokens.owner).await,
-        search_breadth: search_breadth(&uncached, &tokens.owner).await,
+        search_breadth: search_breadth(&uncached, &tokens.owner, seconds.min(2.0)).await,
     }
 }
 
@@ -772,8 +768,7 @@ fn print_run(run: &SizeRun) {
     for (label, figures) in
         [("read + parse alone, one thread", &run.read_and_parse), ("pipeshare scan", &run.scan), ("pipeshare scan, unchanged", &run.rescan)]
     {
-        // The baseline runs in this process: its memory is not its own.
-        let rss = if figures.peak_rss_mib > 0.0 { format!("peak RSS {:>5.0} MiB", figures.peak_rss_mib) } else { String::new() };
+        let rss = figures.peak_rss_mib.map(|mib| format!("peak RSS {mib:>5.0} MiB")).unwrap_or_default();
         println!(
             "  {label:<34} {:>8.2} s {:>9.0} manifests/s  {:>4.2} cores busy  {rss}",
             figures.seconds,
@@ -799,14 +794,14 @@ fn print_run(run: &SizeRun) {
         println!("    {:<40} {:>7.3} ms", stage.stage, stage.p50_ms);
     }
     println!("    {:<40} {:>7.3} ms", "over HTTP, one connection", run.list_stages_over_http_ms);
-    println!("  text search by how much it matches (one at a time, over HTTP, no kept answers):");
+    println!("  text search by how much it matches (one connection, over HTTP, no kept answers):");
     for search in &run.search_breadth {
         println!(
-            "    {:<16} {:>7} matches   p50 {:>8.2} ms   max {:>8.2} ms",
+            "    {:<16} {:>7} matches   p50 {:>8.2} ms   p99 {:>8.2} ms",
             format!("\"{}\"", search.search),
             search.matches,
-            search.p50_ms,
-            search.max_ms
+            search.load.p50_ms,
+            search.load.p99_ms
         );
     }
     println!("  query plans of the owner's listing:");
