@@ -701,12 +701,17 @@ pub async fn store_versions(
 
 /// What follows a scan's last batch: the packages of the versions it updated are removed
 /// when nothing else refers to them (with any a scan that stopped early left), and the
-/// planner's statistics are refreshed.
+/// planner's statistics are refreshed when the scan wrote anything. An unchanged rescan
+/// leaves them: `ANALYZE` reads every table and index (0.5 s of a 4 s rescan of 100k pipes),
+/// and a source is rescanned on every interval.
 async fn after_storing(db: &DatabaseConnection, summary: &ScanSummary) -> Result<()> {
     if summary.updated > 0 {
         remove_unused_packages(db).await?;
     }
-    super::db::refresh_statistics(db).await
+    if summary.added + summary.updated > 0 {
+        super::db::refresh_statistics(db).await?;
+    }
+    Ok(())
 }
 
 /// The version folders this target's last scans stored, by path: the pipe's name and the
@@ -990,6 +995,7 @@ impl Handover {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::{DbBackend, Statement};
 
     fn write(root: &Path, rel: &str, text: &str) {
         let path = root.join(rel);
@@ -1210,6 +1216,26 @@ mod tests {
         assert_eq!(unused, Vec::<String>::new());
         assert!(!after.contains(&package), "the replaced package is removed");
         assert_eq!(after.len(), 6);
+    }
+
+    #[tokio::test]
+    async fn only_a_scan_that_writes_refreshes_the_planners_statistics() {
+        let (_dir, db, alice, tree) = alices_tree().await;
+        let target = ScanTarget { owner_id: alice, source_id: None };
+        let statistics = || async {
+            let row = db.query_one(Statement::from_string(DbBackend::Sqlite, "SELECT COUNT(*) AS n FROM sqlite_stat1")).await.unwrap();
+            row.unwrap().try_get::<i64>("", "n").unwrap()
+        };
+        write(&tree, "c/one/1.0.0/plug.yaml", &plug("one", "1.0.0", "first"));
+        scan_dir(&db, &tree, target, |_| {}).await.unwrap();
+        assert!(statistics().await > 0, "a scan that adds a pipe refreshes them");
+        db.execute_unprepared("DELETE FROM sqlite_stat1").await.unwrap();
+        let unchanged = scan_dir(&db, &tree, target, |_| {}).await.unwrap();
+        assert_eq!(unchanged.unchanged, 1);
+        assert_eq!(statistics().await, 0, "an unchanged rescan leaves them");
+        write(&tree, "c/one/1.0.0/plug.yaml", &plug("one", "1.0.0", "edited"));
+        assert_eq!(scan_dir(&db, &tree, target, |_| {}).await.unwrap().updated, 1);
+        assert!(statistics().await > 0, "a scan that updates a pipe refreshes them");
     }
 
     #[tokio::test]
