@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JoinType, Order, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
-    sea_query::{Alias, Expr, Func, LikeExpr, Query, SimpleExpr},
+    sea_query::{Alias, Expr, Func, LikeExpr, SimpleExpr},
 };
 use serde_json::{Map, Value};
 
@@ -127,21 +127,30 @@ fn like_pattern(text: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-/// Pipes whose name, description or tags hold `text`, in any case. On SQLite a text of three
-/// characters or more is looked up in the trigram index `pipes_search` (the triggers of
-/// migration 15 keep it in step). On PostgreSQL the trigram index of `search_key` (migration
-/// 19: the three fields lower-cased, each character not a letter or digit written as `q`)
-/// finds the few pipes whose key holds the text written the same way, and the fields decide.
-fn search_matches(backend: DbBackend, text: &str) -> Condition {
+/// The pipes whose name, description or tags hold `text`, in any case.
+///
+/// On SQLite a text of three characters or more is looked up in the trigram index
+/// `pipes_search` (the triggers of migration 15 keep it in step), and the listing walks its
+/// matches, looking each pipe up: `CROSS JOIN` makes SQLite keep that order. Handing the
+/// matches to `id IN (...)` instead built a list of them first, and took 20 to 25% longer at
+/// 100k pipes, whether a search matched 1% or all of them.
+///
+/// On PostgreSQL the trigram index of `search_key` (migration 19: the three fields
+/// lower-cased, each character not a letter or digit written as `q`) finds the few pipes
+/// whose key holds the text written the same way, and the fields decide.
+fn searched(backend: DbBackend, text: &str) -> Select<pipes::Entity> {
+    let mut query = pipes::Entity::find();
     if backend == DbBackend::Sqlite && text.chars().count() >= 3 {
         // One phrase: the text as it is, quotes doubled, no search operators.
         let phrase = format!("\"{}\"", text.replace('"', "\"\""));
-        let found = Query::select()
-            .expr(Expr::col(Alias::new("rowid")))
-            .from(Alias::new("pipes_search"))
-            .and_where(Expr::cust_with_values("pipes_search MATCH ?", [phrase]))
-            .to_owned();
-        return Condition::all().add(pipes::Column::Id.in_subquery(found));
+        let index = Alias::new("pipes_search");
+        let looked_up = Expr::col((pipes::Entity, pipes::Column::Id)).equals((index.clone(), Alias::new("rowid")));
+        QueryTrait::query(&mut query)
+            .from_clear()
+            .from(index)
+            .cross_join(pipes::Entity, looked_up)
+            .and_where(Expr::cust_with_values("pipes_search MATCH ?", [phrase]));
+        return query;
     }
     let lower = |col: pipes::Column| Expr::expr(Func::lower(Expr::col((pipes::Entity, col))));
     let in_fields = [pipes::Column::Name, pipes::Column::Description, pipes::Column::Tags]
@@ -153,9 +162,9 @@ fn search_matches(backend: DbBackend, text: &str) -> Condition {
             "\"pipes\".\"search_key\" LIKE '%' || regexp_replace(lower($1), '[^[:alnum:]]', 'q', 'g') || '%'",
             [text],
         );
-        return Condition::all().add(key).add(in_fields);
+        return query.filter(key).filter(in_fields);
     }
-    in_fields
+    query.filter(in_fields)
 }
 
 /// The pipes a listing matches, before paging; every filter is checked first.
@@ -177,7 +186,12 @@ async fn matching(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilt
     let now = crate::orchestrator::now();
     let open = filters.scope == ListScope::Shareable || public_open(db).await?;
     let scope = || in_scope(caller, filters.scope, now, open);
-    let mut query = pipes::Entity::find().filter(scope());
+    // A search chooses where the listing starts reading (see `searched`); the filters follow.
+    let mut query = match &filters.search {
+        Some(search) => searched(db.get_database_backend(), search),
+        None => pipes::Entity::find(),
+    }
+    .filter(scope());
     let share_ids =
         |condition: SimpleExpr| shares::Entity::find().select_only().column(shares::Column::PipeId).filter(condition).into_query();
     let open_share = || shares::Column::IsPublic.eq(true).or(shares::Column::Gated.eq(true));
@@ -210,9 +224,6 @@ async fn matching(db: &impl ConnectionTrait, caller: &Caller, filters: &PipeFilt
     }
     if let Some(author) = &filters.author {
         query = query.filter(pipes::Column::Author.eq(author.as_str()));
-    }
-    if let Some(search) = &filters.search {
-        query = query.filter(search_matches(db.get_database_backend(), search));
     }
     Ok(query)
 }
