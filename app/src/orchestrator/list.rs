@@ -132,8 +132,8 @@ fn like_pattern(text: &str) -> LikeExpr {
 /// On SQLite a text of three characters or more is looked up in the trigram index
 /// `pipes_search` (the triggers of migration 15 keep it in step), and the listing walks its
 /// matches, looking each pipe up: `CROSS JOIN` makes SQLite keep that order. Handing the
-/// matches to `id IN (...)` instead built a list of them first, and took 20 to 25% longer at
-/// 100k pipes, whether a search matched 1% or all of them.
+/// matches to `id IN (...)` instead built a list of them first: at 100k pipes the walk takes
+/// 14 to 32% less time for the count and 4 to 19% for the page, from one match to all.
 ///
 /// On PostgreSQL the trigram index of `search_key` (migration 19: the three fields
 /// lower-cased, each character not a letter or digit written as `q`) finds the few pipes
